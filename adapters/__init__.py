@@ -1,0 +1,1 @@
+"""dmj's edges to the outside world: the data package, Discord's HTTP API and DCE."""

@@ -1,0 +1,5 @@
+"""``python -m dmj.cli`` is ``dmj``."""
+
+from ._app import main
+
+main()

@@ -1,0 +1,83 @@
+"""The typer application: the root command, ``--version`` and error handling.
+
+Each command lives in a module of its own and registers itself on ``app`` when that module is
+imported below; a command parses and renders, then calls one function that does the work.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version as _distribution_version
+from typing import Annotated, Any
+
+import typer
+from dmj.machine.errors import DmjError
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from ._errors import ExitCode, exit_code_for, render_bug, render_error
+
+__all__ = ["app", "main"]
+
+
+def dmj_version() -> str:
+    """The installed dmj version (from the distribution's metadata)."""
+    return _distribution_version("dmj")
+
+
+class _DmjGroup(TyperGroup):
+    """Turns dmj's errors into a rendered message and the exit code of their class."""
+
+    # typer's own Context base is private (typer._click), so the override takes Any.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except DmjError as error:
+            render_error(error)
+            raise typer.Exit(exit_code_for(error)) from None
+        except Exception as error:
+            render_bug(error)
+            raise typer.Exit(ExitCode.FAILURE) from None
+
+
+app = typer.Typer(
+    name="dmj",
+    cls=_DmjGroup,
+    help=(
+        "dmj archives every Discord DM you ever had, from your data package, with "
+        "DiscordChatExporter, batch by batch, in a crash-safe journal."
+    ),
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"dmj {dmj_version()}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print dmj's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
+
+def main() -> None:
+    """The ``dmj`` console script."""
+    app(prog_name="dmj")

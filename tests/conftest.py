@@ -1,0 +1,36 @@
+"""Fixtures every test gets: an isolated working directory and a predictable terminal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Environment that would leak the developer's machine into a test: their token, their
+# archive, their API base, debug switches, colour and terminal width.
+_SCRUBBED = ("DISCORD_TOKEN", "DMJ_ARCHIVE", "DMJ_API_BASE", "DMJ_DEBUG", "FORCE_COLOR")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run each test in its own ``tmp_path`` with no colour, 100 columns and UTC."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("TZ", "UTC")
+    for name in _SCRUBBED:
+        monkeypatch.delenv(name, raising=False)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """anyio tests run on trio, whose ``MockClock`` makes virtual time possible."""
+    return "trio"
