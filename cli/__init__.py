@@ -1,4 +1,8 @@
-"""The ``dmj`` command line: the only layer that reads the environment and renders errors."""
+"""The ``dmj`` command line: the only layer that reads the environment and renders errors.
+
+Each command is a module of its own that registers itself on ``app`` when imported; the
+imports below are the list of commands.
+"""
 
 from ._app import app, main
 
