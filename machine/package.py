@@ -1,0 +1,56 @@
+"""What dmj knows of a Discord data package: its owner and its DMs.
+
+The package reader (``dmj.adapters``) produces a ``PackageContents``; the planner turns its
+``dms`` into the run's plan. These are plain values so the pure core never touches the
+package's files.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .events import DmKind
+
+__all__ = ["PackageContents", "PackageDm", "PackageOwner", "PackageProblem"]
+
+
+class PackageOwner(msgspec.Struct, frozen=True, kw_only=True):
+    """The account the package belongs to (``account/user.json``)."""
+
+    id: str
+    username: str = ""
+    global_name: str | None = None
+
+
+class PackageDm(msgspec.Struct, frozen=True, kw_only=True):
+    """One DM conversation found in the package.
+
+    ``user_id`` is the other participant of a 1-on-1 DM (``kind == "dm"``), else None.
+    ``recipient_ids`` are the participants other than the owner (``"Deleted User"`` is not an
+    id and is left out). Several package channels with the same user (an old Discord bug)
+    are merged: ``channel_id`` is the newest, ``other_channel_ids`` the rest.
+    ``name`` is the display hint from ``index.json`` (or derived when it has none).
+    """
+
+    channel_id: str
+    kind: DmKind
+    user_id: str | None
+    recipient_ids: tuple[str, ...] = ()
+    name: str = ""
+    other_channel_ids: tuple[str, ...] = ()
+
+
+class PackageProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """A file of the package that could not be used; reported, skipped, never fatal alone."""
+
+    path: str
+    message: str
+
+
+class PackageContents(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the planner needs from a package, plus what could not be read."""
+
+    owner: PackageOwner
+    dms: tuple[PackageDm, ...]
+    fingerprint: str
+    problems: tuple[PackageProblem, ...] = ()
