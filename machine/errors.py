@@ -18,6 +18,7 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
     ├── ExporterError           DiscordChatExporter failed or could not run     → exit 1
     ├── Paused                  captcha, token rejected, rate limit: resumable  → exit 3
     └── InvariantBroken         dmj's own rules were broken: a bug              → exit 1
+        └── RuleBroken          an event breaks a rule of the state machine (``apply``)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "PackageError",
     "Paused",
     "RemoteError",
+    "RuleBroken",
     "SequenceGap",
     "UsageError",
 ]
@@ -88,3 +90,17 @@ class Paused(DmjError):
 
 class InvariantBroken(DmjError):
     """One of dmj's own rules was broken: this is a bug in dmj, not in the user's input."""
+
+
+class RuleBroken(InvariantBroken):
+    """An event breaks a rule of the run's state machine (``dmj.machine.state.apply``).
+
+    The journal's own checks (checksums, gap-free ``seq``) passed, so the record is exactly what
+    a dmj wrote: breaking a rule means that dmj had a bug (or the file was edited by hand).
+    ``seq`` is the record's seq (0 for an event not journaled yet); ``rule`` states the rule.
+    """
+
+    def __init__(self, message: str, *, seq: int, rule: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.rule = rule
