@@ -56,6 +56,19 @@ EXPORT_ANSWERS = ("exported", "transient", "permanent", "fatal")
 ERROR_CLASSES: dict[str, ErrorClass] = {c: c for c in ("transient", "permanent", "fatal")}
 
 
+def scripted(*answers: str) -> Choose[str]:
+    """A ``choose`` that gives ``answers`` in order, each when it is on offer; else the first
+    option (so "go on" when asked about Ctrl-C)."""
+    queue = list(answers)
+
+    def choose(options: Sequence[str]) -> str:
+        if queue and queue[0] in options:
+            return queue.pop(0)
+        return options[0]
+
+    return choose
+
+
 def stamp(event: AnyEvent, seq: int) -> AnyEvent:
     """``event`` as the journal would store it as record ``seq``."""
     return replace(event, seq=seq, at=T0 + timedelta(seconds=seq))
@@ -112,7 +125,8 @@ class World:
 
     choose: Choose[str]
     open_at_start: tuple[ChannelInfo, ...] = ()
-    interrupts: bool = False
+    fatal_budget: int = 3
+    interrupt_budget: int = 0
     messages: int = 0
 
     def answer(self, step: AnyStep, run: str) -> list[AnyEvent]:
@@ -127,6 +141,13 @@ class World:
                 return [DmClosed(run=run, batch=step.batch, channel_id=step.channel_id)]
             case _:
                 return []
+
+    def wants_interrupt(self) -> bool:
+        """Ctrl-C after this step? (Each interrupt uses up the budget.)"""
+        if self.interrupt_budget <= 0 or self.choose(("go on", "go on", "interrupt")) == "go on":
+            return False
+        self.interrupt_budget -= 1
+        return True
 
     def _open(self, step: OpenDm, run: str) -> AnyEvent:
         answer = self.choose(OPEN_ANSWERS)
@@ -143,7 +164,8 @@ class World:
         )  # fmt: skip
 
     def _export(self, step: ExportChannel, run: str) -> list[AnyEvent]:
-        answer = self.choose(EXPORT_ANSWERS)
+        answer = self.choose(EXPORT_ANSWERS if self.fatal_budget > 0 else EXPORT_ANSWERS[:3])
+        self.fatal_budget -= answer == "fatal"
         if answer == "exported":
             self.messages += 1
             return [
@@ -194,7 +216,7 @@ class Simulation:
             self.journal(intent)
         for event in self.world.answer(step, run):
             self.journal(event)
-        if self.world.interrupts and self.world.choose(("go on", "go on", "interrupt")) != "go on":
+        if self.world.wants_interrupt():
             self.interrupt(run)
         return step
 
