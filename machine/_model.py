@@ -114,7 +114,7 @@ class BatchProgress(Value, frozen=True, kw_only=True):
 
 
 class BatchRecord(Value, frozen=True, kw_only=True):
-    """A finished batch: its outcomes in journal order and its timings."""
+    """A finished batch: its outcomes in plan order, the channels it saw, its timings."""
 
     batch: int
     started_seq: int

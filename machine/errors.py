@@ -16,6 +16,7 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
     │   └── JournalWriteFailed  a short write or failed fsync: nothing more is written
     ├── RemoteError             Discord answered in a way dmj cannot work with  → exit 1
     ├── ExporterError           DiscordChatExporter failed or could not run     → exit 1
+    ├── FileWriteFailed         a projection or export file could not be written → exit 1
     ├── Paused                  captcha, token rejected, rate limit: resumable  → exit 3
     └── InvariantBroken         dmj's own rules were broken: a bug              → exit 1
         └── RuleBroken          an event breaks a rule of the state machine (``apply``)
@@ -26,6 +27,7 @@ from __future__ import annotations
 __all__ = [
     "DmjError",
     "ExporterError",
+    "FileWriteFailed",
     "InvariantBroken",
     "JournalCorrupt",
     "JournalError",
@@ -82,6 +84,10 @@ class RemoteError(DmjError):
 
 class ExporterError(DmjError):
     """DiscordChatExporter could not be found, could not run, or its output failed checks."""
+
+
+class FileWriteFailed(DmjError):
+    """A file dmj writes atomically (a projection, an export) could not be written."""
 
 
 class Paused(DmjError):

@@ -18,7 +18,14 @@ from .errors import InvariantBroken, UsageError
 from .events import DceInfo, PackageInfo, PlanEntry, RunStarted, Strategy, UserInfo
 from .package import PackageDm
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "batch_count", "plan_batches", "plan_dms", "start_run"]
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "batch_count",
+    "plan_batches",
+    "plan_dms",
+    "snowflake_key",
+    "start_run",
+]
 
 DEFAULT_MAX_ATTEMPTS = 3
 """Transient export failures of one DM before it counts as failed."""
@@ -26,7 +33,7 @@ DEFAULT_MAX_ATTEMPTS = 3
 
 def plan_dms(dms: Iterable[PackageDm]) -> tuple[PlanEntry, ...]:
     """The plan for ``dms``: one entry per DM, in channel-id order."""
-    newest_first = sorted(dms, key=lambda dm: _snowflake(dm.channel_id), reverse=True)
+    newest_first = sorted(dms, key=lambda dm: snowflake_key(dm.channel_id), reverse=True)
     keys: set[str] = set()
     channels: set[str] = set()
     entries: list[PlanEntry] = []
@@ -93,6 +100,6 @@ def _entry(dm: PackageDm) -> PlanEntry:
     return PlanEntry(user_id=dm.user_id, channel_id=dm.channel_id, name=name, kind="dm")
 
 
-def _snowflake(value: str) -> tuple[int, str]:
+def snowflake_key(value: str) -> tuple[int, str]:
     """Numeric order for snowflake strings (shorter is smaller), text order among equals."""
     return len(value), value
