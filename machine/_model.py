@@ -45,7 +45,7 @@ OutcomeKind = Literal["exported", "skipped", "failed"]
 found); failed (DCE could not export it: unreachable, or transient failures exhausted)."""
 
 
-class Value(msgspec.Struct, frozen=True, kw_only=True):
+class Value(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Base of the state values.
 
     ``frozen``: a state is a value; ``apply`` returns a new one and shares what did not change.
@@ -101,9 +101,13 @@ class DmProgress(Value, frozen=True, kw_only=True):
 
 
 class BatchProgress(Value, frozen=True, kw_only=True):
-    """The open batch: its DMs in plan order and the channels Discord handed back so far."""
+    """The open batch: its DMs in plan order and the channels Discord handed back so far.
+
+    ``first`` is the plan position of its first DM.
+    """
 
     batch: int
+    first: int
     started_seq: int
     started_at: datetime
     dms: tuple[DmProgress, ...]

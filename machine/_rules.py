@@ -1,26 +1,16 @@
-"""What every ``apply`` handler shares: the rule error, stamping, and finding things.
+"""What every ``apply`` handler shares: the rule error and finding the run, batch and DM.
 
-A handler checks its rules with these helpers, then builds the next state with ``advance``.
+Each finder checks the common case inline and takes a slow path only to name a broken rule.
 """
 
 from __future__ import annotations
 
-from msgspec.structs import replace
-
-from ._model import BatchProgress, DmProgress, RunState, State
+from ._model import BatchProgress, DmProgress, RunState
+from ._working import Working
 from .errors import RuleBroken
 from .events import Event
 
-__all__ = [
-    "active_run",
-    "advance",
-    "broken",
-    "dm_by_channel",
-    "dm_by_user",
-    "open_batch",
-    "undecided",
-    "with_dm",
-]
+__all__ = ["active_run", "broken", "dm_by_channel", "dm_of", "open_batch_no", "undecided"]
 
 
 def broken(event: Event, rule: str) -> RuleBroken:
@@ -41,28 +31,9 @@ def broken(event: Event, rule: str) -> RuleBroken:
     return RuleBroken(message, seq=event.seq, rule=rule)
 
 
-def advance(
-    state: State,
-    event: Event,
-    *,
-    run: RunState | None = None,
-    batch: BatchProgress | None = None,
-    close_batch: bool = False,
-) -> State:
-    """``state`` after ``event``, with the parts that changed (unjournaled: seq unchanged)."""
-    seq = event.seq
-    return State(
-        through_seq=seq or state.through_seq,
-        at=event.at if seq else state.at,
-        run=run if run is not None else state.run,
-        batch=None if close_batch else (batch if batch is not None else state.batch),
-        memory=state.memory,
-    )
-
-
-def active_run(state: State, event: Event) -> RunState:
+def active_run(w: Working, event: Event) -> RunState:
     """The run in progress, which ``event`` must belong to."""
-    run = state.run
+    run = w.run
     if run is None or run.finished is not None:
         raise broken(event, "every event but RunStarted belongs to a run in progress")
     if event.run != run.started.run:
@@ -70,10 +41,10 @@ def active_run(state: State, event: Event) -> RunState:
     return run
 
 
-def open_batch(state: State, event: Event, batch_no: int) -> tuple[RunState, BatchProgress]:
+def open_batch_no(w: Working, event: Event, batch_no: int) -> tuple[RunState, BatchProgress]:
     """The run and its open batch, which must be ``batch_no``."""
-    run = active_run(state, event)
-    batch = state.batch
+    run = active_run(w, event)
+    batch = w.batch
     if batch is None:
         raise broken(event, f"it belongs to batch {batch_no}, but no batch is open")
     if batch.batch != batch_no:
@@ -81,30 +52,25 @@ def open_batch(state: State, event: Event, batch_no: int) -> tuple[RunState, Bat
     return run, batch
 
 
-def dm_by_user(
-    run: RunState, batch: BatchProgress, event: Event, user_id: str
-) -> tuple[int, DmProgress]:
-    """The position and progress of ``user_id``'s DM in the open batch."""
-    position = run.index.get(user_id)
-    if position is not None:
-        i = position - batch.batch * run.started.batch_size
-        if 0 <= i < len(batch.dms):
-            return i, batch.dms[i]
-    raise broken(event, f"user {user_id} is not in batch {batch.batch}")
+def dm_of(w: Working, event: Event, batch_no: int, user_id: str) -> tuple[int, DmProgress]:
+    """The position and progress of ``user_id``'s DM in the open batch ``batch_no``."""
+    if batch_no == w.batch_no and event.run == w.run_id:
+        position = w.index.get(user_id)
+        if position is not None:
+            i = position - w.first
+            if 0 <= i < len(w.dms):
+                return i, w.dms[i]
+    open_batch_no(w, event, batch_no)
+    raise broken(event, f"user {user_id} is not in batch {batch_no}")
 
 
-def dm_by_channel(batch: BatchProgress, event: Event, channel_id: str) -> tuple[int, DmProgress]:
-    """The DM of the open batch that ``channel_id`` belongs to."""
-    for i, dm in enumerate(batch.dms):
-        if channel_id in (dm.opened, dm.open_at_start, dm.entry.channel_id):
+def dm_by_channel(w: Working, event: Event, batch_no: int, channel: str) -> tuple[int, DmProgress]:
+    """The DM of the open batch ``batch_no`` that ``channel`` belongs to."""
+    open_batch_no(w, event, batch_no)
+    for i, dm in enumerate(w.dms):
+        if channel in (dm.opened, dm.open_at_start, dm.entry.channel_id):
             return i, dm
-    raise broken(event, f"channel {channel_id} belongs to no DM of batch {batch.batch}")
-
-
-def with_dm(state: State, event: Event, batch: BatchProgress, i: int, dm: DmProgress) -> State:
-    """``state`` after ``event`` changed the ``i``-th DM of the open batch to ``dm``."""
-    dms = batch.dms
-    return advance(state, event, batch=replace(batch, dms=(*dms[:i], dm, *dms[i + 1 :])))
+    raise broken(event, f"channel {channel} belongs to no DM of batch {batch_no}")
 
 
 def undecided(event: Event, dm: DmProgress) -> None:

@@ -1,20 +1,15 @@
-"""``apply`` for the events that shape a run: start, capture, batches, pause, finish."""
+"""``apply`` for the events that shape a run: start, capture, batches, pause, finish.
+
+Each handler checks its rules first, then changes the working copy (see ``_working``).
+"""
 
 from __future__ import annotations
 
 from msgspec.structs import replace
 
-from ._model import (
-    BatchProgress,
-    BatchRecord,
-    Chain,
-    DmProgress,
-    Outcome,
-    RunState,
-    State,
-    remember,
-)
-from ._rules import active_run, advance, broken, open_batch
+from ._model import BatchProgress, BatchRecord, Chain, DmProgress, Outcome, RunState, remember
+from ._rules import active_run, broken, open_batch_no
+from ._working import Working
 from .events import (
     BatchFinished,
     BatchStarted,
@@ -35,22 +30,23 @@ __all__ = [
 ]
 
 
-def run_started(state: State, event: RunStarted) -> State:
-    previous = state.run
+def run_started(w: Working, event: RunStarted) -> None:
+    previous = w.run
     if previous is not None and previous.finished is None:
         raise broken(
             event,
             f"a new run starts only after the previous one finished, and run {previous.id!r} "
             "has not (it is resumed, not restarted)",
         )
-    known = {run.id for run in state.memory.runs} | ({previous.id} if previous else set())
+    known = {run.id for run in w.memory.runs} | ({previous.id} if previous else set())
     if event.run in known:
         raise broken(event, f"run ids are unique in a journal, and {event.run!r} was used")
     _check_plan(event)
-    memory = state.memory if previous is None else remember(state.memory, previous, None)
+    if previous is not None:
+        w.memory = remember(w.memory, previous, None)
     index = {entry.user_id: i for i, entry in enumerate(event.plan)}
-    run = RunState(started=event, started_seq=event.seq, index=index)
-    return replace(advance(state, event, run=run, close_batch=True), memory=memory)
+    w.set_run(RunState(started=event, started_seq=event.seq, index=index))
+    w.open_batch(None, [])
 
 
 def _check_plan(event: RunStarted) -> None:
@@ -70,11 +66,11 @@ def _check_plan(event: RunStarted) -> None:
         raise broken(event, "every planned DM appears once, by user id and by channel id")
 
 
-def open_dms_captured(state: State, event: OpenDmsCaptured) -> State:
-    run = active_run(state, event)
+def open_dms_captured(w: Working, event: OpenDmsCaptured) -> None:
+    run = active_run(w, event)
     if run.capture is not None:
         raise broken(event, f"open DMs are captured once per run (seq {run.capture.seq} did)")
-    if state.batch is not None or run.last_completed >= 0:
+    if w.batch is not None or run.last_completed >= 0:
         raise broken(event, "open DMs are captured before the first batch starts")
     open_by_user = {
         channel.recipients[0].id: channel.id
@@ -82,20 +78,19 @@ def open_dms_captured(state: State, event: OpenDmsCaptured) -> State:
         if channel.type == 1 and len(channel.recipients) == 1
     }
     open_channels = frozenset(channel.id for channel in event.channels)
-    run = replace(run, capture=event, open_by_user=open_by_user, open_channels=open_channels)
-    return advance(state, event, run=run)
+    w.set_run(replace(run, capture=event, open_by_user=open_by_user, open_channels=open_channels))
 
 
-def batch_started(state: State, event: BatchStarted) -> State:
-    run = active_run(state, event)
+def batch_started(w: Working, event: BatchStarted) -> None:
+    run = active_run(w, event)
     b, total = event.batch, run.started.total_batches
     if run.capture is None:
         raise broken(event, "open DMs are captured before the first batch starts")
-    if state.batch is not None:
+    if w.batch is not None:
         raise broken(
             event,
-            f"batch {state.batch.batch} is still open: a batch starts only after the one "
-            "before it finished",
+            f"batch {w.batch.batch} is still open: a batch starts only after the one before "
+            "it finished",
         )
     if b != run.last_completed + 1 or b >= total:
         raise broken(
@@ -106,9 +101,10 @@ def batch_started(state: State, event: BatchStarted) -> State:
     entries = run.batch_entries(b)
     if event.user_ids != tuple(entry.user_id for entry in entries):
         raise broken(event, f"it lists exactly the plan's users of batch {b}, in plan order")
-    dms = tuple(DmProgress(entry=e, open_at_start=_open_at_start(run, e)) for e in entries)
-    batch = BatchProgress(batch=b, started_seq=event.seq, started_at=event.at, dms=dms)
-    return advance(state, event, batch=batch)
+    dms = [DmProgress(entry=e, open_at_start=_open_at_start(run, e)) for e in entries]
+    first = b * run.started.batch_size
+    header = BatchProgress(batch=b, first=first, started_seq=event.seq, started_at=event.at, dms=())
+    w.open_batch(header, dms)
 
 
 def _open_at_start(run: RunState, entry: PlanEntry) -> str | None:
@@ -117,9 +113,9 @@ def _open_at_start(run: RunState, entry: PlanEntry) -> str | None:
     return entry.channel_id if entry.channel_id in run.open_channels else None
 
 
-def batch_finished(state: State, event: BatchFinished) -> State:
-    run, batch = open_batch(state, event, event.batch)
-    for dm in batch.dms:
+def batch_finished(w: Working, event: BatchFinished) -> None:
+    run, batch = open_batch_no(w, event, event.batch)
+    for dm in w.dms:
         if dm.outcome is None:
             raise broken(
                 event,
@@ -132,40 +128,42 @@ def batch_finished(state: State, event: BatchFinished) -> State:
                 f"channel {dm.opened}, which dmj opened, is still open: a batch finishes "
                 "only when everything it opened is closed",
             )
-    outcomes = tuple(batch.outcomes())
+    outcomes = tuple(dm.outcome for dm in w.dms if dm.outcome is not None)
     counts = _counts(outcomes)
     if (event.exported, event.skipped, event.failed) != counts:
         raise broken(event, _count_rule("batch", event, counts))
     record = BatchRecord(
-        batch=batch.batch,
+        batch=event.batch,
         started_seq=batch.started_seq,
         started_at=batch.started_at,
         finished_seq=event.seq,
         finished_at=event.at,
         outcomes=outcomes,
-        seen=batch.seen,
+        seen=tuple(w.seen),
     )
-    run = replace(
-        run,
-        last_completed=batch.batch,
-        done=Chain(head=record, rest=run.done),
-        exported=run.exported + counts[0],
-        skipped=run.skipped + counts[1],
-        failed=run.failed + counts[2],
+    w.set_run(
+        replace(
+            run,
+            last_completed=event.batch,
+            done=Chain(head=record, rest=run.done),
+            exported=run.exported + counts[0],
+            skipped=run.skipped + counts[1],
+            failed=run.failed + counts[2],
+        )
     )
-    return advance(state, event, run=run, close_batch=True)
+    w.open_batch(None, [])
 
 
-def run_paused(state: State, event: RunPaused) -> State:
-    run = active_run(state, event)
-    return advance(state, event, run=replace(run, last_pause=event, pauses=run.pauses + 1))
+def run_paused(w: Working, event: RunPaused) -> None:
+    run = active_run(w, event)
+    w.set_run(replace(run, last_pause=event, pauses=run.pauses + 1))
 
 
-def run_finished(state: State, event: RunFinished) -> State:
-    run = active_run(state, event)
+def run_finished(w: Working, event: RunFinished) -> None:
+    run = active_run(w, event)
     total = run.started.total_batches
-    if state.batch is not None:
-        raise broken(event, f"batch {state.batch.batch} is still open: a run finishes after it")
+    if w.batch is not None:
+        raise broken(event, f"batch {w.batch.batch} is still open: a run finishes after it")
     if run.last_completed != total - 1:
         raise broken(
             event,
@@ -175,7 +173,7 @@ def run_finished(state: State, event: RunFinished) -> State:
     counts = (run.exported, run.skipped, run.failed)
     if (event.exported, event.skipped, event.failed) != counts:
         raise broken(event, _count_rule("run", event, counts))
-    return advance(state, event, run=replace(run, finished=event))
+    w.set_run(replace(run, finished=event))
 
 
 def _counts(outcomes: tuple[Outcome, ...]) -> tuple[int, int, int]:

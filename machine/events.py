@@ -66,7 +66,7 @@ Strategy = Literal["direct-first", "reopen"]
 ErrorClass = Literal["fatal", "permanent", "transient"]
 
 
-class Doc(msgspec.Struct, frozen=True, kw_only=True):
+class Doc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Base of the value objects nested inside events.
 
     Subclasses repeat ``frozen=True, kw_only=True``: msgspec inherits them, but type checkers
@@ -122,7 +122,7 @@ class DceInfo(Doc, frozen=True, kw_only=True):
     version: str
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
     """Base of every journaled event.
 
     ``tag_field="type"``: the journal line's ``type`` names the event; each subclass gives an
