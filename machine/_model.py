@@ -9,7 +9,7 @@ merged into dicts only once per run (``remember``) or when a projection is built
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Literal
 
@@ -37,6 +37,7 @@ __all__ = [
     "OutcomeKind",
     "RunState",
     "State",
+    "count_outcomes",
     "remember",
 ]
 
@@ -229,6 +230,12 @@ class State(Value, frozen=True, kw_only=True):
         if run is None or run.last_pause is None or run.last_pause.seq != self.through_seq:
             return None
         return run.last_pause
+
+
+def count_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int, int]:
+    """How many of ``outcomes`` are (exported, skipped, failed)."""
+    kinds = [outcome.kind for outcome in outcomes]
+    return kinds.count("exported"), kinds.count("skipped"), kinds.count("failed")
 
 
 def remember(memory: Memory, run: RunState, batch: BatchProgress | None) -> Memory:

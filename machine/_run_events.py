@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from ._model import BatchProgress, BatchRecord, Chain, DmProgress, Outcome, RunState, remember
+from ._model import (
+    BatchProgress,
+    BatchRecord,
+    Chain,
+    DmProgress,
+    RunState,
+    count_outcomes,
+    remember,
+)
 from ._rules import active_run, broken, open_batch_no
 from ._working import Working
 from .events import (
@@ -129,7 +137,7 @@ def batch_finished(w: Working, event: BatchFinished) -> None:
                 "only when everything it opened is closed",
             )
     outcomes = tuple(dm.outcome for dm in w.dms if dm.outcome is not None)
-    counts = _counts(outcomes)
+    counts = count_outcomes(outcomes)
     if (event.exported, event.skipped, event.failed) != counts:
         raise broken(event, _count_rule("batch", event, counts))
     record = BatchRecord(
@@ -174,11 +182,6 @@ def run_finished(w: Working, event: RunFinished) -> None:
     if (event.exported, event.skipped, event.failed) != counts:
         raise broken(event, _count_rule("run", event, counts))
     w.set_run(replace(run, finished=event))
-
-
-def _counts(outcomes: tuple[Outcome, ...]) -> tuple[int, int, int]:
-    kinds = [outcome.kind for outcome in outcomes]
-    return kinds.count("exported"), kinds.count("skipped"), kinds.count("failed")
 
 
 def _count_rule(what: str, event: BatchFinished | RunFinished, counts: tuple[int, ...]) -> str:

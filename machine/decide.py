@@ -17,7 +17,7 @@ channel an earlier run archived ask only for messages ``after`` the last one arc
 
 from __future__ import annotations
 
-from ._model import BatchProgress, DmProgress, Memory, RunState, State
+from ._model import BatchProgress, DmProgress, Memory, RunState, State, count_outcomes
 from .steps import (
     AnyStep,
     CaptureOpenDms,
@@ -75,13 +75,8 @@ def _within_batch(run: RunState, memory: Memory, batch: BatchProgress) -> AnySte
     for dm in batch.dms:
         if dm.outcome is None:
             return _next_for_dm(run, memory, batch.batch, dm)
-    kinds = [o.kind for o in batch.outcomes()]
-    return FinishBatch(
-        batch=batch.batch,
-        exported=kinds.count("exported"),
-        skipped=kinds.count("skipped"),
-        failed=kinds.count("failed"),
-    )
+    exported, skipped, failed = count_outcomes(batch.outcomes())
+    return FinishBatch(batch=batch.batch, exported=exported, skipped=skipped, failed=failed)
 
 
 def _next_for_dm(run: RunState, memory: Memory, batch: int, dm: DmProgress) -> AnyStep:

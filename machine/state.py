@@ -28,6 +28,7 @@ from ._model import (
     OutcomeKind,
     RunState,
     State,
+    count_outcomes,
     remember,
 )
 from ._working import Working
@@ -64,6 +65,7 @@ __all__ = [
     "RunState",
     "State",
     "apply",
+    "count_outcomes",
     "fold",
     "fold_until_broken",
     "remember",
