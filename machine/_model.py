@@ -182,11 +182,12 @@ class RunState(Value, frozen=True, kw_only=True):
         return [] if self.done is None else self.done.oldest_first()
 
 
-class ChannelStatus(Value, frozen=True, kw_only=True):
+class ChannelStatus(Value, frozen=True, kw_only=True, rename="camel"):
     """The latest terminal outcome involving a channel, across runs.
 
     ``message_count`` adds up the messages of every export of the channel (an incremental
     re-run exports only new ones); ``last_message_id`` is the newest message archived.
+    ``rename="camel"``: this is also an entry of ``id-history.json``'s ``exportStatus``.
     """
 
     status: OutcomeKind
@@ -257,16 +258,15 @@ def remember(memory: Memory, run: RunState, batch: BatchProgress | None) -> Memo
     for channel in seen:
         channels[channel.id] = channel
     for outcome in outcomes:
-        status[outcome.channel_id] = _merge_status(status.get(outcome.channel_id), outcome)
+        key = outcome.channel_id
+        old = status.get(key)
+        status[key] = ChannelStatus(
+            status=outcome.kind,
+            at=outcome.at,
+            message_count=outcome.message_count + (old.message_count if old else 0),
+            last_message_id=outcome.last_message_id or (old.last_message_id if old else None),
+        )
     first = memory.first_capture
     if first is None and run.capture is not None:
         first = captured
     return Memory(first_capture=first, channels=channels, status=status, runs=(*memory.runs, run))
-
-
-def _merge_status(old: ChannelStatus | None, outcome: Outcome) -> ChannelStatus:
-    total = (old.message_count if old else 0) + outcome.message_count
-    last = outcome.last_message_id or (old.last_message_id if old else None)
-    return ChannelStatus(
-        status=outcome.kind, at=outcome.at, message_count=total, last_message_id=last
-    )

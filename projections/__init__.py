@@ -18,7 +18,6 @@ from ._build import (
 from ._documents import (
     BATCH_STATE_SCHEMA,
     BatchStateDoc,
-    ChannelExportStatus,
     IdHistoryDoc,
     encode_document,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "ID_HISTORY",
     "BatchStateDoc",
     "Change",
-    "ChannelExportStatus",
     "Freshness",
     "IdHistoryDoc",
     "ProjectionChange",

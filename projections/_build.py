@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dmj.machine.events import ChannelInfo, UserInfo
-from dmj.machine.plan import snowflake_key
+from dmj.machine.events import UserInfo
 from dmj.machine.state import BatchProgress, Outcome, RunState, State, remember
 
-from ._documents import (
-    BatchStateDoc,
-    ChannelExportStatus,
-    IdHistoryDoc,
-    encode_document,
-)
+from ._documents import BatchStateDoc, IdHistoryDoc, encode_document
 
 __all__ = [
     "BATCH_STATE",
@@ -71,20 +65,12 @@ def build_id_history(state: State) -> IdHistoryDoc | None:
     if state.batch is not None:
         open_now = {dm.opened for dm in state.batch.dms if dm.opened is not None}
         latest.extend(c for c in state.batch.seen if c.id in open_now)
-    status = memory.status
     return IdHistoryDoc(
         user=started.user or UserInfo(id=started.package.self_id),
         original_state=memory.first_capture or (),
         latest=tuple(latest),
-        unique_channels=tuple(sorted(memory.channels.values(), key=_by_id)),
-        export_status={
-            channel: ChannelExportStatus(
-                status=status[channel].status,
-                at=status[channel].at,
-                message_count=status[channel].message_count,
-            )
-            for channel in sorted(status, key=snowflake_key)
-        },
+        unique_channels=tuple(memory.channels.values()),
+        export_status=memory.status,
         through_seq=state.through_seq,
     )
 
@@ -123,7 +109,3 @@ def _final_batch_state(run: RunState) -> bytes | None:
 
 def _users(outcomes: list[Outcome], kind: str) -> tuple[str, ...]:
     return tuple(o.user_id for o in outcomes if o.kind == kind)
-
-
-def _by_id(channel: ChannelInfo) -> tuple[int, str]:
-    return snowflake_key(channel.id)

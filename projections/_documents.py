@@ -11,12 +11,11 @@ from datetime import datetime
 
 import msgspec
 from dmj.machine.events import ChannelInfo, UserInfo
-from dmj.machine.state import OutcomeKind
+from dmj.machine.state import ChannelStatus
 
 __all__ = [
     "BATCH_STATE_SCHEMA",
     "BatchStateDoc",
-    "ChannelExportStatus",
     "IdHistoryDoc",
     "encode_document",
 ]
@@ -57,28 +56,22 @@ class BatchStateDoc(Document, frozen=True, kw_only=True):
     through_seq: int
 
 
-class ChannelExportStatus(Document, frozen=True, kw_only=True):
-    """The latest outcome of a channel; ``messageCount`` adds up every export of it."""
-
-    status: OutcomeKind
-    at: datetime
-    message_count: int
-
-
 class IdHistoryDoc(Document, frozen=True, kw_only=True):
     """Every channel dmj has seen and how each export went: ``id-history.json``.
 
     ``originalState``: the DMs open at the first capture ever. ``latest``: the 1-on-1 DMs open
     as of ``throughSeq`` (the last capture, plus what dmj opened and has not closed yet; after
     each close this is the list dmj leaves behind). ``uniqueChannels``: every channel ever
-    seen, once, by id. ``exportStatus``: per channel id, the latest outcome.
+    seen, once, in the order first seen. ``exportStatus``: per channel id, in the order first
+    reached, the latest outcome (``ChannelStatus``: ``status``, ``at``, ``messageCount``,
+    ``lastMessageId``).
     """
 
     user: UserInfo
     original_state: tuple[ChannelInfo, ...]
     latest: tuple[ChannelInfo, ...]
     unique_channels: tuple[ChannelInfo, ...]
-    export_status: dict[str, ChannelExportStatus]
+    export_status: dict[str, ChannelStatus]
     through_seq: int
 
 

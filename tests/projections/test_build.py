@@ -80,7 +80,7 @@ def test_id_history_latest_includes_what_dmj_opened_and_has_not_closed() -> None
     assert doc is not None
     assert [c.id for c in doc.latest] == ["5200", "7100"]
     assert [c.id for c in doc.original_state] == ["5200", "300"]
-    assert [c.id for c in doc.unique_channels] == ["300", "5200", "7100"]
+    assert [c.id for c in doc.unique_channels] == ["5200", "300", "7100"]  # first seen
 
 
 def test_id_history_after_the_close_leaves_the_list_as_dmj_found_it() -> None:
@@ -101,7 +101,14 @@ def test_export_status_keeps_the_latest_outcome_and_adds_up_messages_across_runs
         "5200": ("exported", 6),
         "7100": ("exported", 3),
     }
-    assert list(doc.export_status) == ["300", "400", "1100", "1500", "5200", "7100"]
+    assert list(doc.export_status) == [
+        "300",
+        "400",
+        "7100",
+        "5200",
+        "1500",
+        "1100",
+    ]  # first reached
 
 
 def test_id_history_names_the_account_and_falls_back_to_the_package_owner() -> None:
