@@ -328,3 +328,10 @@ def test_a_new_channel_in_an_incremental_run_is_exported_in_full() -> None:
     assert decide(fold(second)) == ExportChannel(
         batch=1, user_id="200", channel_id="1200", attempt=1, name="bob", after=None
     )
+
+
+def test_stopping_early_leaves_a_channel_being_exported_to_the_export() -> None:
+    exporting = journal(REOPEN_PATH[:8])  # … ExportRequested 7100, no outcome yet
+    assert closes_before_stopping(fold(exporting)) == ()
+    assert closes_before_stopping(fold(journal(REOPEN_PATH[:3]))) == ()
+    assert closes_before_stopping(fold([])) == ()

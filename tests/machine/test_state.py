@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 from dmj.machine.errors import RuleBroken, SequenceGap
 from dmj.machine.events import (
@@ -20,7 +22,7 @@ from dmj.machine.events import (
     RunFinished,
     RunPaused,
 )
-from dmj.machine.state import INITIAL, apply, fold
+from dmj.machine.state import HANDLERS, INITIAL, apply, fold, fold_until_broken
 from msgspec.structs import replace
 
 from tests.machine.simulate import (
@@ -265,3 +267,29 @@ def test_failures_that_end_a_dm_record_why() -> None:
 
 def test_initial_state_is_empty() -> None:
     assert (INITIAL.through_seq, INITIAL.run, INITIAL.batch) == (0, None, None)
+
+
+def test_every_event_type_has_exactly_one_handler() -> None:
+    assert set(HANDLERS) == set(typing.get_args(AnyEvent))
+
+
+def test_fold_until_broken_returns_the_state_before_the_record_that_broke_a_rule() -> None:
+    events = journal([*STARTED, *exported("500", "500"), DmCloseRequested(
+        run=R, batch=0, channel_id="500")])  # fmt: skip
+    state, error = fold_until_broken(events)
+    assert isinstance(error, RuleBroken)
+    assert error.seq == 6
+    assert state == fold(events[:-1])
+    assert fold_until_broken(events[:-1]) == (fold(events[:-1]), None)
+
+
+def test_fold_until_broken_stops_at_a_sequence_gap() -> None:
+    stamped = journal(STARTED)
+    state, error = fold_until_broken([stamped[0], stamped[2]])
+    assert isinstance(error, SequenceGap)
+    assert state.through_seq == 1
+
+
+def test_fold_continues_from_a_given_state() -> None:
+    stamped = journal(ALL_EXPORTED)
+    assert fold(stamped[5:], fold(stamped[:5])) == fold(stamped)
