@@ -43,15 +43,16 @@ def export_requested(w: Working, event: ExportRequested) -> None:
         i, dm = dm_by_channel(w, event, event.batch, event.channel_id)
     if dm.outcome is not None or dm.opening or dm.closing:
         _not_now(event, dm)
-    if event.channel_id not in (dm.opened, dm.open_at_start, dm.entry.channel_id):
-        raise broken(event, f"channel {event.channel_id} is not user {dm.entry.user_id}'s DM")
+    channel = event.channel_id
+    if channel != dm.entry.channel_id and channel != dm.opened and channel != dm.open_at_start:
+        raise broken(event, f"channel {channel} is not user {dm.entry.user_id}'s DM")
     if event.attempt != dm.attempt + 1:
         raise broken(
             event,
             f"it is attempt {event.attempt} for user {dm.entry.user_id}, whose last was "
             f"{dm.attempt}: attempts count up by one",
         )
-    w.dms[i] = replace(dm, exporting=event.channel_id, attempt=event.attempt)
+    w.dms[i] = replace(dm, exporting=channel, attempt=event.attempt)
 
 
 def _not_now(event: ExportRequested, dm: DmProgress) -> None:
