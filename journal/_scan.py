@@ -1,0 +1,204 @@
+"""One pass over a journal file: the intact records, then a torn tail or the first problem.
+
+Readers, the audit and the writer's recovery all use this scan, so they can never disagree
+about what a journal holds.
+
+Speed: the file is read in blocks of whole lines. A block is checked and decoded in bulk
+(``map(zlib.crc32, lines)``, one ``decode_lines`` call, ``seq`` and ``v`` compared as lists),
+which keeps the per-record Python work to a handful of C-level iterations. Any block the
+bulk checks cannot vouch for is walked line by line (``_walk``) to upcast old records or to
+find and name the first bad line. Memory is one block plus its events, on any file size.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from collections.abc import Generator, Iterator
+from operator import attrgetter
+
+import msgspec
+
+from ._findings import JournalCheck, TornTail, problem
+from ._format import MAGIC
+from ._records import Unreadable, decode_record
+from ._schema import E, Schema
+
+__all__ = ["BLOCK_SIZE", "open_for_reading", "scan", "scan_to_end"]
+
+BLOCK_SIZE = 64 * 1024
+"""Bytes read at a time. Small enough to stay in the CPU cache (measured faster than 4 MiB
+here), large enough that the per-block Python overhead vanishes."""
+
+_seq = attrgetter("seq")
+_version = attrgetter("v")
+_crc32 = zlib.crc32
+
+
+def open_for_reading(path: os.PathLike[str] | str) -> io.FileIO:
+    """An unbuffered read-only handle (the scan does its own block reads)."""
+    return io.FileIO(path, "r")
+
+
+def scan(file: io.FileIO, name: str, schema: Schema[E]) -> Generator[list[E], None, JournalCheck]:
+    """Yield the intact records of ``file`` in lists, then return the audit of where it stopped.
+
+    ``name`` is how messages name the file. The scan reads from offset 0 and never writes.
+    """
+    file.seek(0)
+    records = intact = 0
+    for block in _blocks(file):
+        if not block.endswith(b"\n"):
+            torn = TornTail(line=records + 1, offset=intact, length=len(block))
+            return _end(file, name, records, intact, torn=torn)
+        lines = block.split(b"\n")
+        lines.pop()
+        events = _bulk(schema, block, lines, records + 1)
+        if events is None:
+            events, stop = _walk(schema, lines, records + 1)
+            if events:
+                yield events
+            records += len(events)
+            intact += sum(map(len, lines[: len(events)])) + len(events)
+            if stop is not None:
+                return _stopped(file, name, records, intact, stop)
+            continue
+        yield events
+        records += len(events)
+        intact += len(block)
+    return _end(file, name, records, intact)
+
+
+def scan_to_end(file: io.FileIO, name: str, schema: Schema[E]) -> JournalCheck:
+    """Run ``scan`` to its end, dropping the events: where it stopped."""
+    blocks = scan(file, name, schema)
+    while True:
+        try:
+            next(blocks)
+        except StopIteration as stop:
+            end: JournalCheck = stop.value
+            return end
+
+
+def _end(
+    file: io.FileIO, name: str, records: int, intact: int, *, torn: TornTail | None = None
+) -> JournalCheck:
+    size = os.fstat(file.fileno()).st_size
+    return JournalCheck(
+        path=name,
+        size=size,
+        records=records,
+        last_seq=records,
+        intact_bytes=intact,
+        torn=torn,
+        problem=None,
+    )
+
+
+def _blocks(file: io.FileIO) -> Iterator[bytes]:
+    """Runs of whole lines, each ending in ``\\n``; the last may be an unterminated tail.
+
+    A read that ends mid-line seeks back, so the next block starts at that line. A line
+    longer than a block is read until its newline (or the end of the file).
+    """
+    while data := file.read(BLOCK_SIZE):
+        cut = data.rfind(b"\n") + 1
+        if cut == len(data):
+            yield data
+            continue
+        if cut:
+            file.seek(cut - len(data), os.SEEK_CUR)
+            yield data[:cut]
+            continue
+        parts = [data]
+        while more := file.read(BLOCK_SIZE):
+            cut = more.rfind(b"\n") + 1
+            if cut:
+                file.seek(cut - len(more), os.SEEK_CUR)
+                parts.append(more[:cut])
+                break
+            parts.append(more)
+        yield b"".join(parts)
+
+
+def _bulk(schema: Schema[E], block: bytes, lines: list[bytes], first_seq: int) -> list[E] | None:
+    """The block's events when every line is sealed, current and in sequence; else None."""
+    count = len(lines)
+    if list(map(_crc32, lines)).count(MAGIC) != count:
+        return None
+    try:
+        events = schema.decoder.decode_lines(block)
+    except msgspec.MsgspecError:
+        return None
+    if list(map(_version, events)).count(schema.version) != count:
+        return None
+    if list(map(_seq, events)) != list(range(first_seq, first_seq + count)):
+        return None
+    return events
+
+
+def _walk(
+    schema: Schema[E], lines: list[bytes], first_seq: int
+) -> tuple[list[E], tuple[int, Unreadable | None] | None]:
+    """Line by line: the events before the first bad line, and that line's number with
+    what is wrong with it (None for a checksum mismatch: the caller judges torn or not)."""
+    events: list[E] = []
+    for index, line in enumerate(lines):
+        number = first_seq + index
+        if _crc32(line) != MAGIC:
+            return events, (number, None)
+        try:
+            event = decode_record(schema, line)
+        except Unreadable as exc:
+            return events, (number, exc)
+        if event.seq != number:
+            detail = f"seq {event.seq} where seq {number} was expected: records are missing"
+            return events, (number, Unreadable("sequence-gap", detail + " or out of order"))
+        events.append(event)
+    return events, None
+
+
+def _stopped(
+    file: io.FileIO, name: str, records: int, intact: int, stop: tuple[int, Unreadable | None]
+) -> JournalCheck:
+    """The scan's end at a bad line: a problem, or a torn tail if nothing intact follows."""
+    line, unreadable = stop
+    if unreadable is not None:
+        found = problem(name, line, unreadable.kind, unreadable.detail)
+    elif _holds_a_record(file, intact):
+        found = problem(name, line, "checksum", "checksum mismatch")
+    else:
+        end = _end(file, name, records, intact)
+        torn = TornTail(line=line, offset=intact, length=end.size - intact)
+        return msgspec.structs.replace(end, torn=torn)
+    return msgspec.structs.replace(_end(file, name, records, intact), problem=found)
+
+
+def _holds_a_record(file: io.FileIO, offset: int) -> bool:
+    """Whether a sealed record starts a line somewhere after ``offset``.
+
+    Then the damage at ``offset`` is not a torn tail but lies before intact records. Each
+    complete line is tried whole and cut after every ``"}`` in it, which finds a record
+    whose newline was damaged (it got glued to the next line). An unterminated last line
+    is never a record: it was never acknowledged.
+    """
+    file.seek(offset)
+    for block in _blocks(file):
+        lines = block.split(b"\n")
+        lines.pop()  # b"" after the final newline, or the unterminated tail
+        if any(map(_sealed_prefix, lines)):
+            return True
+    return False
+
+
+def _sealed_prefix(line: bytes) -> bool:
+    """Whether ``line`` or a prefix of it ending in ``"}`` is sealed (incremental CRC)."""
+    crc, start = 0, 0
+    end = line.find(b'"}') + 2
+    while end > 1:
+        crc = _crc32(line[start:end], crc)
+        if crc == MAGIC:
+            return True
+        start, end = end, line.find(b'"}', end) + 2
+    return _crc32(line) == MAGIC
