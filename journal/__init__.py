@@ -11,7 +11,7 @@ Tests and crash drills reach the disk through the ``Storage`` seam and ``Failpoi
 
 from ._failpoints import FailAction, FailingStorage, Failpoints, sigkill_self
 from ._findings import JournalCheck, Problem, ProblemKind, Recovery, TornTail
-from ._format import MAGIC, crc_ok, encode_line, seal
+from ._format import MAGIC, encode_line, lines_ok, seal
 from ._reader import check_journal, read_events
 from ._schema import DMJ_SCHEMA, Schema, Upcaster
 from ._storage import OsStorage, Storage
@@ -35,8 +35,8 @@ __all__ = [
     "TornTail",
     "Upcaster",
     "check_journal",
-    "crc_ok",
     "encode_line",
+    "lines_ok",
     "read_events",
     "seal",
     "sigkill_self",

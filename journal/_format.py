@@ -2,16 +2,20 @@
 
 A line is the encoded event with one last member, ``"crc"``, whose value is nine characters
 from ``@ABCDEFGHIJKLMNO``. They are chosen (by solving a small linear system over GF(2) once,
-at import) so that the CRC-32 of the whole line, without its ``\\n``, equals ``MAGIC``::
+at import) so that a CRC-32 register holding ``MAGIC`` holds ``MAGIC`` again after the whole
+line, newline included::
 
-    {"type":"BatchStarted","v":1,"seq":5,...,"crc":"AFHKKGH@J"}\\n
+    {"type":"BatchStarted","v":1,"seq":5,...,"crc":"AFHKKGH@J"}\n
+    zlib.crc32(line, MAGIC) == MAGIC
 
-Why not the usual "CRC of the bytes before the field, in hex": checking that costs two slices
-and a hex parse per line (about 0.8 µs, measured), whereas ``zlib.crc32(line) == MAGIC`` is one
-C call on the line as read, and a whole block of lines is checked with
-``map(zlib.crc32, lines)``. Detection is the same: it is a CRC-32 codeword, so every error
-burst of up to 32 bits (every single-byte change) is caught, wherever the check bits sit.
-docs/journal-format.md explains the derivation and gives a five-line verifier.
+Every line checks on its own, and because each one returns the register to ``MAGIC``, any
+run of whole lines checks in one call: ``zlib.crc32(block, MAGIC) == MAGIC`` (a damaged
+line leaves the register off ``MAGIC``, and no later intact line can bring it back). That is
+what makes replay fast: about 3 GB/s of checking, one C call per block, instead of a slice,
+a hex parse and a call per line (measured 0.8 µs per line for "CRC of the bytes before the
+field, in hex"). Detection is that of any CRC-32 codeword: every error burst of up to 32
+bits, so every single-byte change, is caught wherever the check bits sit.
+docs/journal-format.md explains the derivation and gives a short verifier.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from collections.abc import Sequence
 
 import msgspec
 
-__all__ = ["CHECK_FIELD", "MAGIC", "crc_ok", "encode_line", "seal"]
+__all__ = ["CHECK_FIELD", "MAGIC", "encode_line", "lines_ok", "seal"]
 
 MAGIC = 0x646D6A31
-"""The CRC-32 of every journal line without its newline ("dmj1" in ASCII)."""
+"""The CRC-32 value every line starts from and returns to ("dmj1" in ASCII)."""
 
 CHECK_FIELD = b',"crc":"'
 """What ``seal`` appends to an object's members before the check characters."""
@@ -36,7 +40,7 @@ CRC-32 (rank 30), nine give full rank 32."""
 _CHAR_BASE = 0x40
 """``@``: each check character is ``0x40 | nibble``, so it is ``@`` or ``A``..``O``."""
 
-_CLOSE = b'"}'
+_CLOSE = b'"}\n'
 _PLACEHOLDER = bytes([_CHAR_BASE]) * _CHECK_CHARS + _CLOSE
 _BASE_WORD = int.from_bytes(bytes([_CHAR_BASE]) * _CHECK_CHARS, "little")
 
@@ -99,14 +103,14 @@ _T0, _T1, _T2, _T3 = _byte_tables(_solve(_flip_effects()))
 def seal(members: bytes) -> bytes:
     """Close an object's ``members`` (``{...`` up to ``CHECK_FIELD``) into a journal line.
 
-    ``members`` must end with ``CHECK_FIELD``. The result ends in ``"}\\n`` and its CRC-32
-    without the newline is ``MAGIC``.
+    ``members`` must end with ``CHECK_FIELD``. The result ends in ``"}\\n`` and
+    ``lines_ok`` holds for it.
     """
-    change = zlib.crc32(_PLACEHOLDER, zlib.crc32(members)) ^ MAGIC
+    change = zlib.crc32(_PLACEHOLDER, zlib.crc32(members, MAGIC)) ^ MAGIC
     mask = (
         _T0[change & 0xFF] ^ _T1[change >> 8 & 0xFF] ^ _T2[change >> 16 & 0xFF] ^ _T3[change >> 24]
     )
-    return members + (_BASE_WORD | mask).to_bytes(_CHECK_CHARS, "little") + _CLOSE + b"\n"
+    return members + (_BASE_WORD | mask).to_bytes(_CHECK_CHARS, "little") + _CLOSE
 
 
 def encode_line(encoder: msgspec.json.Encoder, event: msgspec.Struct) -> bytes:
@@ -115,6 +119,6 @@ def encode_line(encoder: msgspec.json.Encoder, event: msgspec.Struct) -> bytes:
     return seal(encoded[:-1] + CHECK_FIELD)
 
 
-def crc_ok(line: bytes) -> bool:
-    """Whether ``line`` (without its ``\\n``) is exactly as a journal writer sealed it."""
-    return zlib.crc32(line) == MAGIC
+def lines_ok(lines: bytes) -> bool:
+    """Whether ``lines`` (whole lines, newlines included) are exactly as a writer sealed them."""
+    return zlib.crc32(lines, MAGIC) == MAGIC

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any, overload
 
@@ -43,15 +44,15 @@ def read_events(path: Path | str, schema: Schema[Any] = DMJ_SCHEMA) -> Iterator[
 
 
 def _events(file: io.FileIO, name: str, schema: Schema[E]) -> Iterator[E]:
+    # chain.from_iterable walks each block's list in C: the generator below resumes once
+    # per block, not once per event.
+    return chain.from_iterable(_blocks_then_verdict(file, name, schema))
+
+
+def _blocks_then_verdict(file: io.FileIO, name: str, schema: Schema[E]) -> Iterator[list[E]]:
+    """The scan's blocks; then, past the last intact record, the damage it found (if any)."""
     with file:
-        blocks = scan(file, name, schema)
-        while True:
-            try:
-                events = next(blocks)
-            except StopIteration as stop:
-                end: JournalCheck = stop.value
-                break
-            yield from events
+        end = yield from scan(file, name, schema)
     if end.problem is not None:
         raise end.problem.error()
 

@@ -3,11 +3,12 @@
 Readers, the audit and the writer's recovery all use this scan, so they can never disagree
 about what a journal holds.
 
-Speed: the file is read in blocks of whole lines. A block is checked and decoded in bulk
-(``map(zlib.crc32, lines)``, one ``decode_lines`` call, ``seq`` and ``v`` compared as lists),
-which keeps the per-record Python work to a handful of C-level iterations. Any block the
-bulk checks cannot vouch for is walked line by line (``_walk``) to upcast old records or to
-find and name the first bad line. Memory is one block plus its events, on any file size.
+Speed: the file is read in blocks of whole lines, and a block is vouched for in bulk: one
+``zlib.crc32`` call checks every line in it (see ``_format``), one ``decode_lines`` call
+decodes it, and ``v`` and ``seq`` are compared as lists. The per-record Python work is a
+few C-level iterations. A block the bulk checks cannot vouch for is walked line by line
+(``_walk``) to upcast old records, or to find and name the first bad line. Memory is one
+block plus its events, whatever the file's size.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ from ._schema import E, Schema
 __all__ = ["BLOCK_SIZE", "open_for_reading", "scan", "scan_to_end"]
 
 BLOCK_SIZE = 64 * 1024
-"""Bytes read at a time. Small enough to stay in the CPU cache (measured faster than 4 MiB
-here), large enough that the per-block Python overhead vanishes."""
+"""Bytes read at a time: small enough to stay in the CPU cache (measured faster here than
+4 MiB), large enough that the per-block Python overhead vanishes."""
 
 _seq = attrgetter("seq")
 _version = attrgetter("v")
 _crc32 = zlib.crc32
+
+Stop = tuple[int, Unreadable | None]
+"""Where ``_walk`` stopped: the bad line's number, and what is wrong with it (None for a
+checksum mismatch, which may still be a torn tail)."""
 
 
 def open_for_reading(path: os.PathLike[str] | str) -> io.FileIO:
@@ -42,7 +47,7 @@ def open_for_reading(path: os.PathLike[str] | str) -> io.FileIO:
 
 
 def scan(file: io.FileIO, name: str, schema: Schema[E]) -> Generator[list[E], None, JournalCheck]:
-    """Yield the intact records of ``file`` in lists, then return the audit of where it stopped.
+    """Yield the intact records of ``file`` in lists; return the audit of where it stopped.
 
     ``name`` is how messages name the file. The scan reads from offset 0 and never writes.
     """
@@ -52,21 +57,20 @@ def scan(file: io.FileIO, name: str, schema: Schema[E]) -> Generator[list[E], No
         if not block.endswith(b"\n"):
             torn = TornTail(line=records + 1, offset=intact, length=len(block))
             return _end(file, name, records, intact, torn=torn)
-        lines = block.split(b"\n")
-        lines.pop()
-        events = _bulk(schema, block, lines, records + 1)
+        events = _bulk(schema, block, records + 1)
+        stop: Stop | None = None
         if events is None:
+            lines = block.split(b"\n")
+            lines.pop()
             events, stop = _walk(schema, lines, records + 1)
-            if events:
-                yield events
-            records += len(events)
-            intact += sum(map(len, lines[: len(events)])) + len(events)
-            if stop is not None:
-                return _stopped(file, name, records, intact, stop)
-            continue
-        yield events
-        records += len(events)
-        intact += len(block)
+            size = sum(map(len, lines[: len(events)])) + len(events)
+        else:
+            size = len(block)
+        if events:
+            yield events
+        records, intact = records + len(events), intact + size
+        if stop is not None:
+            return _stopped(file, name, records, intact, stop)
     return _end(file, name, records, intact)
 
 
@@ -79,21 +83,6 @@ def scan_to_end(file: io.FileIO, name: str, schema: Schema[E]) -> JournalCheck:
         except StopIteration as stop:
             end: JournalCheck = stop.value
             return end
-
-
-def _end(
-    file: io.FileIO, name: str, records: int, intact: int, *, torn: TornTail | None = None
-) -> JournalCheck:
-    size = os.fstat(file.fileno()).st_size
-    return JournalCheck(
-        path=name,
-        size=size,
-        records=records,
-        last_seq=records,
-        intact_bytes=intact,
-        torn=torn,
-        problem=None,
-    )
 
 
 def _blocks(file: io.FileIO) -> Iterator[bytes]:
@@ -122,15 +111,15 @@ def _blocks(file: io.FileIO) -> Iterator[bytes]:
         yield b"".join(parts)
 
 
-def _bulk(schema: Schema[E], block: bytes, lines: list[bytes], first_seq: int) -> list[E] | None:
-    """The block's events when every line is sealed, current and in sequence; else None."""
-    count = len(lines)
-    if list(map(_crc32, lines)).count(MAGIC) != count:
+def _bulk(schema: Schema[E], block: bytes, first_seq: int) -> list[E] | None:
+    """The block's events if every line is sealed, current and in sequence; else None."""
+    if _crc32(block, MAGIC) != MAGIC:
         return None
     try:
         events = schema.decoder.decode_lines(block)
     except msgspec.MsgspecError:
         return None
+    count = len(events)
     if list(map(_version, events)).count(schema.version) != count:
         return None
     if list(map(_seq, events)) != list(range(first_seq, first_seq + count)):
@@ -138,15 +127,12 @@ def _bulk(schema: Schema[E], block: bytes, lines: list[bytes], first_seq: int) -
     return events
 
 
-def _walk(
-    schema: Schema[E], lines: list[bytes], first_seq: int
-) -> tuple[list[E], tuple[int, Unreadable | None] | None]:
-    """Line by line: the events before the first bad line, and that line's number with
-    what is wrong with it (None for a checksum mismatch: the caller judges torn or not)."""
+def _walk(schema: Schema[E], lines: list[bytes], first_seq: int) -> tuple[list[E], Stop | None]:
+    """Line by line: the events before the first bad line, and where and why it stopped."""
     events: list[E] = []
     for index, line in enumerate(lines):
         number = first_seq + index
-        if _crc32(line) != MAGIC:
+        if not _sealed(line):
             return events, (number, None)
         try:
             event = decode_record(schema, line)
@@ -159,20 +145,38 @@ def _walk(
     return events, None
 
 
-def _stopped(
-    file: io.FileIO, name: str, records: int, intact: int, stop: tuple[int, Unreadable | None]
+def _sealed(line: bytes) -> bool:
+    """Whether ``line`` (its newline stripped) is as a writer sealed it."""
+    return _crc32(b"\n", _crc32(line, MAGIC)) == MAGIC
+
+
+def _end(
+    file: io.FileIO, name: str, records: int, intact: int, *, torn: TornTail | None = None
 ) -> JournalCheck:
+    size = os.fstat(file.fileno()).st_size
+    return JournalCheck(
+        path=name,
+        size=size,
+        records=records,
+        last_seq=records,
+        intact_bytes=intact,
+        torn=torn,
+        problem=None,
+    )
+
+
+def _stopped(file: io.FileIO, name: str, records: int, intact: int, stop: Stop) -> JournalCheck:
     """The scan's end at a bad line: a problem, or a torn tail if nothing intact follows."""
     line, unreadable = stop
+    end = _end(file, name, records, intact)
     if unreadable is not None:
         found = problem(name, line, unreadable.kind, unreadable.detail)
     elif _holds_a_record(file, intact):
         found = problem(name, line, "checksum", "checksum mismatch")
     else:
-        end = _end(file, name, records, intact)
         torn = TornTail(line=line, offset=intact, length=end.size - intact)
         return msgspec.structs.replace(end, torn=torn)
-    return msgspec.structs.replace(_end(file, name, records, intact), problem=found)
+    return msgspec.structs.replace(end, problem=found)
 
 
 def _holds_a_record(file: io.FileIO, offset: int) -> bool:
@@ -193,12 +197,12 @@ def _holds_a_record(file: io.FileIO, offset: int) -> bool:
 
 
 def _sealed_prefix(line: bytes) -> bool:
-    """Whether ``line`` or a prefix of it ending in ``"}`` is sealed (incremental CRC)."""
-    crc, start = 0, 0
+    """Whether ``line``, or a prefix of it ending in ``"}``, is a sealed record."""
+    crc, start = MAGIC, 0
     end = line.find(b'"}') + 2
     while end > 1:
         crc = _crc32(line[start:end], crc)
-        if crc == MAGIC:
+        if _crc32(b"\n", crc) == MAGIC:
             return True
         start, end = end, line.find(b'"}', end) + 2
-    return _crc32(line) == MAGIC
+    return _sealed(line)
