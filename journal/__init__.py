@@ -11,13 +11,14 @@ Tests and crash drills reach the disk through the ``Storage`` seam and ``Failpoi
 
 from ._failpoints import FailAction, FailingStorage, Failpoints, sigkill_self
 from ._findings import JournalCheck, Problem, ProblemKind, Recovery, TornTail
-from ._format import MAGIC, encode_line, lines_ok, seal
+from ._format import CHECK_FIELD, MAGIC, encode_line, lines_ok, seal
 from ._reader import check_journal, read_events
 from ._schema import DMJ_SCHEMA, Schema, Upcaster
 from ._storage import OsStorage, Storage
 from ._writer import Clock, JournalWriter, utc_now
 
 __all__ = [
+    "CHECK_FIELD",
     "DMJ_SCHEMA",
     "MAGIC",
     "Clock",
