@@ -32,6 +32,10 @@ BLOCK_SIZE = 64 * 1024
 """Bytes read at a time: small enough to stay in the CPU cache (measured faster here than
 4 MiB), large enough that the per-block Python overhead vanishes."""
 
+_TORN_NEWLINES = 2
+"""At most: a torn write leaves one (its own, when only the middle was lost); a byte of the
+last record changed into a newline splits it into two lines."""
+
 _seq = attrgetter("seq")
 _version = attrgetter("v")
 _crc32 = zlib.crc32
@@ -171,29 +175,35 @@ def _stopped(file: io.FileIO, name: str, records: int, intact: int, stop: Stop) 
     end = _end(file, name, records, intact)
     if unreadable is not None:
         found = problem(name, line, unreadable.kind, unreadable.detail)
-    elif _holds_a_record(file, intact):
-        found = problem(name, line, "checksum", "checksum mismatch")
-    else:
+    elif _is_torn_tail(file, intact):
         torn = TornTail(line=line, offset=intact, length=end.size - intact)
         return msgspec.structs.replace(end, torn=torn)
+    else:
+        found = problem(name, line, "checksum", "checksum mismatch")
     return msgspec.structs.replace(end, problem=found)
 
 
-def _holds_a_record(file: io.FileIO, offset: int) -> bool:
-    """Whether a sealed record starts a line somewhere after ``offset``.
+def _is_torn_tail(file: io.FileIO, offset: int) -> bool:
+    """Whether the bytes from ``offset`` on can be one interrupted (or damaged) last record.
 
-    Then the damage at ``offset`` is not a torn tail but lies before intact records. Each
-    complete line is tried whole and cut after every ``"}`` in it, which finds a record
-    whose newline was damaged (it got glued to the next line). An unterminated last line
-    is never a record: it was never acknowledged.
+    No: if a sealed record starts a line in them (the damage lies before intact records;
+    each complete line is tried whole and cut after every ``"}`` in it, which finds a record
+    whose newline was damaged and glued it to the next line). No: if they hold more than
+    ``_TORN_NEWLINES`` line breaks, which no single torn write or damaged record produces
+    (an editor that rewrote every line must not get the whole journal set aside). An
+    unterminated last line is never a record: it was never acknowledged.
     """
     file.seek(offset)
+    newlines = 0
     for block in _blocks(file):
+        newlines += block.count(b"\n")
+        if newlines > _TORN_NEWLINES:
+            return False
         lines = block.split(b"\n")
         lines.pop()  # b"" after the final newline, or the unterminated tail
         if any(map(_sealed_prefix, lines)):
-            return True
-    return False
+            return False
+    return True
 
 
 def _sealed_prefix(line: bytes) -> bool:

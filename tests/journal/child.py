@@ -5,9 +5,9 @@
 
 ``append`` opens the journal (recovering it), prints ``opened <last_seq>``, then appends
 COUNT sample events, printing ``ack <seq>`` after each acknowledged one, and exits 0. A
-failpoint may kill it on the way (that is the point). ``hold`` waits for a ``go`` line on
-stdin, races to open the journal, prints ``won <pid>`` and holds it until stdin closes, or
-prints ``locked <pid>`` if another process holds it.
+failpoint may kill it on the way (that is the point). ``hold`` prints ``ready``, waits for
+a ``go`` line on stdin, races to open the journal, prints ``won <pid>`` and holds it until
+stdin closes, or prints ``locked <pid>`` if another process holds it.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def append(journal: Path, count: int, spec: str) -> None:
 
 
 def hold(journal: Path) -> None:
+    print("ready", flush=True)
     sys.stdin.readline()  # "go"
     try:
         writer = JournalWriter.open(journal)

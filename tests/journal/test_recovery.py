@@ -29,7 +29,7 @@ TORN_TAILS = {
     "all but the newline": lambda line: line[:-1],
     "zeros where the line was (size persisted, data not)": lambda line: bytes(len(line)),
     "a whole line with a flipped byte": lambda line: line[:40] + b"#" + line[41:],
-    "garbage with newlines in it": lambda line: b"\x00\xff\n}{\n\n" + line[:20],
+    "garbage with two newlines in it": lambda line: b"\x00\xff\n}{\n" + line[:20],
 }
 
 
@@ -229,3 +229,16 @@ def test_check_and_writer_agree_on_a_refused_journal(journal: Path) -> None:
     report = check_journal(journal)
     assert report.problem is not None
     assert report.problem.message == refuses_and_changes_nothing(journal, SequenceGap)
+
+
+def test_a_journal_whose_every_line_was_rewritten_is_refused_not_set_aside(
+    journal: Path,
+) -> None:
+    """An editor that saved the journal with CRLF line ends broke every checksum."""
+    journal.write_bytes(write_journal(journal, 4).replace(b"\n", b"\r\n"))
+    assert "line 1 is corrupt (checksum mismatch)" in refuses_and_changes_nothing(journal)
+
+
+def test_a_file_that_is_not_a_journal_is_refused(journal: Path) -> None:
+    journal.write_bytes(b'{"some": "other"}\n{"json": "lines"}\n{"file": 1}\n')
+    assert "line 1 is corrupt (checksum mismatch)" in refuses_and_changes_nothing(journal)
