@@ -20,6 +20,7 @@ NEXT_STEP = (
 """What a user can do about a damaged journal."""
 
 UPGRADE = "Upgrade dmj and try again."
+REPORT_BUG = "This is a bug in dmj: please report it."
 
 ProblemKind = Literal[
     "checksum",
@@ -43,13 +44,14 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
 class Problem(Finding, frozen=True, kw_only=True):
     """A damaged or unreadable record before the tail: the journal must not be used as is.
 
-    ``line`` is 1-based; ``detail`` says what is wrong in a few words; ``message`` is the
-    whole sentence for the user, naming the file, the line and the next step.
+    ``line`` is 1-based; ``detail`` says what is wrong in a few words; ``next_step`` what the
+    user can do; ``message`` is the whole sentence, naming the file and the line too.
     """
 
     line: int
     kind: ProblemKind
     detail: str
+    next_step: str
     message: str
 
     def error(self) -> JournalCorrupt:
@@ -99,18 +101,13 @@ class JournalCheck(Finding, frozen=True, kw_only=True):
 def problem(path: str, line: int, kind: ProblemKind, detail: str) -> Problem:
     """A ``Problem`` with its sentence: the file, the line, what is wrong, the next step."""
     if kind in ("unknown-type", "newer-version"):
-        message = (
-            f"{path} line {line} was written by a newer dmj ({detail}); nothing was changed. "
-            f"{UPGRADE}"
-        )
+        what, next_step = "was written by a newer dmj", UPGRADE
     elif kind == "old-version":
-        message = (
-            f"{path} line {line} cannot be read by this dmj ({detail}); nothing was changed. "
-            "This is a bug in dmj: please report it."
-        )
+        what, next_step = "cannot be read by this dmj", REPORT_BUG
     else:
-        message = f"{path} line {line} is corrupt ({detail}); nothing was changed. {NEXT_STEP}"
-    return Problem(line=line, kind=kind, detail=detail, message=message)
+        what, next_step = "is corrupt", NEXT_STEP
+    message = f"{path} line {line} {what} ({detail}); nothing was changed. {next_step}"
+    return Problem(line=line, kind=kind, detail=detail, next_step=next_step, message=message)
 
 
 def recovery(path: str, torn: TornTail, saved_to: str) -> Recovery:
