@@ -11,10 +11,11 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["FILE_MODE", "OsStorage", "Storage"]
+__all__ = ["FILE_MODE", "OsStorage", "Storage", "close_quietly"]
 
 FILE_MODE = 0o600
 """Everything dmj writes is private to the user (design.md §4)."""
@@ -86,3 +87,9 @@ class OsStorage:
 
     def close(self, fd: int) -> None:
         os.close(fd)
+
+
+def close_quietly(storage: Storage, fd: int) -> None:
+    """Close ``fd``; a failing close cannot un-acknowledge anything, so it is not an error."""
+    with suppress(OSError):
+        storage.close(fd)

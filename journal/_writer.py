@@ -8,34 +8,25 @@ writer refuses every later append, and the next ``open`` recovers from the file 
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime
-from itertools import count
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, NoReturn, Self, overload
 
-from dmj.machine.errors import InvariantBroken, JournalError, JournalWriteFailed
+from dmj.machine.errors import InvariantBroken, JournalWriteFailed
 from dmj.machine.events import AnyEvent
 from msgspec.structs import replace as _replace
 
 from ._failpoints import Failpoints
-from ._findings import JournalCheck, Recovery, TornTail, recovery
+from ._findings import Recovery
 from ._format import encode_line
 from ._lock import WriterLock
-from ._paths import lock_path, require_directory, torn_path
-from ._scan import open_for_reading, scan_to_end
+from ._open import Clock, open_journal
+from ._paths import lock_path, require_directory
 from ._schema import DMJ_SCHEMA, E, Schema
-from ._storage import OsStorage, Storage
+from ._storage import OsStorage, Storage, close_quietly
 
 __all__ = ["Clock", "JournalWriter", "utc_now"]
-
-Clock = Callable[[], datetime]
-"""Returns the current time as an aware datetime; the journal stamps it, in UTC, as ``at``."""
-
-_COPY_SIZE = 1 << 20
 
 
 def utc_now() -> datetime:
@@ -120,28 +111,20 @@ class JournalWriter(Generic[E]):
         path = Path(path)
         require_directory(path)
         lock = WriterLock.acquire(lock_path(path), locking=str(path))
+        io_storage = failpoints.storage(storage or OsStorage())
         try:
-            io_storage = failpoints.storage(storage or OsStorage())
-            fd, end = _open_and_check(io_storage, path, schema)
+            opened = open_journal(io_storage, path, schema, clock)
         except BaseException:
-            lock.release()
-            raise
-        found: Recovery | None = None
-        try:
-            if end.torn is not None:
-                found = _set_aside(io_storage, fd, path, end.torn, clock)
-        except BaseException:
-            _close_quietly(io_storage, fd)
             lock.release()
             raise
         return cls(
             path=path,
             schema=schema,
             storage=io_storage,
-            fd=fd,
+            fd=opened.fd,
             lock=lock,
-            last_seq=end.last_seq,
-            recovery=found,
+            last_seq=opened.last_seq,
+            recovery=opened.recovery,
             clock=clock,
             failpoints=failpoints,
         )
@@ -177,7 +160,7 @@ class JournalWriter(Generic[E]):
         if self._fd is not None:
             fd, self._fd = self._fd, None
             try:
-                _close_quietly(self._storage, fd)
+                close_quietly(self._storage, fd)
             finally:
                 self._lock.release()
 
@@ -221,79 +204,3 @@ class JournalWriter(Generic[E]):
             "and dmj stops writing. Check the disk (free space, errors in the system log), "
             "then run `dmj resume`: the journal continues from its last good record."
         )
-
-
-def _open_and_check(storage: Storage, path: Path, schema: Schema[E]) -> tuple[int, JournalCheck]:
-    """Open (or create, durably) the journal and scan it; refuse a damaged one."""
-    try:
-        fd, created = storage.open_append(path)
-    except OSError as exc:
-        raise JournalError(
-            f"cannot open {path} for writing ({exc.strerror}); check that it is a file you "
-            "can write, then try again."
-        ) from exc
-    try:
-        if created:
-            _sync_new(storage, fd, path)
-        with open_for_reading(path) as file:
-            end = scan_to_end(file, str(path), schema)
-        if end.problem is not None:
-            raise end.problem.error()
-    except BaseException:
-        _close_quietly(storage, fd)
-        raise
-    return fd, end
-
-
-def _sync_new(storage: Storage, fd: int, path: Path) -> None:
-    try:
-        storage.sync(fd)
-        storage.sync_dir(path.parent)
-    except OSError as exc:
-        raise JournalWriteFailed(
-            f"creating {path} failed ({exc.strerror}); nothing was journaled. Check the disk, "
-            "then try again."
-        ) from exc
-
-
-def _set_aside(storage: Storage, fd: int, path: Path, torn: TornTail, clock: Clock) -> Recovery:
-    """Copy the torn tail to ``<name>.torn-<UTC time>``, durably, then cut it off the journal."""
-    stamp = clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    try:
-        for attempt in count(1):
-            saved_to = torn_path(path, stamp, attempt)
-            try:
-                out = storage.create_new(saved_to)
-            except FileExistsError:
-                continue
-            break
-        try:
-            _copy_from(storage, path, torn.offset, out)
-            storage.sync(out)
-        finally:
-            storage.close(out)
-        storage.sync_dir(path.parent)
-        storage.truncate(fd, torn.offset)
-        storage.sync(fd)
-    except OSError as exc:
-        raise JournalWriteFailed(
-            f"{path} ends in a torn write (line {torn.line}) that could not be set aside "
-            f"({exc.strerror or exc}); nothing acknowledged was touched. Check the disk, then "
-            "try again."
-        ) from exc
-    return recovery(str(path), torn, str(saved_to))
-
-
-def _copy_from(storage: Storage, path: Path, offset: int, out: int) -> None:
-    with io.FileIO(path, "r") as source:
-        source.seek(offset)
-        while chunk := source.read(_COPY_SIZE):
-            view = memoryview(chunk)
-            while view:
-                view = view[storage.write(out, bytes(view)) :]
-
-
-def _close_quietly(storage: Storage, fd: int) -> None:
-    """Close ``fd``; a failing close cannot un-acknowledge anything, so it is not an error."""
-    with suppress(OSError):
-        storage.close(fd)
