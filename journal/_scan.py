@@ -20,6 +20,7 @@ from collections.abc import Generator, Iterator
 from operator import attrgetter
 
 import msgspec
+from dmj.machine.errors import JournalError
 
 from ._findings import JournalCheck, TornTail, problem
 from ._format import MAGIC
@@ -47,7 +48,24 @@ checksum mismatch, which may still be a torn tail)."""
 
 def open_for_reading(path: os.PathLike[str] | str) -> io.FileIO:
     """An unbuffered read-only handle (the scan does its own block reads)."""
-    return io.FileIO(path, "r")
+    try:
+        return io.FileIO(path, "r")
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _read(file: io.FileIO) -> bytes:
+    try:
+        return file.read(BLOCK_SIZE)
+    except OSError as exc:
+        raise _unreadable(file.name, exc) from exc
+
+
+def _unreadable(path: object, exc: OSError) -> JournalError:
+    return JournalError(
+        f"cannot read {path} ({exc.strerror or exc}); check the file's permissions and the "
+        "disk, then try again."
+    )
 
 
 def scan(file: io.FileIO, name: str, schema: Schema[E]) -> Generator[list[E], None, JournalCheck]:
@@ -95,7 +113,7 @@ def _blocks(file: io.FileIO) -> Iterator[bytes]:
     A read that ends mid-line seeks back, so the next block starts at that line. A line
     longer than a block is read until its newline (or the end of the file).
     """
-    while data := file.read(BLOCK_SIZE):
+    while data := _read(file):
         cut = data.rfind(b"\n") + 1
         if cut == len(data):
             yield data
@@ -105,7 +123,7 @@ def _blocks(file: io.FileIO) -> Iterator[bytes]:
             yield data[:cut]
             continue
         parts = [data]
-        while more := file.read(BLOCK_SIZE):
+        while more := _read(file):
             cut = more.rfind(b"\n") + 1
             if cut:
                 file.seek(cut - len(more), os.SEEK_CUR)

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, NoReturn, Self, overload
 
+import msgspec
 from dmj.machine.errors import InvariantBroken, JournalWriteFailed
 from dmj.machine.events import AnyEvent
 from msgspec.structs import replace as _replace
@@ -142,7 +143,13 @@ class JournalWriter(Generic[E]):
             self._refuse()
         seq = self.last_seq + 1
         stamped = _replace(event, v=self._version, seq=seq, at=self._now())
-        line = encode_line(self._encoder, stamped)
+        try:
+            line = encode_line(self._encoder, stamped)
+        except (msgspec.EncodeError, UnicodeEncodeError) as exc:
+            raise InvariantBroken(
+                f"a {type(event).__name__} event cannot be journaled ({exc}); nothing was "
+                "written. The code that built it must pass only valid Unicode text."
+            ) from exc
         try:
             written = self._write(fd, line)
             if written != len(line):

@@ -18,8 +18,8 @@ from dmj.journal import (
     read_events,
     seal,
 )
-from dmj.journal._scan import BLOCK_SIZE
-from dmj.machine.errors import JournalCorrupt, JournalNotFound, SequenceGap
+from dmj.journal._scan import BLOCK_SIZE, open_for_reading
+from dmj.machine.errors import JournalCorrupt, JournalError, JournalNotFound, SequenceGap
 from dmj.machine.events import (
     AnyEvent,
     BatchStarted,
@@ -204,3 +204,10 @@ def test_reading_never_writes_to_the_file(journal: Path) -> None:
         assert check_journal(journal).torn is not None
     finally:
         os.chmod(journal, 0o600)
+
+
+def test_a_journal_that_cannot_be_read_is_a_journal_error(tmp_path: Path) -> None:
+    """The OSError is translated where it happens (a directory stands in for an unreadable
+    file: the tests may run as root, who can read anything)."""
+    with pytest.raises(JournalError, match=r"cannot read .* \(Is a directory\); check the"):
+        open_for_reading(tmp_path)

@@ -155,3 +155,13 @@ def test_a_child_process_does_not_inherit_the_lock(tmp_path: Path) -> None:
             assert again.last_seq == 0
     finally:
         child.communicate(b"", timeout=30)
+
+
+def test_an_event_with_text_that_is_not_unicode_is_a_bug_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    """Text decoded with surrogateescape (say, a child's stderr) cannot be valid UTF-8 JSON."""
+    with JournalWriter.open(tmp_path / "journal.jsonl") as journal:
+        with pytest.raises(InvariantBroken, match=r"a RunPaused event cannot be journaled \("):
+            journal.append(RunPaused(run=RUN, reason="bad \udc80 byte"))
+        assert journal.append(RunPaused(run=RUN, reason="fine")).seq == 1
