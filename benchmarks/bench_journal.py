@@ -128,6 +128,9 @@ def bench_replay(workdir: Path, events: int, rounds: int) -> None:
         f"REPLAY RATIO journal / bare typed decode ({floor_kind}) = {ratio:.2f}x "
         f"(goal <= 1.5x); journal {medians['journal']:.2f} s for {events:,} events"
     )
+    for kind in ("floor-blocks", "floor-lines"):
+        if kind != floor_kind:
+            print(f"  (against {kind}: {medians['journal'] / medians[kind]:.2f}x)")
     path.unlink()
 
 

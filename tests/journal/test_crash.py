@@ -67,6 +67,10 @@ def written_by_child(count: int, *, after: int = 0, readings_before: int = 0) ->
     ]
 
 
+def lines_of(events: list[AnyEvent]) -> list[bytes]:
+    return [encode_line(DMJ_SCHEMA.encoder, event) for event in events]
+
+
 def recover(journal: Path) -> list[AnyEvent]:
     """What the next dmj sees: open for writing (recovering), then read."""
     if not journal.exists():
@@ -112,10 +116,6 @@ def test_a_torn_write_is_found_and_set_aside_by_the_next_writer(tmp_path: Path) 
     assert journal.read_bytes() == record_1 + half
     assert recover(journal) == written_by_child(1)
     assert list(torn_files(tmp_path).values()) == [half]
-
-
-def lines_of(events: list[AnyEvent]) -> list[bytes]:
-    return [encode_line(DMJ_SCHEMA.encoder, event) for event in events]
 
 
 @pytest.mark.parametrize("action", ["crash", "tear"])
