@@ -8,7 +8,8 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
 
     DmjError
     ├── UsageError              bad input from the user: options, paths, files   → exit 2
-    │   └── PackageError        the Discord data package cannot be read
+    │   ├── PackageError        the Discord data package cannot be read
+    │   └── JournalNotFound     the archive directory or its journal.jsonl is missing
     ├── JournalError            journal.jsonl and its lock                      → exit 1
     │   ├── JournalCorrupt      a bad record before the tail, unknown type/version
     │   │   └── SequenceGap     seq does not follow its predecessor
@@ -29,6 +30,7 @@ __all__ = [
     "JournalCorrupt",
     "JournalError",
     "JournalLocked",
+    "JournalNotFound",
     "JournalWriteFailed",
     "PackageError",
     "Paused",
@@ -48,6 +50,10 @@ class UsageError(DmjError):
 
 class PackageError(UsageError):
     """The Discord data package is missing, is not a package, or a file in it is malformed."""
+
+
+class JournalNotFound(UsageError):
+    """The archive directory, or the journal in it, does not exist: most likely a wrong path."""
 
 
 class JournalError(DmjError):
