@@ -180,22 +180,24 @@ def _dms(
                 f"the owner {owner_id} and one other user. This channel is skipped."
             )
             problems.append(PackageProblem(path=channel.path, message=message))
-    for user_id, same in by_user.items():
-        same.sort(key=lambda c: int(c.id))
-        hints = (_name_hint(names, c.id) for c in reversed(same))
-        name = next((h for h in hints if h), f"user {user_id}")
-        older = tuple(c.id for c in same[:-1])
-        dms.append(
-            PackageDm(
-                channel_id=same[-1].id,
-                kind="dm",
-                user_id=user_id,
-                recipient_ids=(user_id,),
-                name=name,
-                other_channel_ids=older,
-            )
-        )
+    dms += (_one_per_user(user_id, same, names) for user_id, same in by_user.items())
     return tuple(sorted(dms, key=lambda d: int(d.channel_id)))
+
+
+def _one_per_user(
+    user_id: str, channels: list[_Channel], names: dict[str, str | None]
+) -> PackageDm:
+    """The DM with ``user_id``: the newest channel, the older ones listed with it."""
+    channels = sorted(channels, key=lambda c: int(c.id))
+    hints = (_name_hint(names, c.id) for c in reversed(channels))
+    return PackageDm(
+        channel_id=channels[-1].id,
+        kind="dm",
+        user_id=user_id,
+        recipient_ids=(user_id,),
+        name=next((h for h in hints if h), f"user {user_id}"),
+        other_channel_ids=tuple(c.id for c in channels[:-1]),
+    )
 
 
 def _name_hint(names: dict[str, str | None], channel_id: str) -> str | None:

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 WANTED = frozenset({"id", "username", "global_name"})
+OWNER_FIELDS = {"id": "111111111111111111", "username": "me", "global_name": "Me"}
 
 
 class CountingStream(io.BytesIO):
@@ -57,11 +58,27 @@ def test_nested_values_never_shadow_the_top_level_ones() -> None:
     assert found == {"id": "111111111111111111", "username": "me", "global_name": None}
 
 
+def test_a_huge_value_before_the_owner_fields_is_skipped_whole() -> None:
+    noisy = [{"note": 'x}]"{[\\', "more": [[{"a": "]]]}"}]] * 3} for _ in range(20_000)]
+    content = json.dumps({"relationships": noisy, "settings": {"}": "{"}, **OWNER_FIELDS})
+    assert len(content) > 20 * (1 << 16)
+    assert scan_top_level(io.BytesIO(content.encode()), WANTED) == OWNER_FIELDS
+
+
 def test_values_split_across_chunks_are_read_whole() -> None:
     padding = {"pad": "x" * ((1 << 16) - 20)}
     content = json.dumps({**padding, "username": "ünïcødé 🙂", "id": "111111111111111111"})
     found = scan_top_level(io.BytesIO(content.encode()), WANTED)
     assert found == {"username": "ünïcødé 🙂", "id": "111111111111111111"}
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 @given(
