@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 import typer
-from dmj.sandbox import LAYOUTS, WorldSpec, create_sandbox
+from dmj.sandbox import LAYOUTS, FaultPlan, WorldSpec, create_sandbox, serve
 
 from ._app import app
 
@@ -67,3 +67,24 @@ def world_command(
     typer.echo(f"  DCE      {sandbox.dce}")
     typer.echo(f"  token    {sandbox.token_file}")
     typer.echo(f"Next: dmj sandbox serve --world {sandbox.world_file}")
+
+
+@sandbox_app.command("serve")
+def serve_command(
+    *,
+    world: Annotated[
+        Path,
+        typer.Option("--world", help="The world.json to serve.", show_default=False),
+    ],
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 0,
+    faults: Annotated[
+        str, typer.Option(help="Fault plan, e.g. 'captcha@5,mode=bot' (docs/sandbox.md).")
+    ] = "",
+) -> None:
+    """Serve Discord's API for a world on 127.0.0.1 until interrupted.
+
+    The first line of output is DMJ_API_BASE=<url>. Opened and closed DMs persist next to
+    the world, so a restarted server carries on where it stopped.
+    """
+    serve(world, port=port, faults=FaultPlan.parse(faults), announce=typer.echo)
+    typer.echo("The sandbox stopped.", err=True)

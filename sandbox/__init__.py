@@ -14,9 +14,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._clock import Clock, LoopClock
+    from ._emulator import (
+        SANDBOX_CLIENT_HEADER,
+        ConnectionDropped,
+        Emulator,
+        EmulatorStats,
+        RequestRecord,
+    )
     from ._facts import WorldFacts, world_facts
+    from ._faults import DceFault, FaultPlan, FaultRule, Limit
     from ._messages import MessageLog
     from ._package import LAYOUTS, Layout, LayoutName, write_package
+    from ._server import (
+        IN_PROCESS_BASE,
+        RunningEmulator,
+        emulator_transport,
+        run_emulator,
+        serve,
+    )
     from ._workspace import (
         DCE_EXECUTABLE,
         Sandbox,
@@ -41,12 +57,25 @@ if TYPE_CHECKING:
 __all__ = [
     "DCE_EXECUTABLE",
     "DELETED_USER_ID",
+    "IN_PROCESS_BASE",
     "LAYOUTS",
+    "SANDBOX_CLIENT_HEADER",
     "Access",
+    "Clock",
+    "ConnectionDropped",
+    "DceFault",
+    "Emulator",
+    "EmulatorStats",
     "Fate",
+    "FaultPlan",
+    "FaultRule",
     "Layout",
     "LayoutName",
+    "Limit",
+    "LoopClock",
     "MessageLog",
+    "RequestRecord",
+    "RunningEmulator",
     "Sandbox",
     "SelfUser",
     "World",
@@ -56,8 +85,11 @@ __all__ = [
     "WorldUser",
     "build_world",
     "create_sandbox",
+    "emulator_transport",
     "load_world",
+    "run_emulator",
     "save_world",
+    "serve",
     "state_file_for",
     "world_facts",
     "write_dce_launcher",
@@ -65,6 +97,14 @@ __all__ = [
 ]
 
 _HOME = {
+    "._clock": ("Clock", "LoopClock"),
+    "._emulator": (
+        "SANDBOX_CLIENT_HEADER", "ConnectionDropped", "Emulator", "EmulatorStats", "RequestRecord",
+    ),
+    "._faults": ("DceFault", "FaultPlan", "FaultRule", "Limit"),
+    "._server": (
+        "IN_PROCESS_BASE", "RunningEmulator", "emulator_transport", "run_emulator", "serve",
+    ),
     "._facts": ("WorldFacts", "world_facts"),
     "._messages": ("MessageLog",),
     "._package": ("LAYOUTS", "Layout", "LayoutName", "write_package"),
