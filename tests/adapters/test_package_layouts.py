@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
-import msgspec
 import pytest
 from dmj.adapters import read_package
 from dmj.machine.package import PackageContents
 from dmj.sandbox import Layout, World, WorldSpec, build_world, world_facts, write_package
 
-ALL_LAYOUTS = [
-    msgspec.convert(
-        {"casing": casing, "prefix": prefix, "type_style": type_style, "messages": messages},
-        Layout,
-    )
-    for casing, prefix, type_style, messages in itertools.product(
-        ("lower", "title", "german"), (True, False), ("string", "int"), ("json", "csv")
-    )
-]
-
-
-def layout_id(layout: Layout) -> str:
-    return "-".join(
-        [layout.casing, "c" if layout.prefix else "bare", layout.type_style, layout.messages]
-    )
+from tests.sandbox.test_package import ALL_LAYOUTS, layout_id
 
 
 @pytest.fixture(scope="module")
