@@ -2,9 +2,10 @@
 
 Discord is reached only through an injected ``httpx.AsyncClient`` (tests give it the sandbox
 emulator, over loopback or in-process) and a user token sent raw in ``Authorization``, as
-Discord's own clients do. Every request waits its turn under the pacing policy; a 429 is
-ridden out with the wait Discord asks for; 5xx and connection errors are retried with capped
-exponential backoff; everything else becomes one of dmj's errors (``_discord_answers.py``).
+Discord's own clients do. Every request waits its turn under the pacing policy, and for any
+limit Discord announced as used up; a 429 is ridden out with the wait Discord asks for; 5xx
+and connection errors are retried with capped exponential backoff; everything else becomes
+one of dmj's errors (``_discord_answers.py``).
 """
 
 from __future__ import annotations
@@ -150,6 +151,8 @@ class DiscordClient:
                 await self._back_off(answer, call, retries)
 
     async def _attempt(self, method: str, path: str, call: Call, json: Any) -> Answer | _Failed:
+        route = f"{method} {path}"
+        await self._pacer.wait_for_bucket(route)
         await self._pacer.wait_turn()
         headers = {"Authorization": self._token}
         try:
@@ -162,6 +165,7 @@ class DiscordClient:
         finally:
             self._pacer.request_ended()
         self._logger.debug("%s %s -> %d", method, path, response.status_code)
+        self._pacer.note_limit(route, response.headers)
         if response.status_code in (401, 403):
             self._pacer.count_invalid()  # they stop the run anyway; 429s are counted on retry
         return judge(response, call)

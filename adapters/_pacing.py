@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Mapping
 from random import Random
 from typing import Literal
 
@@ -27,6 +28,7 @@ PacingName = Literal["careful", "fast"]
 HOUR = 3600.0
 INVALID_REQUEST_WINDOW = 600.0
 """Discord counts 401/403/429 answers per 10 minutes (it bans an IP at 10,000)."""
+ANNOUNCED_WAIT_CAP = 60.0
 
 
 class Pacing(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,6 +104,7 @@ class Pacer:
         self._pause_after = self._draw_pause_after()
         self._reopens: deque[float] = deque()
         self._invalid: deque[float] = deque()
+        self._exhausted: dict[str, float] = {}
 
     def __repr__(self) -> str:
         return f"Pacer({self.pacing.name})"
@@ -136,6 +139,28 @@ class Pacer:
             await anyio.sleep(wait)
             self._reopens.popleft()
         self._reopens.append(anyio.current_time())
+
+    async def wait_for_bucket(self, route: str) -> None:
+        """Wait until a limit Discord announced as used up for ``route`` has reset."""
+        reset = self._exhausted.pop(route, None)
+        if reset is not None:
+            await anyio.sleep(max(0.0, reset - anyio.current_time()))
+
+    def note_limit(self, route: str, headers: Mapping[str, str]) -> None:
+        """Remember ``X-RateLimit-Remaining: 0`` with its ``Reset-After`` for ``route``.
+
+        Discord sends these to bots (user tokens usually get none); waiting them out avoids
+        a 429. The wait is capped at a minute, as DCE does: Discord sometimes announces
+        absurd values, and a real limit still shows as a 429 with its ``retry_after``.
+        """
+        if headers.get("x-ratelimit-remaining") != "0":
+            return
+        try:
+            reset_after = float(headers.get("x-ratelimit-reset-after", ""))
+        except ValueError:
+            return
+        wait = min(max(0.0, reset_after), ANNOUNCED_WAIT_CAP)
+        self._exhausted[route] = anyio.current_time() + wait
 
     def count_invalid(self) -> bool:
         """Count a 401/403/429 answer; True when the budget for the window is used up."""

@@ -156,3 +156,14 @@ async def test_no_error_or_log_record_holds_the_token_whatever_the_fault(
     texts += [record.getMessage() for record in caplog.records]
     assert len(texts) > 30
     assert not [text for text in texts if token in text]
+
+
+async def test_limits_discord_announces_are_waited_out_before_any_429(emulator: Emulator) -> None:
+    stage(emulator, "mode=bot,limit:open=2/10")
+    user = user_with_fate(emulator.world, "reopen")
+    async with emulated_client(emulator) as discord:
+        for _ in range(5):
+            await discord.reopen_dm(user)
+    assert [r.status for r in emulator.requests()] == [200] * 5
+    assert gaps(emulator) == [0.0, 10.0, 0.0, 10.0]
+    assert emulator.stats().rate_limited == 0

@@ -232,3 +232,22 @@ async def test_calls_run_one_at_a_time() -> None:
             tg.start_soon(client.me)
             tg.start_soon(client.open_dms)
     assert most == 1
+
+
+async def test_an_announced_wait_is_capped_at_a_minute() -> None:
+    exhausted = answer(200, ME, **{"x-ratelimit-remaining": "0", "x-ratelimit-reset-after": "3600"})
+    script = Script([exhausted, answer(200, ME)])
+    async with discord(script) as client:
+        await client.me()
+        await client.me()
+    assert script.waits() == [60.0]
+
+
+async def test_an_announced_limit_holds_back_only_its_own_route() -> None:
+    exhausted = answer(200, ME, **{"x-ratelimit-remaining": "0", "x-ratelimit-reset-after": "5"})
+    script = Script([exhausted, answer(200, []), answer(200, ME)])
+    async with discord(script) as client:
+        await client.me()
+        await client.open_dms()
+        await client.me()
+    assert script.waits() == [0.0, 5.0]
