@@ -90,7 +90,8 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True):
     """By route scope (``me`` … ``messages``) or ``all``; bot mode defaults to 50/1s."""
     invalid_limit: int = 10_000
     dce: tuple[DceFault, ...] = ()
-    dce_time_scale: float = 1.0
+    dce_time_scale: float | None = None
+    """None: the stand-in's own default (``DMJ_SANDBOX_DCE_TIME_SCALE``, else 1)."""
 
     @classmethod
     def parse(cls, spec: str) -> FaultPlan:
@@ -121,7 +122,7 @@ class FaultPlan(msgspec.Struct, frozen=True, kw_only=True):
         items += [
             f"dce-{f.kind}={f.channel}{'' if f.count is None else f'x{f.count}'}" for f in self.dce
         ]
-        if self.dce_time_scale != 1.0:
+        if self.dce_time_scale is not None:
             items.append(f"dce-time-scale={self.dce_time_scale:g}")
         return ",".join(items)
 
@@ -263,6 +264,10 @@ class FaultCounters:
             if seen > rule.after and (rule.count is None or seen <= rule.after + rule.count):
                 fired.append(rule)
         return fired
+
+    def dce_attempts(self, channel_id: str) -> int:
+        """How many times the DCE stand-in has started on ``channel_id`` so far."""
+        return self._dce_attempts[channel_id]
 
     def dce_fault(self, channel_id: str) -> DceFault | None:
         """The stand-in fault for this export attempt of ``channel_id`` (counts the attempt)."""

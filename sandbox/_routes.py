@@ -77,14 +77,20 @@ class DiscordApi:
         last_id = None if last is None else str(last)
         return api_channel(self._world, channel, last_message_id=last_id, listing=listing)
 
-    def _blocked(self, channel: WorldChannel | None) -> Response | None:
-        """Why reading ``channel`` fails (as a response), or None if it can be read."""
+    def _blocked(self, channel: WorldChannel | None, *, messages: bool) -> Response | None:
+        """Why reading ``channel`` (or its ``messages``) fails, or None if it can be read.
+
+        A closed DM whose access is ``forbidden`` still shows its channel object (a recipient
+        may see it) but not its messages; ``not_found`` hides both; a left group is 403.
+        """
         if channel is None:
             return r.unknown_channel()
         if channel.type == 3:
             access = "forbidden" if channel.id in self._book.left else "ok"
         else:
             access = "ok" if channel.id in self._book.open else channel.closed_access
+            if access == "forbidden" and not messages:
+                access = "ok"
         return {"ok": None, "forbidden": r.missing_access(), "not_found": r.unknown_channel()}[
             access
         ]
@@ -99,7 +105,7 @@ class DiscordApi:
 
     async def _channel(self, request: Request, major: str) -> Response:
         channel = self._book.channels.get(major)
-        if blocked := self._blocked(channel):
+        if blocked := self._blocked(channel, messages=False):
             return blocked
         assert channel is not None
         return r.discord_json(self._json(channel))
@@ -164,7 +170,7 @@ class DiscordApi:
 
     async def _messages(self, request: Request, major: str) -> Response:
         channel = self._book.channels.get(major)
-        if blocked := self._blocked(channel):
+        if blocked := self._blocked(channel, messages=True):
             return blocked
         assert channel is not None
         raw_limit = request.query_params.get("limit", "50")

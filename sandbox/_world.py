@@ -9,7 +9,8 @@ Every 1-on-1 DM has a *fate* that decides how the emulator treats it:
 =============  ==============================================================================
 ``open``       open when the world starts (listed by ``GET /users/@me/channels``)
 ``readable``   closed, but readable by id (``GET /channels/{id}`` works for a recipient)
-``reopen``     closed and unreadable by id (403 or 404) until ``POST /users/@me/channels``
+``reopen``     closed; its messages are unreadable by id (403, or 404 for the channel too)
+               until ``POST /users/@me/channels`` reopens it
 ``moved``      closed, 404 by id; reopening returns a *different*, newer channel id
 ``deleted``    the recipient deleted their account: ``"Deleted User"`` in the package;
                readable by id or not, never reopenable

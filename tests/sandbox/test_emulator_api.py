@@ -84,9 +84,12 @@ async def test_reading_a_channel_by_id_follows_its_fate(
         c for c in world.channels if c.fate == "reopen" and c.closed_access == "not_found"
     )
     left = by_fate(world, "left-group")
+    assert (await discord_client.get(f"/channels/{forbidden.id}")).status_code == 200
+    missing_access = (403, {"message": "Missing Access", "code": 50001})
+    assert error(await discord_client.get(f"/channels/{left.id}")) == missing_access
     for channel in (forbidden, left):
         response = await discord_client.get(f"/channels/{channel.id}/messages")
-        assert error(response) == (403, {"message": "Missing Access", "code": 50001})
+        assert error(response) == missing_access
     for channel_id in (missing.id, world.users[0].id):
         response = await discord_client.get(f"/channels/{channel_id}")
         assert error(response) == (404, {"message": "Unknown Channel", "code": 10003})
