@@ -196,7 +196,7 @@ class DceRunner:
 
     def _judge(self, finished: Finished, channel_id: str, out_dir: Path) -> ExportResult:
         if finished.stalled:
-            reason = f"it printed nothing for {self._stall_timeout:.0f} s and was stopped"
+            reason = f"it printed nothing for {self._stall_timeout:g} s and was stopped"
             raise self._failure(channel_id, "transient", reason, finished)
         if finished.returncode != 0 or "Failed to export" in finished.stderr:
             error_class, reason = classify_failure(finished.stderr)
