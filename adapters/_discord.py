@@ -121,9 +121,9 @@ class DiscordClient:
         Refuses, before any request, anything but a type-1 DM: for a group DM the same call
         leaves the group, and nothing can undo that.
         """
-        if channel.type != DM:
+        if channel.type != DM or not channel.id.isdigit():
             raise InvariantBroken(
-                f"dmj tried to close channel {channel.id} of type {channel.type}; only DMs "
+                f"dmj tried to close channel {channel.id!r} of type {channel.type}; only DMs "
                 "(type 1) are ever closed, since closing a group DM leaves it for good. "
                 "Nothing was sent; this is a bug in dmj."
             )

@@ -90,12 +90,18 @@ async def test_close_sends_delete_for_a_dm() -> None:
     assert [(s.method, s.path) for s in script.seen] == [("DELETE", "/channels/900000000000000001")]
 
 
-@pytest.mark.parametrize("channel_type", [3, 0, 2])
-async def test_close_refuses_anything_but_a_dm_before_any_request(channel_type: int) -> None:
+@pytest.mark.parametrize(
+    ("channel_id", "channel_type"),
+    [("900000000000000002", 3), ("900000000000000002", 0), ("900000000000000002", 2),
+     ("../users/@me", 1)],
+)  # fmt: skip
+async def test_close_refuses_anything_but_a_dm_before_any_request(
+    channel_id: str, channel_type: int
+) -> None:
     script = Script([answer(200, DM_CHANNEL)])
     async with discord(script) as client:
         with pytest.raises(InvariantBroken, match=r"only DMs \(type 1\) are ever closed"):
-            await client.close_dm(ChannelInfo(id="900000000000000002", type=channel_type))
+            await client.close_dm(ChannelInfo(id=channel_id, type=channel_type))
     assert script.seen == []
 
 
