@@ -183,6 +183,8 @@ class Emulator:
             else:
                 headers = self.limiter.announce(route, major, now) | headers
             return r.rate_limited(wait, scope=scope, headers=headers)
+        if rule.kind == "202":
+            return r.not_ready(5.0 if rule.value is None else rule.value)
         return {
             "captcha": r.captcha_required,
             "too-fast": r.opening_too_fast,
@@ -223,6 +225,8 @@ def _network_fault(rule: FaultRule) -> Response:
         return r.server_error(502 if rule.value is None else int(rule.value))
     if rule.kind == "cloudflare":
         return r.cloudflare_bad_request()
+    if rule.kind == "40333":
+        return r.internal_network_error()
     return r.cloudflare_ban()
 
 

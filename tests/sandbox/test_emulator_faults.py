@@ -280,3 +280,18 @@ async def test_the_dce_stand_in_learns_its_fault_per_attempt(
     ]  # fmt: skip
     assert (await discord_client.get(ask.format(8))).json()["fault"] is None
     assert emulator.requests() == [], "control calls are not API requests"
+
+
+async def test_cloudflare_40333_and_discords_202_not_ready(
+    discord_client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    plan(emulator, "40333@0x1,202=3@0x1")  # 202 counts only what passes the network stage
+    blocked = await discord_client.get("/users/@me")
+    assert (blocked.status_code, blocked.json()) == (
+        403, {"message": "internal network error", "code": 40333},
+    )  # fmt: skip
+    assert "via" not in blocked.headers
+    pending = await discord_client.get("/users/@me")
+    assert pending.status_code == 202
+    assert (pending.json()["code"], pending.json()["retry_after"]) == (110000, 3.0)
+    assert (await discord_client.get("/users/@me")).status_code == 200
