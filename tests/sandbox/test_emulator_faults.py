@@ -295,3 +295,16 @@ async def test_cloudflare_40333_and_discords_202_not_ready(
     assert pending.status_code == 202
     assert (pending.json()["code"], pending.json()["retry_after"]) == (110000, 3.0)
     assert (await discord_client.get("/users/@me")).status_code == 200
+
+
+async def test_waits_imposed_under_an_earlier_plan_stay_counted(
+    discord_client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    plan(emulator, "429=2x1")
+    await discord_client.get("/users/@me")
+    plan(emulator, "")
+    await discord_client.get("/users/@me")
+    stats = emulator.stats()
+    assert (stats.requests, stats.retry_after_seconds, stats.by_status) == (
+        2, 2.0, {"200": 1, "429": 1},
+    )  # fmt: skip
