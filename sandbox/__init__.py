@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._build import build_world
     from ._clock import Clock, LoopClock
     from ._emulator import (
         SANDBOX_CLIENT_HEADER,
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
         WorldChannel,
         WorldSpec,
         WorldUser,
-        build_world,
     )
 
 __all__ = [
@@ -114,8 +114,9 @@ _HOME = {
     ),
     "._world": (
         "DELETED_USER_ID", "Access", "Fate", "SelfUser", "World", "WorldChannel", "WorldSpec",
-        "WorldUser", "build_world",
+        "WorldUser",
     ),
+    "._build": ("build_world",),
 }  # fmt: skip
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 

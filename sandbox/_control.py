@@ -34,21 +34,24 @@ def _json(value: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
 
 
-def control_app(emulator: Emulator) -> Router:
-    """The ``/_sandbox/`` routes of ``emulator``."""
+class _Control:
+    """The handlers of ``/_sandbox/``, each a look at (or a change to) one emulator."""
 
-    async def requests(request: Request) -> Response:
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+
+    async def requests(self, request: Request) -> Response:
         since = request.query_params.get("since", "0")
-        return _json(emulator.requests()[int(since) if since.isdigit() else 0 :])
+        return _json(self._emulator.requests()[int(since) if since.isdigit() else 0 :])
 
-    async def stats(request: Request) -> Response:
-        return _json(emulator.stats())
+    async def stats(self, request: Request) -> Response:
+        return _json(self._emulator.stats())
 
-    async def facts(request: Request) -> Response:
-        return _json(world_facts(emulator.world))
+    async def facts(self, request: Request) -> Response:
+        return _json(world_facts(self._emulator.world))
 
-    async def state(request: Request) -> Response:
-        book = emulator.book
+    async def state(self, request: Request) -> Response:
+        book = self._emulator.book
         return _json(
             {
                 "open": sorted(book.open, key=int),
@@ -57,30 +60,32 @@ def control_app(emulator: Emulator) -> Router:
             }
         )
 
-    async def faults(request: Request) -> Response:
+    async def faults(self, request: Request) -> Response:
         if request.method == "PUT":
             try:
-                emulator.set_faults(FaultPlan.parse((await request.body()).decode()))
+                self._emulator.set_faults(FaultPlan.parse((await request.body()).decode()))
             except UsageError as error:
                 return _json({"error": str(error)}, 400)
-        return _json({"spec": emulator.faults.plan.spec()})
+        return _json({"spec": self._emulator.faults.plan.spec()})
 
-    async def dce(request: Request) -> Response:
-        fault = emulator.faults.dce_fault(request.path_params["channel_id"])
+    async def dce(self, request: Request) -> Response:
+        faults = self._emulator.faults
+        fault = faults.dce_fault(request.path_params["channel_id"])
         return _json(
-            {
-                "fault": fault.kind if fault else None,
-                "time_scale": emulator.faults.plan.dce_time_scale,
-            }
+            {"fault": fault.kind if fault else None, "time_scale": faults.plan.dce_time_scale}
         )
 
+
+def control_app(emulator: Emulator) -> Router:
+    """The ``/_sandbox/`` routes of ``emulator``."""
+    control = _Control(emulator)
     return Router(
         routes=[
-            Route("/_sandbox/requests", requests),
-            Route("/_sandbox/stats", stats),
-            Route("/_sandbox/facts", facts),
-            Route("/_sandbox/state", state),
-            Route("/_sandbox/faults", faults, methods=["GET", "PUT"]),
-            Route("/_sandbox/dce/{channel_id}", dce),
+            Route("/_sandbox/requests", control.requests),
+            Route("/_sandbox/stats", control.stats),
+            Route("/_sandbox/facts", control.facts),
+            Route("/_sandbox/state", control.state),
+            Route("/_sandbox/faults", control.faults, methods=["GET", "PUT"]),
+            Route("/_sandbox/dce/{channel_id}", control.dce),
         ]
     )

@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from ._dce_cli import DCE_VERSION, ArgumentError, Invocation, help_text, parse
 from ._dce_export import CommandError, ExportSettings, export_channels
@@ -43,6 +43,7 @@ _GUIDE = (
 )
 _FORMATS = {"plaintext": "PlainText", "htmldark": "HtmlDark", "htmllight": "HtmlLight",
             "csv": "Csv", "json": "Json"}  # fmt: skip
+Json = dict[str, Any]
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9}
 
@@ -81,7 +82,7 @@ def _partition(invocation: Invocation) -> tuple[int | None, int | None]:
     raise _conversion("-p|--partition", value, why, invocation.command)
 
 
-def _settings(invocation: Invocation, crash: frozenset[str]) -> ExportSettings:
+def _settings(invocation: Invocation) -> ExportSettings:
     messages, size = _partition(invocation)
     return ExportSettings(
         output=invocation.text("output") or os.getcwd(),
@@ -94,7 +95,6 @@ def _settings(invocation: Invocation, crash: frozenset[str]) -> ExportSettings:
         reuse_media=invocation.boolean("reuse-media"),
         media_dir=invocation.text("media-dir"),
         reverse=invocation.boolean("reverse"),
-        crash=crash,
     )
 
 
@@ -120,19 +120,29 @@ def _hang(hard: bool) -> None:
         signal.pause()
 
 
-def _ask_sandbox(http: DceHttp, channel_ids: list[str], environ: dict[str, str]) -> frozenset[str]:
-    """Apply the sandbox's instructions: scale waits, hang now, or name channels to crash on."""
+def _ask_sandbox(http: DceHttp, channel_ids: list[str], environ: dict[str, str]) -> dict[str, str]:
+    """Apply the sandbox's instructions: scale waits, hang now, or say which channels to
+    crash on or to fail as forbidden / not found."""
     http.time_scale = float(environ.get("DMJ_SANDBOX_DCE_TIME_SCALE") or 1)
-    crash = set()
+    faults = {}
     for channel_id in channel_ids:
         answer = http.sandbox(f"dce/{channel_id}") or {}
         if answer.get("time_scale") is not None:
             http.time_scale = float(answer["time_scale"])
         if answer.get("fault") in ("hang", "hang-hard"):
             _hang(hard=answer["fault"] == "hang-hard")
-        if answer.get("fault") == "crash":
-            crash.add(channel_id)
-    return frozenset(crash)
+        if answer.get("fault") is not None:
+            faults[channel_id] = str(answer["fault"])
+    return faults
+
+
+def _resolve(http: DceHttp, channel_id: str, faults: dict[str, str]) -> Json:
+    """``GET channels/{id}`` (the ``not-found`` fault answers for the API)."""
+    if faults.get(channel_id) == "not-found":
+        http.detect_token()
+        raise DceError(f"Request to 'channels/{channel_id}' failed: not found.")
+    result: Json = http.get(f"channels/{channel_id}")
+    return result
 
 
 def _run(invocation: Invocation, environ: dict[str, str], out: TextIO, err: TextIO) -> int:
@@ -143,7 +153,7 @@ def _run(invocation: Invocation, environ: dict[str, str], out: TextIO, err: Text
     if command != "dm":
         _check_format(invocation)
         _check_channels(invocation)
-        settings = _settings(invocation, frozenset())
+        settings = _settings(invocation)
     base = environ.get("DMJ_API_BASE")
     if not base:
         raise CommandError(
@@ -172,14 +182,14 @@ def _run_with(
     command = invocation.command
     if command == "dm" or settings is None:
         return _list_dms(http, out)
-    crash = _ask_sandbox(http, invocation.values.get("channel", []), environ)
-    settings = dataclasses.replace(settings, crash=crash)
+    faults = _ask_sandbox(http, invocation.values.get("channel", []), environ)
+    settings = dataclasses.replace(settings, faults=faults)
     if not invocation.boolean("fuck-russia"):
         out.write(_BANNER)
     if command == "export":
         out.write("Resolving channel(s)...\n")
         out.flush()
-        channels = [http.get(f"channels/{cid}") for cid in invocation.values["channel"]]
+        channels = [_resolve(http, cid, faults) for cid in invocation.values["channel"]]
     else:
         out.write("Fetching channels...\n")
         out.flush()

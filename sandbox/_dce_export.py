@@ -7,7 +7,7 @@ import os
 import re
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
@@ -46,8 +46,9 @@ class ExportSettings:
     reuse_media: bool
     media_dir: str | None
     reverse: bool
-    crash: frozenset[str]
-    """Channel ids the sandbox told the stand-in to crash on."""
+    faults: dict[str, str] = field(default_factory=dict)
+    """Channel id → the sandbox's fault for this attempt: crash, forbidden (not-found is
+    applied while resolving)."""
 
     @property
     def zone(self) -> tzinfo | None:
@@ -181,6 +182,16 @@ def _empty(channel: Json, period: bool) -> ChannelEmpty:
     )
 
 
+def _messages(http: DceHttp, channel: Json, settings: ExportSettings) -> Iterator[Json]:
+    """The channel's messages in range, in export order (the ``forbidden`` fault answers for
+    the API at the first request, as a closed DM would)."""
+    if settings.faults.get(channel["id"]) == "forbidden":
+        first = "limit=1&after=0" if settings.reverse else "limit=1"
+        raise DceError(f"Request to 'channels/{channel['id']}/messages?{first}' failed: forbidden.")
+    walk = _backward if settings.reverse else _forward
+    return walk(http, channel["id"], settings.after, settings.before)
+
+
 def _die() -> None:
     """The sandbox's crash fault: killed mid-file, as by the OOM killer (no output, no exit)."""
     os.kill(os.getpid(), signal.SIGKILL)
@@ -204,13 +215,11 @@ def export_channel(http: DceHttp, channel: Json, settings: ExportSettings, out: 
     ):
         writer.close()
         raise _empty(channel, period=last is not None)
-    walk = _backward if settings.reverse else _forward
-    name = channel_name(channel)
-    out.write(f"{name}: 0%\n")
+    out.write(f"{channel_name(channel)}: 0%\n")
     out.flush()
-    crash = channel["id"] in settings.crash
+    crash = settings.faults.get(channel["id"]) == "crash"
     try:
-        for message in walk(http, channel["id"], after, before):
+        for message in _messages(http, channel, settings):
             writer.add(dce_message(message, settings.zone, assets))
             if crash and writer.total >= 2:
                 _die()

@@ -64,7 +64,7 @@ class DceHttp:
 
     def get(self, url: str) -> Any:
         """GET ``url`` (relative, e.g. ``channels/1``) as JSON; errors as DCE words them."""
-        status, body = self._get(url, self._token_kind())
+        status, body = self._get(url, self.detect_token())
         if 200 <= status < 300:
             return json.loads(body)
         if status == 401:
@@ -76,7 +76,8 @@ class DceHttp:
             f"Request to '{url}' failed: {words}.\nResponse content: {content}", fatal=True
         )
 
-    def _token_kind(self) -> str:
+    def detect_token(self) -> str:
+        """``user`` or ``bot``, found as DCE does on the first request (raw, then ``Bot``)."""
         if self._kind is None:
             if self._get("users/@me", "user")[0] != 401:
                 self._kind = "user"

@@ -26,7 +26,7 @@ from . import _responses as r
 from ._clock import Clock, LoopClock
 from ._control import control_app
 from ._faults import FaultCounters, FaultPlan, FaultRule
-from ._ratelimit import RateLimiter
+from ._ratelimit import RateLimiter, WaitTotals
 from ._routes import METHOD_NOT_ALLOWED, DiscordApi, classify
 from ._state import ChannelBook
 from ._world import World
@@ -93,13 +93,15 @@ class Emulator:
         self.api = DiscordApi(world, self.book, self.clock)
         self._log: list[RequestRecord] = []
         self._invalid: deque[float] = deque()
+        self._waits = WaitTotals()
         self.set_faults(faults or FaultPlan())
         self._control = control_app(self)
 
     def set_faults(self, plan: FaultPlan) -> None:
-        """Replace the fault plan; counters and rate-limit windows start afresh."""
+        """Replace the fault plan; its counters and rate-limit windows start afresh (the
+        request log and the wait totals carry on)."""
         self.faults = FaultCounters(plan)
-        self.limiter = RateLimiter(plan)
+        self.limiter = RateLimiter(plan, self._waits)
 
     def requests(self) -> list[RequestRecord]:
         """Every API request so far, oldest first."""
@@ -108,7 +110,7 @@ class Emulator:
     def stats(self) -> EmulatorStats:
         log = list(self._log)
         statuses = Counter("dropped" if e.status is None else str(e.status) for e in log)
-        retry, announced = self.limiter.retry_after_total, self.limiter.announced_total
+        retry, announced = self._waits.retry_after, self._waits.announced
         return EmulatorStats(
             requests=len(log),
             by_status=dict(sorted(statuses.items())),
@@ -175,7 +177,7 @@ class Emulator:
     def _app_fault(self, rule: FaultRule, route: str, major: str, now: float) -> Response:
         if rule.kind in ("429", "429-global"):
             wait = 1.0 if rule.value is None else rule.value
-            self.limiter.retry_after_total += wait
+            self._waits.retry_after += wait
             scope = "global" if rule.kind == "429-global" else "user"
             headers = {"Retry-After": str(-int(-wait // 1)), "X-RateLimit-Scope": scope}
             if scope == "global":
@@ -183,6 +185,8 @@ class Emulator:
             else:
                 headers = self.limiter.announce(route, major, now) | headers
             return r.rate_limited(wait, scope=scope, headers=headers)
+        if rule.kind == "202":
+            return r.not_ready(5.0 if rule.value is None else rule.value)
         return {
             "captcha": r.captcha_required,
             "too-fast": r.opening_too_fast,
@@ -223,6 +227,8 @@ def _network_fault(rule: FaultRule) -> Response:
         return r.server_error(502 if rule.value is None else int(rule.value))
     if rule.kind == "cloudflare":
         return r.cloudflare_bad_request()
+    if rule.kind == "40333":
+        return r.internal_network_error()
     return r.cloudflare_ban()
 
 

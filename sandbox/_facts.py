@@ -25,6 +25,8 @@ class WorldFacts(msgspec.Struct, frozen=True, kw_only=True):
     """Type-3 channels in the package: never to be closed (a DELETE would leave the group)."""
     deleted_user_dms: tuple[str, ...]
     """Package DMs whose recipient shows as ``"Deleted User"``: never reopenable."""
+    deleted_users: tuple[str, ...]
+    """User ids whose account is gone: a reopen answers 400/50033 (``deleted`` and ``gone``)."""
     readable_closed: tuple[str, ...]
     """Closed 1-on-1 package DMs that export directly by channel id."""
     needs_reopen: tuple[str, ...]
@@ -76,6 +78,7 @@ def world_facts(world: World) -> WorldFacts:
         open_at_start=_ids([c for c in world.channels if c.open]),
         group_dms=_ids([c for c in package if c.type == 3]),
         deleted_user_dms=_ids([c for c in package if c.fate == "deleted"]),
+        deleted_users=tuple(u.id for u in world.users if u.deleted or u.gone),
         readable_closed=_ids(
             [
                 c

@@ -6,7 +6,8 @@ A plan is a Python value (``FaultPlan``) or a spec string (``--faults``), comma-
     mode=user|bot                            rate-limit headers (user: only on 429s)
     global=N/S | limit[:SCOPE]=N/S | …=off   rate limits: N requests per S seconds
     invalid-limit=N                          401/403/429 per 10 min before a Cloudflare ban
-    dce-hang|dce-hang-hard|dce-crash=CHANNEL[xCOUNT]     DCE stand-in faults (CHANNEL or *)
+    dce-KIND=CHANNEL[xCOUNT]                 DCE stand-in faults (CHANNEL or *): hang,
+                                             hang-hard, crash, forbidden, not-found
     dce-time-scale=F                         multiply the stand-in's retry and rate-limit waits
 
 A rule counts the requests in its ``SCOPE`` (default ``all``, or ``open`` for the DM-opening
@@ -36,15 +37,15 @@ __all__ = [
 ]
 
 FaultKind = Literal[
-    "5xx", "drop", "slow", "cloudflare", "cloudflare-ban",
-    "revoked", "429", "429-global", "captcha", "too-fast", "anti-abuse", "verify",
+    "5xx", "drop", "slow", "cloudflare", "cloudflare-ban", "40333",
+    "revoked", "429", "429-global", "captcha", "too-fast", "anti-abuse", "verify", "202",
 ]  # fmt: skip
 Scope = Literal["all", "me", "list", "open", "close", "channel", "messages", "dce", "dmj"]
 """``me`` … ``messages``: one route each (docs/sandbox.md); ``dce``/``dmj``: by client."""
-DceFaultKind = Literal["hang", "hang-hard", "crash"]
+DceFaultKind = Literal["hang", "hang-hard", "crash", "forbidden", "not-found"]
 
 APP_KINDS = frozenset(
-    {"revoked", "429", "429-global", "captcha", "too-fast", "anti-abuse", "verify"}
+    {"revoked", "429", "429-global", "captcha", "too-fast", "anti-abuse", "verify", "202"}
 )
 """Rules applied once the route is known and the token checked; the rest act before that,
 like a proxy or a flaky network would."""
@@ -72,7 +73,8 @@ class Limit(msgspec.Struct, frozen=True):
 
 
 class DceFault(msgspec.Struct, frozen=True, kw_only=True):
-    """The stand-in hangs or crashes when exporting ``channel`` (``*``: any channel)."""
+    """The stand-in hangs, crashes, or fails as forbidden / not found when exporting
+    ``channel`` (``*``: any channel)."""
 
     kind: DceFaultKind
     channel: str = "*"
@@ -131,7 +133,10 @@ _RULE = re.compile(
     r"^(?P<kind>[a-z0-9-]+)(?::(?P<scope>[a-z]+))?(?:=(?P<value>[0-9.]+))?"
     r"(?:@(?P<after>\d+))?(?:x(?P<count>\d+))?$"
 )
-_DCE = re.compile(r"^dce-(?P<kind>hang-hard|hang|crash)=(?P<channel>\d+|\*)(?:x(?P<count>\d+))?$")
+_DCE = re.compile(
+    r"^dce-(?P<kind>hang-hard|hang|crash|forbidden|not-found)=(?P<channel>\d+|\*)"
+    r"(?:x(?P<count>\d+))?$"
+)
 _SETTING = re.compile(
     r"^(?P<name>mode|global|limit|invalid-limit|dce-time-scale)(?::(?P<scope>[a-z]+))?=(?P<value>.+)$"
 )

@@ -15,7 +15,7 @@ import msgspec
 
 from ._faults import FaultPlan, Limit
 
-__all__ = ["Denial", "RateLimiter", "Window"]
+__all__ = ["Denial", "RateLimiter", "WaitTotals", "Window"]
 
 _BOT_DEFAULT = Limit(50, 1.0)
 
@@ -43,6 +43,16 @@ class Window:
         return self.limit.requests - self.used
 
 
+class WaitTotals:
+    """The waits the emulator imposed, kept across fault-plan changes."""
+
+    def __init__(self) -> None:
+        self.retry_after = 0.0
+        """Sum of the ``retry_after`` of every 429 sent."""
+        self.announced = 0.0
+        """Sum of ``Reset-After`` announced with ``Remaining: 0``."""
+
+
 class Denial(msgspec.Struct, frozen=True, kw_only=True):
     """A 429 the limiter decided on."""
 
@@ -58,12 +68,11 @@ def _seconds(value: float) -> str:
 class RateLimiter:
     """Decides 429s and the rate-limit headers, and adds up the waits it imposed."""
 
-    def __init__(self, plan: FaultPlan) -> None:
+    def __init__(self, plan: FaultPlan, waits: WaitTotals) -> None:
         self._plan = plan
         self._global: dict[str, Window] = {}
         self._routes: dict[tuple[str, str], Window] = {}
-        self.retry_after_total = 0.0
-        self.announced_total = 0.0
+        self.waits = waits
 
     def _route_limit(self, route: str) -> Limit | None:
         limits = self._plan.route_limits
@@ -85,7 +94,7 @@ class RateLimiter:
         return None
 
     def _deny(self, wait: float, scope: str, headers: dict[str, str]) -> Denial:
-        self.retry_after_total += wait
+        self.waits.retry_after += wait
         headers = {**headers, "Retry-After": str(math.ceil(wait)), "X-RateLimit-Scope": scope}
         if self._plan.mode == "user":
             headers = {k: v for k, v in headers.items() if k in _USER_HEADERS}
@@ -95,7 +104,7 @@ class RateLimiter:
         """Headers of a response that was let through; counts an announced wait at 0 left."""
         headers = self._bucket_headers(route, major, now)
         if headers.get("X-RateLimit-Remaining") == "0":
-            self.announced_total += float(headers["X-RateLimit-Reset-After"])
+            self.waits.announced += float(headers["X-RateLimit-Reset-After"])
         return headers
 
     def _bucket_headers(self, route: str, major: str, now: float) -> dict[str, str]:

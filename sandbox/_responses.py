@@ -19,11 +19,13 @@ __all__ = [
     "cloudflare_ban",
     "discord_error",
     "discord_json",
+    "internal_network_error",
     "invalid_form_body",
     "invalid_json",
     "invalid_recipients",
     "method_not_allowed",
     "missing_access",
+    "not_ready",
     "opening_too_fast",
     "rate_limited",
     "route_not_found",
@@ -99,6 +101,22 @@ def verify_account() -> Response:
     return discord_error(
         403, "You need to verify your account in order to perform this action.", 40002
     )
+
+
+def internal_network_error() -> Response:
+    """Cloudflare's 40333 (a client it does not like, e.g. a bad User-Agent): JSON, no ``Via``."""
+    return Response(
+        b'{"message": "internal network error", "code": 40333}',
+        status_code=403,
+        media_type="application/json",
+        headers={"Server": "cloudflare"},
+    )
+
+
+def not_ready(retry_after: float) -> Response:
+    """202: the request was accepted but the data is not ready; retry after a while."""
+    body = {"message": "The data is still being prepared.", "code": 110000}
+    return discord_json({**body, "retry_after": retry_after}, 202)
 
 
 def captcha_required() -> Response:

@@ -21,8 +21,9 @@ from pathlib import Path
 import msgspec
 from dmj.machine.errors import UsageError
 
+from ._build import build_world
 from ._package import LAYOUTS, Layout, write_package
-from ._world import World, WorldSpec, build_world
+from ._world import World, WorldSpec
 
 __all__ = [
     "DCE_EXECUTABLE",

@@ -34,6 +34,7 @@ from dmj.sandbox import (
 )
 
 __all__ = [
+    "MakeSandbox",
     "discord_client",
     "emulator",
     "emulator_server",

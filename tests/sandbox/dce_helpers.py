@@ -45,6 +45,11 @@ def export_argv(channel_id: str, out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def exported(out: Path) -> list[Path]:
+    """The JSON files an export wrote into ``out``, sorted by name."""
+    return sorted(out.glob("*.json"))
+
+
 def fate(world: World, name: str, access: str | None = None) -> WorldChannel:
     return next(
         c

@@ -11,7 +11,7 @@ import pytest
 from dmj.sandbox import Emulator, MessageLog, Sandbox
 from dmj.sandbox._snowflake import snowflake_ms
 
-from tests.sandbox.dce_helpers import export_argv, fate, run_in_process, run_launcher
+from tests.sandbox.dce_helpers import export_argv, exported, fate, run_in_process, run_launcher
 
 ROOT_KEYS = ["guild", "channel", "dateRange", "exportedAt", "messages", "messageCount"]
 MESSAGE_KEYS = [
@@ -19,10 +19,6 @@ MESSAGE_KEYS = [
     "author", "attachments", "embeds", "stickers", "reactions", "mentions",
 ]  # fmt: skip
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?\+00:00$")
-
-
-def exported(out: Path) -> list[Path]:
-    return sorted(out.glob("*.json"))
 
 
 def test_an_export_writes_dces_json_and_says_so(
@@ -237,37 +233,3 @@ def test_the_banner_shows_unless_switched_off(
     for value in ("1", ""):
         hidden = run_in_process(argv, {**sandbox_env, "FUCK_RUSSIA": value})
         assert hidden.out.startswith("Resolving channel(s)...")
-
-
-def test_media_lands_next_to_the_export_and_the_json_points_at_it(
-    sandbox: Sandbox, sandbox_env: dict[str, str], tmp_path: Path
-) -> None:
-    channel = max((c for c in sandbox.world.channels if c.open), key=lambda c: c.message_count)
-    ran = run_in_process(export_argv(channel.id, tmp_path, "--media", "--reuse-media"), sandbox_env)
-    assert ran.code == 0
-    doc = json.loads(exported(tmp_path)[0].read_text())
-    urls = [a["url"] for m in doc["messages"] for a in m["attachments"]]
-    assert urls, "the busiest open DM has attachments"
-    for url in [*urls, doc["messages"][0]["author"]["avatarUrl"]]:
-        assert url.startswith(exported(tmp_path)[0].name + "_Files/")
-        assert (tmp_path / url).is_file()
-    refused = run_in_process(export_argv(channel.id, tmp_path, "--reuse-media"), sandbox_env)
-    assert (refused.code, refused.err) == (
-        1,
-        "Option --reuse-media cannot be used without --media.\n",
-    )
-
-
-def test_exportdm_exports_every_open_dm_and_dm_lists_them(
-    sandbox: Sandbox, sandbox_env: dict[str, str], tmp_path: Path
-) -> None:
-    opened = [c for c in sandbox.world.channels if c.open]
-    argv = ["exportdm", "-f", "Json", "-o", f"{tmp_path}/", "--fuck-russia"]
-    ran = run_in_process(argv, sandbox_env)
-    assert ran.code == 0
-    assert ran.out.startswith(f"Fetching channels...\nExporting {len(opened)} channel(s)...\n")
-    assert len(exported(tmp_path)) == len(opened)
-    listing = run_in_process(["dm"], sandbox_env)
-    assert sorted(line.split(" | ")[0].strip() for line in listing.out.splitlines()) == sorted(
-        c.id for c in opened
-    )

@@ -176,3 +176,21 @@ def test_a_dropped_connection_is_retried(
     assert [e.status for e in emulator_server.requests() if e.route == "messages"][:4] == [
         200, None, None, 200,
     ]  # fmt: skip
+
+
+def test_forbidden_and_not_found_faults_fail_as_dce_prints_them_then_clear(
+    sandbox: Sandbox, sandbox_env: dict[str, str], emulator_server: RunningEmulator, tmp_path: Path
+) -> None:
+    readable = fate(sandbox.world, "readable")
+    emulator_server.set_faults(f"dce-forbidden={readable.id}x1,dce-not-found=*x1")
+    forbidden = run_in_process(export_argv(readable.id, tmp_path), sandbox_env)
+    assert forbidden.code == 1
+    assert forbidden.err.endswith(
+        f": Request to 'channels/{readable.id}/messages?limit=1' failed: forbidden.\n\n"
+        "Export failed.\n"
+    )
+    other = fate(sandbox.world, "open")
+    not_found = run_in_process(export_argv(other.id, tmp_path), sandbox_env)
+    assert not_found.code == 1
+    assert f"Request to 'channels/{other.id}' failed: not found.\n" in not_found.err
+    assert run_in_process(export_argv(readable.id, tmp_path), sandbox_env).code == 0

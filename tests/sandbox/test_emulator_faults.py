@@ -280,3 +280,31 @@ async def test_the_dce_stand_in_learns_its_fault_per_attempt(
     ]  # fmt: skip
     assert (await discord_client.get(ask.format(8))).json()["fault"] is None
     assert emulator.requests() == [], "control calls are not API requests"
+
+
+async def test_cloudflare_40333_and_discords_202_not_ready(
+    discord_client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    plan(emulator, "40333@0x1,202=3@0x1")  # 202 counts only what passes the network stage
+    blocked = await discord_client.get("/users/@me")
+    assert (blocked.status_code, blocked.json()) == (
+        403, {"message": "internal network error", "code": 40333},
+    )  # fmt: skip
+    assert "via" not in blocked.headers
+    pending = await discord_client.get("/users/@me")
+    assert pending.status_code == 202
+    assert (pending.json()["code"], pending.json()["retry_after"]) == (110000, 3.0)
+    assert (await discord_client.get("/users/@me")).status_code == 200
+
+
+async def test_waits_imposed_under_an_earlier_plan_stay_counted(
+    discord_client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    plan(emulator, "429=2x1")
+    await discord_client.get("/users/@me")
+    plan(emulator, "")
+    await discord_client.get("/users/@me")
+    stats = emulator.stats()
+    assert (stats.requests, stats.retry_after_seconds, stats.by_status) == (
+        2, 2.0, {"200": 1, "429": 1},
+    )  # fmt: skip

@@ -14,6 +14,8 @@ import pytest
 from dmj.sandbox import Emulator, RunningEmulator, Sandbox, run_emulator
 from dmj.sandbox._state import ChannelBook
 
+from tests.sandbox_fixtures import MakeSandbox
+
 DMJ = [sys.executable, "-m", "dmj.cli"]
 
 
@@ -60,8 +62,10 @@ def test_opened_and_closed_dms_persist_in_the_state_file(sandbox: Sandbox) -> No
     assert was_open.id not in book.open
 
 
-def test_a_state_file_of_another_world_is_ignored(make_sandbox: object, sandbox: Sandbox) -> None:
-    other = make_sandbox(seed=99)  # type: ignore[operator]
+def test_a_state_file_of_another_world_is_ignored(
+    make_sandbox: MakeSandbox, sandbox: Sandbox
+) -> None:
+    other = make_sandbox(seed=99)
     ChannelBook(other.world, sandbox.state_file).set_open(other.world.channels[0].id, is_open=True)
     book = ChannelBook(sandbox.world, sandbox.state_file)
     assert book.open == {c.id for c in sandbox.world.channels if c.open}

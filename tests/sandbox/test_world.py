@@ -93,6 +93,8 @@ def test_facts_name_what_a_correct_run_must_do(world: World) -> None:
     assert {channels[c].fate for c in facts.unreachable} == {"gone", "deleted", "left-group"}
     assert set(facts.not_in_package) == {c.id for c in world.channels if c.fate == "silent"}
     assert set(facts.open_at_start) == {c.id for c in world.channels if c.open}
+    gone_or_deleted = {c.recipients[0] for c in world.channels if c.fate in ("gone", "deleted")}
+    assert set(facts.deleted_users) == gone_or_deleted
 
 
 def test_deleted_accounts_are_users_the_api_shows_as_deleted(world: World) -> None:
