@@ -34,6 +34,7 @@ PAUSES = [
     ("revoked", "me", "token-rejected", 401),
     ("cloudflare", "me", "cloudflare", 400),
     ("cloudflare-ban", "list", "cloudflare", 429),
+    ("40333", "reopen", "cloudflare", 403),
 ]
 
 
@@ -133,6 +134,12 @@ async def test_endless_server_errors_make_discord_unavailable(emulator: Emulator
         await call(stage(emulator, "5xx"), "me")
     assert error.value.status == 502
     assert len(emulator.requests()) == 6
+
+
+async def test_not_ready_answers_are_retried_after_the_wait_given(emulator: Emulator) -> None:
+    await call(stage(emulator, "202=3x2"), "me")
+    assert [r.status for r in emulator.requests()] == [202, 202, 200]
+    assert gaps(emulator) == [3.0, 3.0]
 
 
 async def test_a_slow_answer_is_simply_waited_for(emulator: Emulator) -> None:

@@ -127,6 +127,27 @@ async def test_a_closed_dm_that_cannot_be_read_is_a_permanent_failure(
     assert "DCE's last output:" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [("forbidden", "forbids reading"), ("not-found", "does not find")],
+)
+async def test_dces_own_forbidden_and_not_found_texts_are_permanent(
+    sandbox: Sandbox,
+    sandbox_env: dict[str, str],
+    emulator_server: RunningEmulator,
+    dce: Dce,
+    tmp_path: Path,
+    fault: str,
+    words: str,
+) -> None:
+    target = channel(sandbox, "open")
+    emulator_server.set_faults(f"dce-{fault}={target.id}")
+    with pytest.raises(ChannelExportError) as error:
+        await runner(dce, sandbox_env, sandbox.world.token).export(target.id, tmp_path / "x")
+    assert error.value.error_class == "permanent"
+    assert f"Discord {words} this channel (exit code 1)" in str(error.value)
+
+
 async def test_an_invalid_token_is_fatal_and_never_shown(
     sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce, tmp_path: Path
 ) -> None:
