@@ -44,7 +44,7 @@ def export_requested(w: Working, event: ExportRequested) -> None:
     if dm.outcome is not None or dm.opening or dm.closing:
         _not_now(event, dm)
     channel = event.channel_id
-    if channel != dm.entry.channel_id and channel != dm.opened and channel != dm.open_at_start:
+    if channel not in (dm.entry.channel_id, dm.opened, dm.open_at_start):
         raise broken(event, f"channel {channel} is not user {dm.entry.user_id}'s DM")
     if event.attempt != dm.attempt + 1:
         raise broken(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 # Environment that would leak the developer's machine into a test: their token, their
 # archive, their API base, debug switches, colour and terminal width.
 _SCRUBBED = ("DISCORD_TOKEN", "DMJ_ARCHIVE", "DMJ_API_BASE", "DMJ_DEBUG", "FORCE_COLOR")
