@@ -108,9 +108,7 @@ def apply(state: State, event: AnyEvent) -> State:
 def fold(events: Iterable[AnyEvent], state: State = INITIAL) -> State:
     """Apply ``events`` in order to ``state``: replay is ``fold(read_events(path))``."""
     working = Working(state)
-    error = _run(working, events)
-    if error is not None:
-        raise error
+    _run(working, events)
     return working.freeze()
 
 
@@ -122,14 +120,18 @@ def fold_until_broken(
     For audits (``dmj replay --inspect``) that show everything up to the first bad record.
     """
     working = Working(state)
-    error = _run(working, events)
-    return working.freeze(), error
+    try:
+        _run(working, events)
+    except (RuleBroken, SequenceGap) as error:
+        return working.freeze(), error
+    return working.freeze(), None
 
 
-def _run(working: Working, events: Iterable[AnyEvent]) -> RuleBroken | SequenceGap | None:
-    """Apply ``events`` to ``working``; stop at the first that breaks a rule and return why.
+def _run(working: Working, events: Iterable[AnyEvent]) -> None:
+    """Apply ``events`` to ``working``, up to the first that breaks a rule (which raises).
 
-    The hot loop of replay: ``seq``/``at`` are kept in locals and stamped on the way out.
+    The hot loop of replay: ``seq``/``at`` are kept in locals and stamped on the way out,
+    also when a record breaks a rule (the working copy then holds the state before it).
     """
     table = _TABLE
     expected = working.through_seq + 1
@@ -138,18 +140,15 @@ def _run(working: Working, events: Iterable[AnyEvent]) -> RuleBroken | SequenceG
         for event in events:
             seq = event.seq
             if seq and seq != expected:
-                return _gap(event, expected - 1)
+                raise _gap(event, expected - 1)
             table[type(event)](working, event)
             if seq:
                 expected = seq + 1
                 last = event
-    except RuleBroken as error:
-        return error
     finally:
         if last is not None:
             working.through_seq = last.seq
             working.at = last.at
-    return None
 
 
 def _gap(event: AnyEvent, previous: int) -> SequenceGap:

@@ -30,6 +30,8 @@ IO_MODULES: dict[str, str] = {
     "os.replace, directory fsync)",
     "projections/_files.py": "reads the projection files an archive holds and writes them "
     "through write_atomic",
+    "projections/_replay.py": "the journal's edge for projections: reads journal.jsonl, takes "
+    "its lock to rebuild",
 }
 """Modules of machine/ and projections/ that may do I/O, each with the reason it must.
 

@@ -10,11 +10,16 @@ incrementally with everything exported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
 
+from dmj.journal import JournalWriter
 from dmj.machine.events import AnyEvent, DmOpened
 
+from tests.journal.support import TickingClock
 from tests.machine.simulate import (
+    T0,
     Simulation,
     World,
     dm_channel,
@@ -65,3 +70,14 @@ def two_runs() -> list[AnyEvent]:
     sim.start(run_started(DMS, run="run-2", batch_size=2))
     sim.run_to_end()
     return sim.events
+
+
+def write_journal(archive: Path, events: Sequence[AnyEvent]) -> Path:
+    """``archive/journal.jsonl`` holding ``events``, stamped as ``tests.machine.simulate``
+    stamps them (the writer's clock ticks from ``T0``), so folds compare equal."""
+    archive.mkdir(parents=True, exist_ok=True)
+    path = archive / "journal.jsonl"
+    with JournalWriter.open(path, clock=TickingClock(T0 + timedelta(seconds=1))) as journal:
+        for event in events[journal.last_seq :]:
+            journal.append(event)
+    return path
