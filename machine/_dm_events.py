@@ -181,6 +181,10 @@ def _opened(w: Working, event: Event, batch_no: int, channel: str) -> tuple[int,
 def _pending_export(
     w: Working, event: ChannelExported | ExportFailed, user_id: str, channel: str
 ) -> tuple[int, DmProgress]:
+    if event.batch == w.batch_no and event.run == w.run_id:  # dm_of's fast path, inlined
+        i = w.positions.get(user_id)
+        if i is not None and w.dms[i].exporting == channel:
+            return i, w.dms[i]
     i, dm = dm_of(w, event, event.batch, user_id)
     if dm.exporting != channel:
         raise broken(

@@ -102,13 +102,9 @@ class DmProgress(Value, frozen=True, kw_only=True):
 
 
 class BatchProgress(Value, frozen=True, kw_only=True):
-    """The open batch: its DMs in plan order and the channels Discord handed back so far.
-
-    ``first`` is the plan position of its first DM.
-    """
+    """The open batch: its DMs in plan order and the channels Discord handed back so far."""
 
     batch: int
-    first: int
     started_seq: int
     started_at: datetime
     dms: tuple[DmProgress, ...]
@@ -149,14 +145,13 @@ class Chain(Value, frozen=True, kw_only=True):
 class RunState(Value, frozen=True, kw_only=True):
     """One run: its plan, the open DMs it found, finished batches, counts, pause, finish.
 
-    ``index`` maps each planned user id to its position in the plan. ``open_by_user`` maps the
+    ``open_by_user`` maps the
     recipient of each 1-on-1 DM open at the start to its channel; ``open_channels`` holds every
     channel open at the start (groups included).
     """
 
     started: RunStarted
     started_seq: int
-    index: dict[str, int]
     capture: OpenDmsCaptured | None = None
     open_by_user: dict[str, str] = {}
     open_channels: frozenset[str] = frozenset()
@@ -257,16 +252,30 @@ def remember(memory: Memory, run: RunState, batch: BatchProgress | None) -> Memo
         seen.extend(batch.seen)
     for channel in seen:
         channels[channel.id] = channel
-    for outcome in outcomes:
-        key = outcome.channel_id
-        old = status.get(key)
-        status[key] = ChannelStatus(
-            status=outcome.kind,
-            at=outcome.at,
-            message_count=outcome.message_count + (old.message_count if old else 0),
-            last_message_id=outcome.last_message_id or (old.last_message_id if old else None),
-        )
+    _merge_outcomes(status, outcomes)
     first = memory.first_capture
     if first is None and run.capture is not None:
         first = captured
     return Memory(first_capture=first, channels=channels, status=status, runs=(*memory.runs, run))
+
+
+def _merge_outcomes(status: dict[str, ChannelStatus], outcomes: list[Outcome]) -> None:
+    """Fold ``outcomes`` into ``status`` (a projection's hot loop: one pass, no calls)."""
+    get, make = status.get, ChannelStatus
+    for outcome in outcomes:
+        key = outcome.channel_id
+        old = get(key)
+        if old is None:
+            status[key] = make(
+                status=outcome.kind,
+                at=outcome.at,
+                message_count=outcome.message_count,
+                last_message_id=outcome.last_message_id,
+            )
+        else:
+            status[key] = make(
+                status=outcome.kind,
+                at=outcome.at,
+                message_count=outcome.message_count + old.message_count,
+                last_message_id=outcome.last_message_id or old.last_message_id,
+            )

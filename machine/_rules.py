@@ -55,11 +55,9 @@ def open_batch_no(w: Working, event: Event, batch_no: int) -> tuple[RunState, Ba
 def dm_of(w: Working, event: Event, batch_no: int, user_id: str) -> tuple[int, DmProgress]:
     """The position and progress of ``user_id``'s DM in the open batch ``batch_no``."""
     if batch_no == w.batch_no and event.run == w.run_id:
-        position = w.index.get(user_id)
-        if position is not None:
-            i = position - w.first
-            if 0 <= i < len(w.dms):
-                return i, w.dms[i]
+        i = w.positions.get(user_id)
+        if i is not None:
+            return i, w.dms[i]
     open_batch_no(w, event, batch_no)
     raise broken(event, f"user {user_id} is not in batch {batch_no}")
 

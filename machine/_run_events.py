@@ -22,7 +22,6 @@ from .events import (
     BatchFinished,
     BatchStarted,
     OpenDmsCaptured,
-    PlanEntry,
     RunFinished,
     RunPaused,
     RunStarted,
@@ -52,8 +51,7 @@ def run_started(w: Working, event: RunStarted) -> None:
     _check_plan(event)
     if previous is not None:
         w.memory = remember(w.memory, previous, None)
-    index = {entry.user_id: i for i, entry in enumerate(event.plan)}
-    w.set_run(RunState(started=event, started_seq=event.seq, index=index))
+    w.set_run(RunState(started=event, started_seq=event.seq))
     w.open_batch(None, [])
 
 
@@ -109,16 +107,17 @@ def batch_started(w: Working, event: BatchStarted) -> None:
     entries = run.batch_entries(b)
     if event.user_ids != tuple(entry.user_id for entry in entries):
         raise broken(event, f"it lists exactly the plan's users of batch {b}, in plan order")
-    dms = [DmProgress(entry=e, open_at_start=_open_at_start(run, e)) for e in entries]
-    first = b * run.started.batch_size
-    header = BatchProgress(batch=b, first=first, started_seq=event.seq, started_at=event.at, dms=())
+    open_by_user, open_channels = run.open_by_user, run.open_channels
+    dms = [
+        DmProgress(
+            entry=entry,
+            open_at_start=(entry.kind == "dm" and open_by_user.get(entry.user_id))
+            or (entry.channel_id if entry.channel_id in open_channels else None),
+        )
+        for entry in entries
+    ]
+    header = BatchProgress(batch=b, started_seq=event.seq, started_at=event.at, dms=())
     w.open_batch(header, dms)
-
-
-def _open_at_start(run: RunState, entry: PlanEntry) -> str | None:
-    if entry.kind == "dm" and entry.user_id in run.open_by_user:
-        return run.open_by_user[entry.user_id]
-    return entry.channel_id if entry.channel_id in run.open_channels else None
 
 
 def batch_finished(w: Working, event: BatchFinished) -> None:

@@ -25,8 +25,9 @@ __all__ = ["Working"]
 class Working:
     """A mutable copy of a ``State``: ``batch`` keeps its header, ``dms``/``seen`` its lists.
 
-    ``run_id``/``index`` and ``batch_no``/``first`` repeat fields of the run and the open batch
-    where the hot path reads them in one step (``set_run``/``open_batch`` keep them true).
+    ``run_id`` and ``batch_no`` repeat fields of the run and the open batch, and ``positions``
+    maps each user of the open batch to its DM's position, where the hot path reads them in
+    one step (``set_run``/``open_batch`` keep them true).
     """
 
     __slots__ = (
@@ -35,8 +36,8 @@ class Working:
         "batch_no",
         "dms",
         "first",
-        "index",
         "memory",
+        "positions",
         "run",
         "run_id",
         "seen",
@@ -49,11 +50,10 @@ class Working:
         self.memory: Memory = state.memory
         self.run: RunState | None = None
         self.run_id = ""
-        self.index: dict[str, int] = {}
         self.set_run(state.run)
         self.batch: BatchProgress | None = None
         self.batch_no = -1
-        self.first = 0
+        self.positions: dict[str, int] = {}
         self.dms: list[DmProgress] = []
         self.seen: list[ChannelInfo] = []
         if state.batch is not None:
@@ -77,12 +77,11 @@ class Working:
         """Make ``run`` the current run (also when only its counters changed)."""
         self.run = run
         self.run_id = run.started.run if run is not None else ""
-        self.index = run.index if run is not None else {}
 
     def open_batch(self, batch: BatchProgress | None, dms: list[DmProgress]) -> None:
         """Make ``batch`` (with ``dms``) the open batch, or close it (None)."""
         self.batch = batch
         self.batch_no = batch.batch if batch is not None else -1
-        self.first = batch.first if batch is not None else 0
+        self.positions = {dm.entry.user_id: i for i, dm in enumerate(dms)}
         self.dms = dms
         self.seen = []

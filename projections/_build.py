@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dmj.machine.events import UserInfo
-from dmj.machine.state import BatchProgress, Outcome, RunState, State, remember
+from dmj.machine.state import BatchProgress, RunState, State, remember
 
 from ._documents import BatchStateDoc, IdHistoryDoc, encode_document
 
@@ -35,18 +35,22 @@ def build_batch_state(
     run: RunState, batch: BatchProgress | None, through_seq: int, at: datetime
 ) -> BatchStateDoc:
     """``batch-state.json`` of ``run`` with its open ``batch``, as of record ``through_seq``."""
-    outcomes = [o for record in run.finished_batches() for o in record.outcomes]
+    users: dict[str, list[str]] = {"exported": [], "skipped": [], "failed": []}
+    for record in run.finished_batches():
+        for outcome in record.outcomes:
+            users[outcome.kind].append(outcome.user_id)
     if batch is not None:
-        outcomes.extend(batch.outcomes())
+        for outcome in batch.outcomes():
+            users[outcome.kind].append(outcome.user_id)
     return BatchStateDoc(
         run_id=run.id,
         all_dm_ids=tuple(entry.user_id for entry in run.started.plan),
         total_batches=run.started.total_batches,
         current_batch=batch.batch if batch is not None else run.last_completed + 1,
         last_completed_batch=run.last_completed,
-        processed_users=_users(outcomes, "exported"),
-        skipped_users=_users(outcomes, "skipped"),
-        failed_users=_users(outcomes, "failed"),
+        processed_users=tuple(users["exported"]),
+        skipped_users=tuple(users["skipped"]),
+        failed_users=tuple(users["failed"]),
         timestamp=at,
         in_progress=batch is not None,
         through_seq=through_seq,
@@ -105,7 +109,3 @@ def _final_batch_state(run: RunState) -> bytes | None:
     if run.finished is None:  # an earlier run always finished; kept total for the type
         return None
     return encode_document(build_batch_state(run, None, run.finished.seq, run.finished.at))
-
-
-def _users(outcomes: list[Outcome], kind: str) -> tuple[str, ...]:
-    return tuple(o.user_id for o in outcomes if o.kind == kind)
