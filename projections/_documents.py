@@ -1,8 +1,9 @@
 """The projection documents: ``batch-state.json`` and ``id-history.json`` (docs/projections.md).
 
 Both are caches of the journal, rebuilt from it at will; each records ``throughSeq``, the last
-journal record it reflects, as its last member (``_files`` reads it from the end). Field names are the seed tool's camelCase; channel and user objects
-keep Discord's own names (``global_name``).
+journal record it reflects, as its last member (``_files`` reads it from the end). Field names
+are the seed tool's camelCase; channel and user objects keep Discord's own names
+(``global_name``).
 """
 
 from __future__ import annotations
