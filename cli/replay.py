@@ -122,8 +122,9 @@ def _run_lines(run: RunSummary) -> str:
         status = run.status.replace("-", " ")
     ended = f", finished {_time(run.finished_at)}" if run.finished_at is not None else ""
     return (
-        f"[bold]Run[/] {escape(run.run_id)}: {status}, {run.strategy}, batches of "
-        f"{run.batch_size}; started {_time(run.started_at)}{ended}\n"
+        f"[bold]Run[/] {escape(run.run_id)}: {status}; {run.strategy}, batches of "
+        f"{run.batch_size}\n"
+        f"  started {_time(run.started_at)}{ended}\n"
         f"  {run.last_completed_batch + 1} of {run.total_batches} batches done; "
         f"{run.planned} DMs planned: {run.exported} exported, {run.skipped} skipped, "
         f"{run.failed} failed"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from dmj.cli import app
 from dmj.journal import JournalWriter
-from dmj.machine.events import DmCloseRequested
+from dmj.machine.events import DmCloseRequested, RunPaused
 from dmj.machine.state import fold
 from dmj.projections import projection_files
 from typer.testing import CliRunner, Result
 
 from tests.projections.golden import assert_golden_text
-from tests.projections.story import first_run, mid_run, write_journal
+from tests.projections.story import first_run, mid_run, two_runs, write_journal
 
 runner = CliRunner()
 
@@ -46,6 +46,39 @@ def test_inspect_shows_the_journal_runs_batches_next_step_and_projections(archiv
     assert result.exit_code == 0, result.output
     assert_golden_text(
         "inspect-mid-run.txt", stripped(result.output).replace(str(archive), "ARCHIVE")
+    )
+
+
+def test_inspect_of_finished_runs_says_there_is_nothing_to_do(tmp_path: Path) -> None:
+    write_journal(tmp_path / "archive", two_runs())
+    assert dmj("--archive", str(tmp_path / "archive")).exit_code == 0
+    result = dmj("--inspect", "--archive", str(tmp_path / "archive"))
+    assert result.exit_code == 0, result.output
+    text = stripped(result.output).replace(str(tmp_path / "archive"), "ARCHIVE")
+    assert_golden_text("inspect-two-runs.txt", text)
+
+
+def test_a_paused_run_shows_why_it_paused(tmp_path: Path) -> None:
+    write_journal(tmp_path / "archive", [*mid_run(), RunPaused(run="run-1", reason="captcha")])
+    result = dmj("--inspect", "--archive", str(tmp_path / "archive"))
+    assert "Run run-1: paused (captcha); direct-first, batches of 2" in result.output
+    assert "Next step  export alice (channel 7100), attempt 2" in result.output
+
+
+def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> None:
+    (tmp_path / "journal.jsonl").touch()
+    inspected = dmj("--inspect", "--archive", str(tmp_path))
+    assert inspected.exit_code == 0
+    assert stripped(inspected.output) == (
+        f"Archive  {tmp_path}\n"
+        f"Journal  {tmp_path / 'journal.jsonl'}: 0 records, last seq 0, intact\n"
+        "No run has started in this archive yet.\n"
+        "Next step  nothing to do: no run has started here (`dmj run` starts one)\n"
+    )
+    rebuilt = dmj("--archive", str(tmp_path))
+    assert (rebuilt.exit_code, rebuilt.output) == (
+        0,
+        f"{tmp_path / 'journal.jsonl'} has no run yet: nothing to rebuild.\n",
     )
 
 
