@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 
+from ._messages import Growth
 from ._world import World, WorldChannel, WorldSpec
 
 __all__ = ["ChannelBook"]
@@ -24,6 +25,7 @@ class _Saved(msgspec.Struct, frozen=True, kw_only=True):
     open: tuple[str, ...]
     left: tuple[str, ...]
     created: tuple[WorldChannel, ...]
+    grown: dict[str, Growth] = {}
 
 
 class ChannelBook:
@@ -36,6 +38,8 @@ class ChannelBook:
         self.open: set[str] = {c.id for c in world.channels if c.open}
         self.left: set[str] = {c.id for c in world.channels if c.type == 3 and not c.member}
         self.created: list[WorldChannel] = []
+        self.grown: dict[str, Growth] = {}
+        """Channel id → messages sent in it since the world was built."""
         self._by_user: dict[tuple[str, ...], list[WorldChannel]] = {}
         for channel in world.channels:
             self._index(channel)
@@ -51,6 +55,7 @@ class ChannelBook:
             self.channels[channel.id] = channel
             self._index(channel)
         self.open, self.left = set(saved.open), set(saved.left)
+        self.grown = dict(saved.grown)
 
     def _index(self, channel: WorldChannel) -> None:
         if channel.type == 1:
@@ -71,6 +76,15 @@ class ChannelBook:
         (self.open.add if is_open else self.open.discard)(channel_id)
         self.save()
 
+    def grow(self, channel_id: str, count: int, now_ms: int) -> None:
+        """``count`` more messages in ``channel_id``, sent from ``now_ms`` on (or after the
+        ones sent before)."""
+        channel = self.channels[channel_id]
+        earlier = self.grown.get(channel_id)
+        start = max(now_ms, channel.last_ms + 1000) if earlier is None else earlier.from_ms
+        self.grown[channel_id] = Growth(start, count + (earlier.count if earlier else 0))
+        self.save()
+
     def leave(self, channel_id: str) -> None:
         self.left.add(channel_id)
         self.open.discard(channel_id)
@@ -85,6 +99,7 @@ class ChannelBook:
             open=tuple(sorted(self.open, key=int)),
             left=tuple(sorted(self.left, key=int)),
             created=tuple(self.created),
+            grown=self.grown,
         )
         temp = self._file.with_name(self._file.name + ".tmp")
         temp.write_bytes(msgspec.json.encode(saved))

@@ -176,3 +176,11 @@ def test_the_localized_layout_uses_german_folder_names(tmp_path: Path, world: Wo
     assert sorted(p.name for p in root.iterdir()) == [
         "Konto", "Nachrichten", "README.txt", "Server",
     ]  # fmt: skip
+
+
+def test_a_package_can_leave_out_dms_first_written_in_later(tmp_path: Path, world: World) -> None:
+    later = next(c.id for c in world.channels if c.fate == "readable")
+    package = write_package(world, tmp_path / "p", LAYOUTS["2025"], as_zip=False, exclude=[later])
+    _, dms = read_package(package)
+    assert later not in {dm.channel_id for dm in dms}
+    assert len(dms) == len(expected_dms(world)) - 1
