@@ -1,1 +1,38 @@
-"""dmj's edges to the outside world: the data package, Discord's HTTP API and DCE."""
+"""dmj's edges to the outside world: the data package, Discord's HTTP API and DCE.
+
+- ``read_package(path)``: a data package (folder or ``.zip``, any era) → ``PackageContents``.
+- ``DiscordClient``: ``me``, ``open_dms``, ``reopen_dm``, ``close_dm``, paced by a ``Pacing``
+  (``CAREFUL`` by default, ``FAST`` for the sandbox).
+- ``find_dce(path)`` → ``Dce`` (checked with ``--version``); ``DceRunner.export`` exports
+  one channel into a fresh folder and verifies it → ``ExportResult``.
+- ``redact`` and ``TokenRedactingFilter`` keep the token out of any text and log.
+
+Errors raised here are the classes of ``dmj.machine.errors`` (see ``docs/adapters.md``).
+"""
+
+from ._dce import Dce, DceRunner, export_argv, find_dce
+from ._dce_output import ExportResult
+from ._discord import DEFAULT_API_BASE, DiscordClient
+from ._pacing import CAREFUL, FAST, Pacing, PacingName, pacing_preset
+from ._package import DELETED_USER, read_package
+from ._redact import REDACTED, TokenRedactingFilter, redact
+
+__all__ = [
+    "CAREFUL",
+    "DEFAULT_API_BASE",
+    "DELETED_USER",
+    "FAST",
+    "REDACTED",
+    "Dce",
+    "DceRunner",
+    "DiscordClient",
+    "ExportResult",
+    "Pacing",
+    "PacingName",
+    "TokenRedactingFilter",
+    "export_argv",
+    "find_dce",
+    "pacing_preset",
+    "read_package",
+    "redact",
+]

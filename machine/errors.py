@@ -8,32 +8,55 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
 
     DmjError
     ├── UsageError              bad input from the user: options, paths, files   → exit 2
-    │   └── PackageError        the Discord data package cannot be read
+    │   ├── PackageError        the Discord data package cannot be read
+    │   ├── JournalNotFound     the archive directory or its journal.jsonl is missing
+    │   └── ExporterNotFound    --dce names no DiscordChatExporter.Cli
     ├── JournalError            journal.jsonl and its lock                      → exit 1
     │   ├── JournalCorrupt      a bad record before the tail, unknown type/version
     │   │   └── SequenceGap     seq does not follow its predecessor
     │   ├── JournalLocked       another dmj holds journal.lock
     │   └── JournalWriteFailed  a short write or failed fsync: nothing more is written
     ├── RemoteError             Discord answered in a way dmj cannot work with  → exit 1
+    │   ├── SkipDm              this one DM cannot be opened (deleted user, 404): skip it
+    │   └── RemoteUnavailable   Discord unreachable or failing after every retry
     ├── ExporterError           DiscordChatExporter failed or could not run     → exit 1
+    │   ├── ExporterUnusable    DCE was found but its --version check failed
+    │   └── ChannelExportError  one channel's export failed; error_class says how
     ├── Paused                  captcha, token rejected, rate limit: resumable  → exit 3
+    │   └── DiscordPaused       Discord's answer means stop now; reason says which
     └── InvariantBroken         dmj's own rules were broken: a bug              → exit 1
+
+The adapters raise the subclasses; the driver in ``dmj.machine`` catches them by these names
+without importing the adapters.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+from .events import ErrorClass
+
 __all__ = [
+    "ChannelExportError",
+    "DiscordPaused",
     "DmjError",
     "ExporterError",
+    "ExporterNotFound",
+    "ExporterUnusable",
     "InvariantBroken",
     "JournalCorrupt",
     "JournalError",
     "JournalLocked",
+    "JournalNotFound",
     "JournalWriteFailed",
     "PackageError",
+    "PauseReason",
     "Paused",
     "RemoteError",
+    "RemoteUnavailable",
     "SequenceGap",
+    "SkipDm",
+    "SkipReason",
     "UsageError",
 ]
 
@@ -48,6 +71,10 @@ class UsageError(DmjError):
 
 class PackageError(UsageError):
     """The Discord data package is missing, is not a package, or a file in it is malformed."""
+
+
+class JournalNotFound(UsageError):
+    """The archive directory, or the journal in it, does not exist: most likely a wrong path."""
 
 
 class JournalError(DmjError):
@@ -88,3 +115,89 @@ class Paused(DmjError):
 
 class InvariantBroken(DmjError):
     """One of dmj's own rules was broken: this is a bug in dmj, not in the user's input."""
+
+
+class ExporterNotFound(UsageError):
+    """``--dce PATH`` names nothing that is (or holds) ``DiscordChatExporter.Cli``."""
+
+
+SkipReason = Literal["invalid-recipient", "not-found"]
+"""Why Discord will not open a DM (``SkipDm.reason``): 400/50033, or 404."""
+
+
+class SkipDm(RemoteError):
+    """Discord will not open this one DM (400/50033 deleted or invalid recipient, 404).
+
+    Not a reason to stop: the DM is skipped and reported. ``status`` and ``code`` are
+    Discord's HTTP status and JSON error code (``code`` is None when the body had none).
+    """
+
+    def __init__(self, message: str, *, reason: SkipReason, status: int, code: int | None) -> None:
+        super().__init__(message)
+        self.reason: SkipReason = reason
+        self.status = status
+        self.code = code
+
+
+class RemoteUnavailable(RemoteError):
+    """Discord could not be reached, or kept failing (5xx), after every retry: try later.
+
+    ``status`` is the last HTTP status seen, None when no response came at all.
+    """
+
+    def __init__(self, message: str, *, status: int | None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ExporterUnusable(ExporterError):
+    """DiscordChatExporter was found but does not run, or ``--version`` printed no version."""
+
+
+class ChannelExportError(ExporterError):
+    """One channel's export failed; ``error_class`` says what the run should do about it.
+
+    ``fatal``: DCE cannot go on at all (token invalid, Cloudflare, retries exhausted): pause.
+    ``permanent``: this channel is forbidden or not found: reopen it, or mark it unreachable.
+    ``transient``: a crash, a stall, output that failed verification: retry with backoff.
+    """
+
+    def __init__(self, message: str, *, channel_id: str, error_class: ErrorClass) -> None:
+        super().__init__(message)
+        self.channel_id = channel_id
+        self.error_class: ErrorClass = error_class
+
+
+PauseReason = Literal[
+    "token-rejected",
+    "captcha",
+    "verify-account",
+    "opening-too-fast",
+    "anti-abuse",
+    "forbidden",
+    "cloudflare",
+    "rate-limited",
+    "invalid-request-budget",
+]
+"""Why Discord's answer stops the run (``DiscordPaused.reason``): a closed set."""
+
+
+class DiscordPaused(Paused):
+    """Discord's answer means dmj must stop now; continuing could put the account at risk.
+
+    ``reason`` names the condition (``RunPaused`` journals it); ``status``/``code`` are the
+    HTTP status and JSON error code that showed it, when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: PauseReason,
+        status: int | None = None,
+        code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason: PauseReason = reason
+        self.status = status
+        self.code = code

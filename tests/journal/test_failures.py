@@ -1,0 +1,171 @@
+"""A failed write or sync is fatal: never acknowledged, never retried, nothing written after.
+
+PostgreSQL's fsync lesson (durability.md A3): after a failed fsync the kernel may have
+dropped the dirty pages, so a retry can "succeed" with the data gone.
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from dmj.journal import (
+    DMJ_SCHEMA,
+    FailingStorage,
+    Failpoints,
+    JournalWriter,
+    OsStorage,
+    encode_line,
+    read_events,
+)
+from dmj.machine.errors import JournalWriteFailed, UsageError
+from dmj.machine.events import RunPaused
+from msgspec.structs import replace
+
+from tests.journal.support import RUN, START, RecordingStorage, TickingClock
+
+
+def event(reason: str) -> RunPaused:
+    return RunPaused(run=RUN, reason=reason)
+
+
+def test_a_failed_fsync_is_fatal_and_nothing_later_is_written(tmp_path: Path) -> None:
+    recording = RecordingStorage()
+    # ops: open, sync, sync_dir (creation); write 4, sync 5 (record 1); write 6, sync 7 (record 2)
+    failing = FailingStorage(recording, at_op=7, action="eio")
+    with JournalWriter.open(tmp_path / "journal.jsonl", storage=failing) as journal:
+        journal.append(event("one"))
+        with pytest.raises(JournalWriteFailed) as caught:
+            journal.append(event("two"))
+        assert journal.last_seq == 1, "record 2 was not acknowledged"
+        ops_after_failure = len(recording.ops)
+        with pytest.raises(JournalWriteFailed, match="is not written to any more: writing"):
+            journal.append(event("three"))
+        assert len(recording.ops) == ops_after_failure, "no write, no retried sync"
+    assert str(caught.value) == (
+        f"writing record 2 to {tmp_path / 'journal.jsonl'} failed (injected failure of sync "
+        "(failpoint)); the record was not acknowledged and dmj stops writing. Check the disk "
+        "(free space, errors in the system log), then run `dmj resume`: the journal "
+        "continues from its last good record."
+    )
+    assert isinstance(caught.value.__cause__, OSError)
+    assert caught.value.__cause__.errno == errno.EIO
+    assert [e.seq for e in read_events(tmp_path / "journal.jsonl")][:1] == [1]
+
+
+class ShortWrites(OsStorage):
+    """Writes only the first 10 bytes of anything, as a full disk might."""
+
+    def write(self, fd: int, data: bytes) -> int:
+        return super().write(fd, data[:10])
+
+
+def test_a_short_write_is_fatal_and_the_next_writer_sets_the_fragment_aside(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    with JournalWriter.open(path, storage=ShortWrites()) as journal:
+        with pytest.raises(JournalWriteFailed, match=r"\(short write: 10 of \d+ bytes\)"):
+            journal.append(event("one"))
+        with pytest.raises(JournalWriteFailed):
+            journal.append(event("two"))
+        assert journal.last_seq == 0
+    with JournalWriter.open(path) as journal:
+        assert journal.recovery is not None
+        assert journal.recovery.torn.length == 10
+        assert journal.last_seq == 0
+
+
+def test_a_failed_write_is_fatal(tmp_path: Path) -> None:
+    failing = FailingStorage(OsStorage(), at_op=4, action="eio")
+    with (
+        JournalWriter.open(tmp_path / "journal.jsonl", storage=failing) as journal,
+        pytest.raises(JournalWriteFailed, match="injected failure of write"),
+    ):
+        journal.append(event("one"))
+    assert (tmp_path / "journal.jsonl").read_bytes() == b""
+
+
+def test_a_failed_sync_while_creating_the_journal_is_fatal(tmp_path: Path) -> None:
+    failing = FailingStorage(OsStorage(), at_op=3, action="eio")  # the directory sync
+    with pytest.raises(JournalWriteFailed, match=r"creating .*journal\.jsonl failed"):
+        JournalWriter.open(tmp_path / "journal.jsonl", storage=failing)
+    with JournalWriter.open(tmp_path / "journal.jsonl"):
+        pass  # the lock was released
+
+
+def test_a_failure_while_setting_a_torn_tail_aside_touches_nothing_acknowledged(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    with JournalWriter.open(path) as journal:
+        journal.append(event("one"))
+    data = path.read_bytes() + b"torn"
+    path.write_bytes(data)
+    failing = FailingStorage(OsStorage(), at_op=4, action="eio")  # sync of the copy
+    with pytest.raises(JournalWriteFailed, match=r"ends in a torn write \(line 2\) that could"):
+        JournalWriter.open(path, storage=failing)
+    assert path.read_bytes() == data
+
+
+class Crashed(Exception):
+    pass
+
+
+def crash() -> NoReturn:
+    raise Crashed
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("", Failpoints()),
+        ("after-record=3", Failpoints(after_record=3)),
+        ("crash-at-op=7", Failpoints(at_op=7, action="crash")),
+        ("tear-at-op=2", Failpoints(at_op=2, action="tear")),
+        ("eio-at-op=5, after-record=1", Failpoints(after_record=1, at_op=5, action="eio")),
+    ],
+)
+def test_failpoint_specs_are_parsed(spec: str, expected: Failpoints) -> None:
+    assert Failpoints.parse(spec) == expected
+
+
+@pytest.mark.parametrize(
+    "spec", ["bogus", "after-record=", "crash-at-op=0", "tear-at-op=x", "crash-at-op=1,eio-at-op=2"]
+)
+def test_a_bad_failpoint_spec_is_a_usage_error(spec: str) -> None:
+    with pytest.raises(UsageError, match=r"the failpoint spec .* is not understood; use"):
+        Failpoints.parse(spec)
+
+
+def test_a_tearing_failpoint_writes_the_first_half_then_crashes(tmp_path: Path) -> None:
+    storage = Failpoints.parse("tear-at-op=4").storage(OsStorage(), crash=crash)
+    path = tmp_path / "journal.jsonl"
+    with (
+        JournalWriter.open(path, storage=storage, clock=TickingClock()) as journal,
+        pytest.raises(Crashed),
+    ):
+        journal.append(event("one"))
+    line = encode_line(DMJ_SCHEMA.encoder, replace(event("one"), v=1, seq=1, at=START))
+    assert path.read_bytes() == line[: len(line) // 2]
+
+
+def test_no_failpoint_means_the_storage_is_used_as_is() -> None:
+    storage = OsStorage()
+    assert Failpoints().storage(storage) is storage
+
+
+def test_the_after_record_failpoint_fires_once_that_record_is_acknowledged() -> None:
+    fired: list[int] = []
+
+    def note() -> NoReturn:
+        fired.append(1)
+        raise Crashed
+
+    failpoints = Failpoints(after_record=2)
+    failpoints.acknowledged(1, crash=note)
+    with pytest.raises(Crashed):
+        failpoints.acknowledged(2, crash=note)
+    assert fired == [1]
