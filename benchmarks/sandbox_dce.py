@@ -3,6 +3,8 @@
 - DCE stand-in start-up: wall time of one small export through the launcher, against the
   bare interpreter start (``python -c pass``) measured in the same run.
 - DCE stand-in throughput: messages per second exporting one large channel.
+- Emulator: pages of 100 messages served per second over HTTP, and the cost of a DM
+  open + close (the state file is replaced each time).
 - ``--large``: a benchmark-sized world (about 10,000 DMs and 1,000,000 messages): time to
   build it and write its zipped package, and the peak memory of doing so.
 
@@ -21,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from dmj.sandbox import (
     Emulator,
     RunningEmulator,
@@ -76,6 +79,29 @@ def throughput(root: Path) -> None:
     )
 
 
+def emulator_speed(root: Path, pages: int) -> None:
+    sandbox = create_sandbox(root / "pages", WorldSpec(users=12, messages=1000))
+    channel = max(sandbox.world.channels, key=lambda c: c.message_count if c.open else 0)
+    reopen = [c.recipients[0] for c in sandbox.world.channels if c.fate == "reopen"]
+    emulator = Emulator(sandbox.world, state_file=sandbox.state_file)
+    headers = {"Authorization": sandbox.world.token}
+    with (
+        run_emulator(emulator) as running,
+        httpx.Client(base_url=running.base_url, headers=headers) as client,
+    ):
+        started = time.perf_counter()
+        for _ in range(pages):
+            client.get(f"/channels/{channel.id}/messages", params={"limit": 100})
+        per_page = (time.perf_counter() - started) / pages
+        started = time.perf_counter()
+        for user in reopen * 10:
+            opened = client.post("/users/@me/channels", json={"recipients": [user]}).json()
+            client.delete(f"/channels/{opened['id']}")
+        per_pair = (time.perf_counter() - started) / (len(reopen) * 10)
+    print(f"emulator: a page of 100 messages {per_page * 1000:.1f} ms ({1 / per_page:,.0f}/s)")
+    print(f"emulator: a DM open + close     {per_pair * 1000:.1f} ms")
+
+
 def large(root: Path) -> None:
     started = time.perf_counter()
     sandbox = create_sandbox(root / "large", WorldSpec.sized(9000, messages=90), as_zip=True)
@@ -99,6 +125,7 @@ def main() -> None:
         root = Path(temp)
         startup(root, args.runs)
         throughput(root)
+        emulator_speed(root, pages=200)
         if args.large:
             large(root)
 

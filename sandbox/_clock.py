@@ -28,13 +28,18 @@ class LoopClock:
     Under uvicorn that is real time. Under a test's trio ``MockClock`` (with the emulator
     served in-process through ``emulator_transport``) it is virtual: a 30-second
     ``retry_after`` passes instantly, and the wait shows in ``now()`` all the same.
+    Read from outside any event loop (a test thread poking a threaded server), it is the
+    wall clock.
     """
 
     def __init__(self) -> None:
         self._anchor: tuple[float, float] | None = None
 
     def now(self) -> float:
-        loop_time = anyio.current_time()
+        try:
+            loop_time = anyio.current_time()
+        except anyio.NoEventLoopError:
+            return time.time()
         if self._anchor is None:
             self._anchor = (time.time(), loop_time)
         wall, loop = self._anchor

@@ -7,6 +7,7 @@
 ``GET /_sandbox/facts``        the world's facts (``WorldFacts``)
 ``GET /_sandbox/state``        open DM ids, left groups, channels created by reopens
 ``GET|PUT /_sandbox/faults``   the fault plan as a spec string; PUT replaces it
+``POST /_sandbox/messages``    ``{channel_id, count}``: new messages arrive in a channel
 ``GET /_sandbox/dce/{id}``     the DCE stand-in asks what to do for this export attempt
 =============================  ===========================================================
 """
@@ -34,6 +35,11 @@ def _json(value: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
 
 
+class _Grow(msgspec.Struct, frozen=True):
+    channel_id: str
+    count: int
+
+
 class _Control:
     """The handlers of ``/_sandbox/``, each a look at (or a change to) one emulator."""
 
@@ -57,8 +63,19 @@ class _Control:
                 "open": sorted(book.open, key=int),
                 "left": sorted(book.left, key=int),
                 "created": book.created,
+                "grown": {k: v.count for k, v in book.grown.items()},
             }
         )
+
+    async def messages(self, request: Request) -> Response:
+        try:
+            body = msgspec.json.decode(await request.body(), type=_Grow)
+            total = self._emulator.add_messages(body.channel_id, body.count)
+        except (msgspec.DecodeError, msgspec.ValidationError, KeyError) as error:
+            return _json(
+                {"error": f"expected {{channel_id, count}} of a known channel: {error}"}, 400
+            )
+        return _json({"channel_id": body.channel_id, "messages": total})
 
     async def faults(self, request: Request) -> Response:
         if request.method == "PUT":
@@ -86,6 +103,7 @@ def control_app(emulator: Emulator) -> Router:
             Route("/_sandbox/facts", control.facts),
             Route("/_sandbox/state", control.state),
             Route("/_sandbox/faults", control.faults, methods=["GET", "PUT"]),
+            Route("/_sandbox/messages", control.messages, methods=["POST"]),
             Route("/_sandbox/dce/{channel_id}", control.dce),
         ]
     )

@@ -103,6 +103,19 @@ class Emulator:
         self.faults = FaultCounters(plan)
         self.limiter = RateLimiter(plan, self._waits)
 
+    def add_messages(self, channel_id: str, count: int) -> int:
+        """Let ``count`` new messages arrive in ``channel_id`` (time passing, for incremental
+        runs); returns the channel's message count now. Persisted like opens and closes."""
+        if channel_id not in self.book.channels:
+            raise KeyError(channel_id)
+        self.book.grow(channel_id, count, int(self.clock.now() * 1000))
+        self.api.forget(channel_id)
+        return self.message_count(channel_id)
+
+    def message_count(self, channel_id: str) -> int:
+        """How many messages ``channel_id`` holds now (the world's plus those added)."""
+        return len(self.api.log(self.book.channels[channel_id]))
+
     def requests(self) -> list[RequestRecord]:
         """Every API request so far, oldest first."""
         return list(self._log)

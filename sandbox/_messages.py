@@ -11,24 +11,38 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+import msgspec
+
 from ._names import ATTACHMENTS, SNIPPETS, UNICODE_LINES, WORDS
 from ._shapes import Json, api_user, api_user_by_id
 from ._snowflake import api_timestamp, mix, snowflake_at, snowflake_ms
 from ._world import World, WorldChannel
 
-__all__ = ["MessageLog", "PackageRow", "package_timestamp"]
+__all__ = ["Growth", "MessageLog", "PackageRow", "package_timestamp"]
 
 PackageRow = tuple[int, int, str, str]
 """One line of the package's messages file: id, time (Unix ms), contents, attachment URLs."""
 
 
-class MessageLog:
-    """The messages of one channel, oldest first, generated on demand."""
+class Growth(msgspec.Struct, frozen=True):
+    """Messages sent since the world was built: ``count`` of them, one a second from
+    ``from_ms`` (after every message the world started with)."""
 
-    def __init__(self, world: World, channel: WorldChannel) -> None:
+    from_ms: int
+    count: int
+
+
+_GROWTH_STEP_MS = 1000
+
+
+class MessageLog:
+    """The messages of one channel, oldest first, generated on demand (plus ``growth``)."""
+
+    def __init__(self, world: World, channel: WorldChannel, growth: Growth | None = None) -> None:
         self._world = world
         self._channel = channel
         self._n = channel.message_count
+        self._growth = growth or Growth(0, 0)
         self._first = channel.first_ms
         self._step = max(1, (channel.last_ms - channel.first_ms) // max(self._n, 1))
         self._seed = mix(world.spec.seed, int(channel.id))
@@ -41,23 +55,32 @@ class MessageLog:
         self._self = api_user(world.self_user)
 
     def __len__(self) -> int:
-        return self._n
+        return self._n + self._growth.count
 
     def ms_at(self, index: int) -> int:
-        return self._first + index * self._step + mix(self._seed, index, 1) % self._step
+        jitter = mix(self._seed, index, 1)
+        if index >= self._n:
+            return self._growth.from_ms + (index - self._n) * _GROWTH_STEP_MS + jitter % 1000
+        return self._first + index * self._step + jitter % self._step
 
     def id_at(self, index: int) -> int:
         return snowflake_at(self.ms_at(index), mix(self._seed, index, 2))
 
     @property
     def last_id(self) -> int | None:
-        return self.id_at(self._n - 1) if self._n else None
+        return self.id_at(len(self) - 1) if len(self) else None
 
     def _slot(self, snowflake: int) -> int:
         return max(-1, (snowflake_ms(snowflake) - self._first) // self._step)
 
     def count_before(self, snowflake: int) -> int:
         """How many messages have an id lower than ``snowflake``."""
+        grown = self._growth
+        if grown.count and snowflake_ms(snowflake) >= grown.from_ms:
+            slot = (snowflake_ms(snowflake) - grown.from_ms) // _GROWTH_STEP_MS
+            if slot >= grown.count:
+                return len(self)
+            return self._n + (slot if self.id_at(self._n + slot) >= snowflake else slot + 1)
         slot = self._slot(snowflake)
         if slot < 0 or self._n == 0:
             return 0
@@ -80,16 +103,16 @@ class MessageLog:
         """``GET /channels/{id}/messages``: up to ``limit`` messages, newest first."""
         if around is not None:
             centre = self.count_before(around)
-            start = max(0, min(centre - limit // 2, self._n - limit))
-            end = min(self._n, start + limit)
+            start = max(0, min(centre - limit // 2, len(self) - limit))
+            end = min(len(self), start + limit)
         elif before is not None:
             end = self.count_before(before)
             start = max(0, end - limit)
         elif after is not None:
             start = self.count_through(after)
-            end = min(self._n, start + limit)
+            end = min(len(self), start + limit)
         else:
-            end = self._n
+            end = len(self)
             start = max(0, end - limit)
         return [self.message(i) for i in range(end - 1, start - 1, -1)]
 

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -91,15 +91,26 @@ class _ZipSink:
         self._zip.writestr(info, data)
 
 
-def write_package(world: World, dest: Path, layout: Layout, *, as_zip: bool) -> Path:
-    """Write the package to ``dest`` (a folder, or a ``.zip`` file with ``as_zip``)."""
+def write_package(
+    world: World,
+    dest: Path,
+    layout: Layout,
+    *,
+    as_zip: bool,
+    exclude: Collection[str] = (),
+) -> Path:
+    """Write the package to ``dest`` (a folder, or a ``.zip`` file with ``as_zip``).
+
+    ``exclude``: channel ids to leave out, as if the owner first wrote in them after this
+    package was made (a later package with them makes them new to an incremental run).
+    """
     if as_zip:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(dest, "w") as archive:
-            _write(world, _ZipSink(archive), layout)
+            _write(world, _ZipSink(archive), layout, frozenset(exclude))
     else:
         dest.mkdir(parents=True, exist_ok=True)
-        _write(world, _FolderSink(dest), layout)
+        _write(world, _FolderSink(dest), layout, frozenset(exclude))
     return dest
 
 
@@ -107,14 +118,14 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
-def _write(world: World, sink: _Sink, layout: Layout) -> None:
+def _write(world: World, sink: _Sink, layout: Layout, exclude: frozenset[str]) -> None:
     messages, account, servers = _FOLDERS[layout.casing]
     guild_id, guild_channels = _guild_channels(world)
     sink.add("README.txt", _README.encode())
     sink.add(f"{account}/user.json", _json(_account(world)))
     sink.add(f"{servers}/index.json", _json({guild_id: "Sandbox Server"}))
     index: dict[str, str | None] = {}
-    package = [c for c in world.channels if c.in_package]
+    package = [c for c in world.channels if c.in_package and c.id not in exclude]
     for channel in package:
         folder = f"{messages}/{'c' if layout.prefix else ''}{channel.id}"
         index[channel.id] = _index_name(world, channel)

@@ -69,8 +69,13 @@ class DiscordApi:
 
     def log(self, channel: WorldChannel) -> MessageLog:
         if channel.id not in self._logs:
-            self._logs[channel.id] = MessageLog(self._world, channel)
+            growth = self._book.grown.get(channel.id)
+            self._logs[channel.id] = MessageLog(self._world, channel, growth)
         return self._logs[channel.id]
+
+    def forget(self, channel_id: str) -> None:
+        """Drop the cached log of ``channel_id`` (its messages changed)."""
+        self._logs.pop(channel_id, None)
 
     def _json(self, channel: WorldChannel, *, listing: bool = False) -> dict[str, Any]:
         last = self.log(channel).last_id

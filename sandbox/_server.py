@@ -43,6 +43,10 @@ class RunningEmulator:
     def stats(self) -> EmulatorStats:
         return self.emulator.stats()
 
+    def add_messages(self, channel_id: str, count: int) -> int:
+        """New messages arrive in ``channel_id``; returns its message count now."""
+        return self.emulator.add_messages(channel_id, count)
+
     def set_faults(self, plan: FaultPlan | str) -> None:
         """Replace the fault plan (a ``FaultPlan`` or a ``--faults`` string)."""
         self.emulator.set_faults(FaultPlan.parse(plan) if isinstance(plan, str) else plan)

@@ -7,8 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["tests.sandbox_fixtures"]
+
+# Property tests are deterministic (the same examples every run, like every other test) and
+# judged on what they find, not on how fast a loaded 2-core CI machine produces examples.
+settings.register_profile(
+    "dmj", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("dmj")
 
 # Environment that would leak the developer's machine into a test: their token, their
 # archive, their API base, debug switches, colour and terminal width.

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from dmj.sandbox import MessageLog, Sandbox
+from dmj.sandbox import MessageLog, RunningEmulator, Sandbox
 
 from tests.sandbox.dce_helpers import export_argv, exported, fate, run_in_process
 
@@ -83,3 +83,19 @@ def test_a_media_dir_outside_the_output_is_referenced_by_absolute_path(
     assert urls
     assert all(Path(u).parent == media and Path(u).is_file() for u in urls)
     assert all(re.fullmatch(r".{1,42}-[0-9a-f]{16}\.\w+", Path(u).name) for u in urls)
+
+
+def test_an_incremental_export_after_the_last_id_holds_only_the_new_messages(
+    sandbox: Sandbox,
+    sandbox_env: dict[str, str],
+    emulator_server: RunningEmulator,
+    tmp_path: Path,
+) -> None:
+    channel = fate(sandbox.world, "open")
+    last = MessageLog(sandbox.world, channel).last_id
+    assert emulator_server.add_messages(channel.id, 5) == channel.message_count + 5
+    argv = export_argv(channel.id, tmp_path, "--after", str(last))
+    assert run_in_process(argv, sandbox_env).code == 0
+    doc = json.loads(exported(tmp_path)[0].read_text())
+    assert doc["messageCount"] == 5
+    assert all(int(m["id"]) > (last or 0) for m in doc["messages"])

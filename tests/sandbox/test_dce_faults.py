@@ -160,7 +160,9 @@ def test_dce_honours_announced_limits_so_bot_mode_brings_no_429(
     sandbox: Sandbox, sandbox_env: dict[str, str], emulator_server: RunningEmulator, tmp_path: Path
 ) -> None:
     channel = max(sandbox.world.channels, key=lambda c: c.message_count if c.open else 0)
-    emulator_server.set_faults("mode=bot,limit:messages=2/0.2,dce-time-scale=0.2")
+    # One request per 0.2 s window: every answer announces Remaining 0, and the stand-in's
+    # scaled wait ((Reset-After + 1 s) x 0.2) always outlasts the window, however slow it runs.
+    emulator_server.set_faults("mode=bot,limit:messages=1/0.2,dce-time-scale=0.2")
     assert run_in_process(export_argv(channel.id, tmp_path), sandbox_env).code == 0
     stats = emulator_server.stats()
     assert stats.rate_limited == 0

@@ -247,3 +247,28 @@ async def test_the_request_log_records_api_calls_but_not_sandbox_control_calls(
     assert [(e["method"], e["path"], e["status"]) for e in served] == [
         (e.method, e.path, e.status) for e in log
     ]
+
+
+async def test_new_messages_arrive_after_the_worlds_and_move_the_last_message_id(
+    discord_client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    channel = by_fate(emulator.world, "open")
+    old_last = (await discord_client.get(f"/channels/{channel.id}")).json()["last_message_id"]
+    added = await discord_client.post(
+        "http://discord.sandbox/_sandbox/messages", json={"channel_id": channel.id, "count": 7}
+    )
+    assert added.json() == {"channel_id": channel.id, "messages": channel.message_count + 7}
+    fresh = (await discord_client.get(f"/channels/{channel.id}")).json()["last_message_id"]
+    assert int(fresh) > int(old_last)
+    new = (
+        await discord_client.get(f"/channels/{channel.id}/messages", params={"after": old_last})
+    ).json()
+    assert new[0]["id"] == fresh
+    assert len(new) == 7
+    assert emulator.book.grown[channel.id].count == 7
+    state = (await discord_client.get("http://discord.sandbox/_sandbox/state")).json()
+    assert state["grown"] == {channel.id: 7}
+    refused = await discord_client.post(
+        "http://discord.sandbox/_sandbox/messages", json={"channel_id": "1", "count": 1}
+    )
+    assert refused.status_code == 400

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from dmj.sandbox import MessageLog, World, WorldChannel, WorldSpec, build_world
+from dmj.sandbox._messages import Growth
 from dmj.sandbox._snowflake import api_timestamp, snowflake_ms
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -109,3 +110,19 @@ def test_a_dm_the_owner_never_wrote_in_has_no_owner_messages(world: World) -> No
     log = MessageLog(world, silent)
     assert len(log) > 0
     assert all(log.message(i)["author"]["id"] != world.self_user.id for i in range(len(log)))
+
+
+def test_messages_sent_later_follow_the_worlds_and_page_like_the_rest(world: World) -> None:
+    channel = busiest(world, 1)
+    before = MessageLog(world, channel)
+    grown = MessageLog(world, channel, Growth(world.now_ms + 86_400_000, 250))
+    assert len(grown) == len(before) + 250
+    ids = [grown.id_at(i) for i in range(len(grown))]
+    assert ids == sorted(set(ids))
+    assert ids[: len(before)] == [before.id_at(i) for i in range(len(before))]
+    assert grown.last_id == ids[-1]
+    for position in (0, len(before) - 1, len(before), len(before) + 100, len(ids) - 1):
+        assert grown.count_before(ids[position]) == position
+        assert grown.count_through(ids[position]) == position + 1
+    newest = [int(m["id"]) for m in grown.page(limit=100, after=before.last_id or 0)]
+    assert newest == ids[len(before) : len(before) + 100][::-1]

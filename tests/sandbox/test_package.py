@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import zipfile
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from dmj.adapters import read_package
 from dmj.sandbox import (
     LAYOUTS,
     Layout,
@@ -20,8 +23,6 @@ from dmj.sandbox import (
     world_facts,
     write_package,
 )
-
-from tests.sandbox.package_reader import ReadDm, read_package
 
 ALL_LAYOUTS = [
     msgspec.convert(
@@ -44,8 +45,12 @@ def world() -> World:
     return build_world(WorldSpec())
 
 
-def expected_dms(world: World) -> list[ReadDm]:
-    """The DM list a reader must get from the package, written from the world's facts."""
+Key = tuple[str, str, str | None, tuple[str, ...], str | None, tuple[str, ...]]
+
+
+def expected_dms(world: World) -> list[Key]:
+    """The DM list a reader must get from the package, from the world: channel id, kind,
+    user id, recipients, the index name (None for an unnamed group), older duplicates."""
     facts = world_facts(world)
     expected = []
     for channel in world.channels:
@@ -56,25 +61,33 @@ def expected_dms(world: World) -> list[ReadDm]:
         ids = (
             tuple(u.id for u in users if u and not u.deleted) if channel.package_recipients else ()
         )
+        first = users[0]
         if channel.type == 3:
-            name = channel.name or "None"
-        elif deleted:
+            name = channel.name
+        elif deleted or first is None:
             name = "Direct Message with Unknown Participant"
         else:
-            name = f"Direct Message with {users[0].username}#{users[0].discriminator}"  # type: ignore[union-attr]
-        log = MessageLog(world, channel)
-        expected.append(
-            ReadDm(
-                channel_id=channel.id,
-                kind="group" if channel.type == 3 else "deleted" if deleted else "dm",
-                user_id=ids[0] if channel.type == 1 and not deleted else None,
-                recipients=tuple(sorted(ids, key=int)),
-                name=name,
-                messages=sum(log.package_row(i) is not None for i in range(len(log))),
-                older_channel_ids=facts.duplicates.get(channel.id, ()),
-            )
+            name = f"Direct Message with {first.username}#{first.discriminator}"
+        kind = "group" if channel.type == 3 else "deleted" if deleted else "dm"
+        user_id = ids[0] if kind == "dm" else None
+        older = tuple(sorted(facts.duplicates.get(channel.id, ()), key=int))
+        expected.append((channel.id, kind, user_id, tuple(sorted(ids, key=int)), name, older))
+    return sorted(expected, key=lambda key: int(key[0]))
+
+
+def read_dms(package: Path) -> list[Key]:
+    """The package as dmj's own reader sees it, in ``expected_dms``'s terms."""
+    contents = read_package(package)
+    assert contents.problems == ()
+    keys = [
+        (
+            dm.channel_id, dm.kind, dm.user_id, tuple(sorted(dm.recipient_ids, key=int)),
+            None if dm.kind == "group" and dm.name == f"group {dm.channel_id}" else dm.name,
+            tuple(sorted(dm.other_channel_ids, key=int)),
         )
-    return expected
+        for dm in contents.dms
+    ]  # fmt: skip
+    return sorted(keys, key=lambda key: int(key[0]))
 
 
 @pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip"])
@@ -83,19 +96,37 @@ def test_every_layout_reads_back_to_the_worlds_dm_list(
     tmp_path: Path, world: World, layout: Layout, as_zip: bool
 ) -> None:
     package = write_package(world, tmp_path / ("p.zip" if as_zip else "p"), layout, as_zip=as_zip)
-    owner, dms = read_package(package)
-    assert owner == world.self_user.id
-    assert dms == expected_dms(world)
+    assert read_package(package).owner.id == world.self_user.id
+    assert read_dms(package) == expected_dms(world)
+
+
+def count_rows(data: bytes, layout: Layout) -> int:
+    if layout.messages == "json":
+        return len(json.loads(data))
+    return len(list(csv.DictReader(io.StringIO(data.decode()))))
+
+
+@pytest.mark.parametrize("layout", [LAYOUTS["2025"], LAYOUTS["2020"]], ids=["json", "csv"])
+def test_each_channel_lists_exactly_the_owners_messages(
+    tmp_path: Path, world: World, layout: Layout
+) -> None:
+    root = write_package(world, tmp_path / "p", layout, as_zip=False)
+    files = {p.parent.name.removeprefix("c"): p for p in root.rglob(f"messages.{layout.messages}")}
+    for channel in (c for c in world.channels if c.in_package):
+        log = MessageLog(world, channel)
+        mine = sum(log.package_row(i) is not None for i in range(len(log)))
+        assert count_rows(files[channel.id].read_bytes(), layout) == mine, channel.fate
 
 
 def test_the_round_trip_covers_every_kind_of_dm(world: World) -> None:
     """The world the round trip reads must hold every case a reader has to get right."""
     dms = expected_dms(world)
-    assert {dm.kind for dm in dms} == {"dm", "group", "deleted"}
-    assert any(dm.older_channel_ids for dm in dms), "a duplicate DM"
-    assert any(dm.kind == "group" and not dm.recipients for dm in dms), "a group without recipients"
-    assert any(dm.messages == 0 for dm in dms), "a DM whose messages were all deleted"
-    assert sum(dm.messages for dm in dms) > 50
+    assert {kind for _, kind, *_ in dms} == {"dm", "group", "deleted"}
+    assert any(older for *_, older in dms), "a duplicate DM"
+    assert any(kind == "group" and not ids for _, kind, _, ids, _, _ in dms), "no recipients"
+    assert any(kind == "group" and name is None for _, kind, _, _, name, _ in dms), "unnamed"
+    empty = [c for c in world.channels if c.in_package and c.message_count == 0]
+    assert empty, "a DM whose messages were all deleted"
 
 
 def folder_bytes(root: Path) -> dict[str, bytes]:
@@ -176,3 +207,11 @@ def test_the_localized_layout_uses_german_folder_names(tmp_path: Path, world: Wo
     assert sorted(p.name for p in root.iterdir()) == [
         "Konto", "Nachrichten", "README.txt", "Server",
     ]  # fmt: skip
+
+
+def test_a_package_can_leave_out_dms_first_written_in_later(tmp_path: Path, world: World) -> None:
+    later = next(c.id for c in world.channels if c.fate == "readable")
+    package = write_package(world, tmp_path / "p", LAYOUTS["2025"], as_zip=False, exclude=[later])
+    dms = read_dms(package)
+    assert later not in {channel_id for channel_id, *_ in dms}
+    assert len(dms) == len(expected_dms(world)) - 1
