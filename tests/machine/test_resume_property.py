@@ -31,7 +31,7 @@ from dmj.machine.events import (
     Strategy,
 )
 from dmj.machine.steps import Idle
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.machine.simulate import (
@@ -74,14 +74,20 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario(started=started, open_at_start=tuple(open_now))
 
 
+WEIGHTS = {"exported": 4, "transient": 2, "permanent": 3, "fatal": 1, "opened": 3,
+           "opened-elsewhere": 2, "skipped": 2, "go on": 4, "interrupt": 1}  # fmt: skip
+"""How often the world gives each answer: every path is common, the first is the simplest."""
+
+
 def world(data: st.DataObject, scenario: Scenario) -> World:
     def choose(options: Sequence[str]) -> str:
-        return data.draw(st.sampled_from(options))
+        weighted = [option for option in options for _ in range(WEIGHTS[option])]
+        return weighted[data.draw(st.integers(0, len(weighted) - 1))]
 
     return World(choose=choose, open_at_start=scenario.open_at_start, interrupt_budget=2)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(scenario=scenarios(), data=st.data())
 def test_resuming_after_a_crash_at_any_record_keeps_every_promise_of_the_run(
     scenario: Scenario, data: st.DataObject
