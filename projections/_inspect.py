@@ -13,7 +13,14 @@ from typing import Literal
 import msgspec
 from dmj.machine.decide import decide
 from dmj.machine.errors import RuleBroken, SequenceGap
-from dmj.machine.state import BatchProgress, BatchRecord, RunState, State, count_outcomes
+from dmj.machine.state import (
+    BatchProgress,
+    BatchRecord,
+    Outcome,
+    RunState,
+    State,
+    count_outcomes,
+)
 from dmj.machine.steps import AnyStep
 
 from ._files import ProjectionStatus
@@ -165,30 +172,30 @@ def _run_summary(run: RunState, state: State) -> RunSummary:
 
 
 def _finished(record: BatchRecord) -> BatchSummary:
-    exported, skipped, failed = count_outcomes(record.outcomes)
-    return BatchSummary(
-        batch=record.batch,
-        users=len(record.outcomes),
-        exported=exported,
-        skipped=skipped,
-        failed=failed,
-        started_at=record.started_at,
-        finished_at=record.finished_at,
-        seconds=(record.finished_at - record.started_at).total_seconds(),
-        state="finished",
-    )
+    return _batch(record.batch, len(record.outcomes), record.outcomes, record.started_at,
+                  record.finished_at)  # fmt: skip
 
 
 def _in_progress(batch: BatchProgress) -> BatchSummary:
-    exported, skipped, failed = count_outcomes(batch.outcomes())
+    return _batch(batch.batch, len(batch.dms), tuple(batch.outcomes()), batch.started_at, None)
+
+
+def _batch(
+    batch: int,
+    users: int,
+    outcomes: tuple[Outcome, ...],
+    started_at: datetime,
+    finished_at: datetime | None,
+) -> BatchSummary:
+    exported, skipped, failed = count_outcomes(outcomes)
     return BatchSummary(
-        batch=batch.batch,
-        users=len(batch.dms),
+        batch=batch,
+        users=users,
         exported=exported,
         skipped=skipped,
         failed=failed,
-        started_at=batch.started_at,
-        finished_at=None,
-        seconds=None,
-        state="in-progress",
+        started_at=started_at,
+        finished_at=finished_at,
+        seconds=(finished_at - started_at).total_seconds() if finished_at else None,
+        state="finished" if finished_at else "in-progress",
     )
