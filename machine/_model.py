@@ -145,9 +145,8 @@ class Chain(Value, frozen=True, kw_only=True):
 class RunState(Value, frozen=True, kw_only=True):
     """One run: its plan, the open DMs it found, finished batches, counts, pause, finish.
 
-    ``open_by_user`` maps the
-    recipient of each 1-on-1 DM open at the start to its channel; ``open_channels`` holds every
-    channel open at the start (groups included).
+    ``open_by_user`` maps the recipient of each 1-on-1 DM open at the start to its channel;
+    ``open_channels`` holds every channel open at the start (groups included).
     """
 
     started: RunStarted

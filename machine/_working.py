@@ -35,7 +35,6 @@ class Working:
         "batch",
         "batch_no",
         "dms",
-        "first",
         "memory",
         "positions",
         "run",
