@@ -4,7 +4,10 @@ Each command is a module of its own that registers itself on ``app`` when import
 imports below are the list of commands.
 """
 
-from . import sandbox  # noqa: F401  (registers `dmj sandbox`)
+from . import (
+    replay,  # noqa: F401  (registers `dmj replay`)
+    sandbox,  # noqa: F401  (registers `dmj sandbox`)
+)
 from ._app import app, main
 
 __all__ = ["app", "main"]

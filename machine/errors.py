@@ -22,9 +22,11 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
     ├── ExporterError           DiscordChatExporter failed or could not run     → exit 1
     │   ├── ExporterUnusable    DCE was found but its --version check failed
     │   └── ChannelExportError  one channel's export failed; error_class says how
+    ├── FileWriteFailed         a projection or export file could not be written → exit 1
     ├── Paused                  captcha, token rejected, rate limit: resumable  → exit 3
     │   └── DiscordPaused       Discord's answer means stop now; reason says which
     └── InvariantBroken         dmj's own rules were broken: a bug              → exit 1
+        └── RuleBroken          an event breaks a rule of the state machine (``apply``)
 
 The adapters raise the subclasses; the driver in ``dmj.machine`` catches them by these names
 without importing the adapters.
@@ -43,6 +45,7 @@ __all__ = [
     "ExporterError",
     "ExporterNotFound",
     "ExporterUnusable",
+    "FileWriteFailed",
     "InvariantBroken",
     "JournalCorrupt",
     "JournalError",
@@ -54,6 +57,7 @@ __all__ = [
     "Paused",
     "RemoteError",
     "RemoteUnavailable",
+    "RuleBroken",
     "SequenceGap",
     "SkipDm",
     "SkipReason",
@@ -109,12 +113,30 @@ class ExporterError(DmjError):
     """DiscordChatExporter could not be found, could not run, or its output failed checks."""
 
 
+class FileWriteFailed(DmjError):
+    """A file dmj writes atomically (a projection, an export) could not be written."""
+
+
 class Paused(DmjError):
     """The run must stop now and can be resumed later: captcha, token rejected, rate limit."""
 
 
 class InvariantBroken(DmjError):
     """One of dmj's own rules was broken: this is a bug in dmj, not in the user's input."""
+
+
+class RuleBroken(InvariantBroken):
+    """An event breaks a rule of the run's state machine (``dmj.machine.state.apply``).
+
+    The journal's own checks (checksums, gap-free ``seq``) passed, so the record is exactly what
+    a dmj wrote: breaking a rule means that dmj had a bug (or the file was edited by hand).
+    ``seq`` is the record's seq (0 for an event not journaled yet); ``rule`` states the rule.
+    """
+
+    def __init__(self, message: str, *, seq: int, rule: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.rule = rule
 
 
 class ExporterNotFound(UsageError):

@@ -66,7 +66,7 @@ Strategy = Literal["direct-first", "reopen"]
 ErrorClass = Literal["fatal", "permanent", "transient"]
 
 
-class Doc(msgspec.Struct, frozen=True, kw_only=True):
+class Doc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Base of the value objects nested inside events.
 
     Subclasses repeat ``frozen=True, kw_only=True``: msgspec inherits them, but type checkers
@@ -122,7 +122,7 @@ class DceInfo(Doc, frozen=True, kw_only=True):
     version: str
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
     """Base of every journaled event.
 
     ``tag_field="type"``: the journal line's ``type`` names the event; each subclass gives an
@@ -138,12 +138,22 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 
 
 class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
+    """A run begins with its whole plan, so replay never needs the package again.
+
+    ``max_attempts`` bounds transient export failures per DM (recorded, so a resumed run
+    keeps the bound it started with). ``user`` is the token's account as ``GET /users/@me``
+    showed it (``id-history.json``'s ``user``); older records without it fall back to
+    ``package.self_id``.
+    """
+
     plan: tuple[PlanEntry, ...]
     batch_size: int
     total_batches: int
     strategy: Strategy
     package: PackageInfo
     dce: DceInfo
+    max_attempts: int = 3
+    user: UserInfo | None = None
 
 
 class OpenDmsCaptured(Event, tag="OpenDmsCaptured", frozen=True, kw_only=True):
@@ -173,7 +183,11 @@ class DmOpened(Event, tag="DmOpened", frozen=True, kw_only=True):
 
 
 class DmSkipped(Event, tag="DmSkipped", frozen=True, kw_only=True):
-    """The DM cannot be exported (deleted user, invalid recipient, not found, …)."""
+    """The DM cannot be exported (deleted user, invalid recipient, not found, …).
+
+    ``reason`` is a short sentence for the run's summary; ``status``/``code`` are Discord's
+    HTTP status and JSON error code when Discord gave them.
+    """
 
     batch: int
     user_id: str
@@ -183,6 +197,14 @@ class DmSkipped(Event, tag="DmSkipped", frozen=True, kw_only=True):
 
 
 class ExportRequested(Event, tag="ExportRequested", frozen=True, kw_only=True):
+    """DCE is about to export ``channel_id``.
+
+    ``attempt`` numbers the DCE runs for this DM within the run (1, 2, …; a repeat after a
+    crash is a new attempt). ``user_id`` is the DM's plan key (older records may leave it
+    empty: the channel then identifies the DM). ``after`` is the last message id already
+    archived for the channel by an earlier run: DCE exports only what is newer.
+    """
+
     batch: int
     channel_id: str
     attempt: int
@@ -200,6 +222,14 @@ class ChannelExported(Event, tag="ChannelExported", frozen=True, kw_only=True):
 
 
 class ExportFailed(Event, tag="ExportFailed", frozen=True, kw_only=True):
+    """One export attempt failed; ``error_class`` decides what happens next.
+
+    ``fatal``: the run pauses (the driver journals ``RunPaused``) and resume tries again.
+    ``transient``: tried again until the run's ``max_attempts`` transient failures.
+    ``permanent`` (not found, forbidden): a closed 1-on-1 DM falls back to reopening it;
+    anything else has reached its outcome (unreachable).
+    """
+
     batch: int
     channel_id: str
     user_id: str

@@ -1,1 +1,77 @@
-"""Documents derived from the journal: batch-state.json, id-history.json, history exports."""
+"""Projections: documents built from the journal's state, and the files that hold them.
+
+The builders are pure (``State`` → document → bytes, and the ``Inspection`` report);
+``write_atomic`` is the one way any projection (and the history export) reaches the disk;
+``write_projections`` brings an archive's files in line with a state and says what changed;
+``projection_status`` judges the files against the journal; ``replay_journal``,
+``rebuild_projections`` (``dmj replay``) and ``inspect_archive`` (``dmj replay --inspect``)
+read the journal. Formats: ``docs/projections.md``.
+"""
+
+from ._atomic import DIR_MODE, FILE_MODE, make_dirs, remove_durably, write_atomic
+from ._build import (
+    BATCH_STATE,
+    ID_HISTORY,
+    archived_batch_state,
+    build_batch_state,
+    build_id_history,
+    projection_files,
+)
+from ._documents import (
+    BATCH_STATE_SCHEMA,
+    BatchStateDoc,
+    IdHistoryDoc,
+    encode_document,
+)
+from ._files import (
+    Change,
+    Freshness,
+    ProjectionChange,
+    ProjectionStatus,
+    projection_status,
+    write_projections,
+)
+from ._inspect import (
+    BatchSummary,
+    Inspection,
+    JournalSummary,
+    RuleSummary,
+    RunSummary,
+    build_inspection,
+)
+from ._replay import JOURNAL, Rebuild, inspect_archive, rebuild_projections, replay_journal
+
+__all__ = [
+    "BATCH_STATE",
+    "BATCH_STATE_SCHEMA",
+    "DIR_MODE",
+    "FILE_MODE",
+    "ID_HISTORY",
+    "JOURNAL",
+    "BatchStateDoc",
+    "BatchSummary",
+    "Change",
+    "Freshness",
+    "IdHistoryDoc",
+    "Inspection",
+    "JournalSummary",
+    "ProjectionChange",
+    "ProjectionStatus",
+    "Rebuild",
+    "RuleSummary",
+    "RunSummary",
+    "archived_batch_state",
+    "build_batch_state",
+    "build_id_history",
+    "build_inspection",
+    "encode_document",
+    "inspect_archive",
+    "make_dirs",
+    "projection_files",
+    "projection_status",
+    "rebuild_projections",
+    "remove_durably",
+    "replay_journal",
+    "write_atomic",
+    "write_projections",
+]

@@ -25,7 +25,14 @@ ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
 }
 """The ladder: machine at the ground, cli on top, sandbox beside (design.md §3)."""
 
-IO_MODULES: dict[str, str] = {}
+IO_MODULES: dict[str, str] = {
+    "projections/_atomic.py": "write_atomic: the one atomic, durable file replace (temp, fsync, "
+    "os.replace, directory fsync)",
+    "projections/_files.py": "reads the projection files an archive holds and writes them "
+    "through write_atomic",
+    "projections/_replay.py": "the journal's edge for projections: reads journal.jsonl, takes "
+    "its lock to rebuild",
+}
 """Modules of machine/ and projections/ that may do I/O, each with the reason it must.
 
 Everything else in those two folders is pure. Add an entry only for a module whose job is

@@ -1,0 +1,195 @@
+"""``apply`` for the events of one DM inside the open batch: open, export, skip, close.
+
+Each handler checks its rules first, then changes the working copy (see ``_working``).
+"""
+
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from ._model import DmProgress, Outcome
+from ._rules import broken, dm_by_channel, dm_of, open_batch_no, undecided
+from ._working import Working
+from .events import (
+    ChannelExported,
+    ChannelInfo,
+    DmClosed,
+    DmCloseRequested,
+    DmOpened,
+    DmOpenRequested,
+    DmSkipped,
+    Event,
+    ExportFailed,
+    ExportRequested,
+    UserInfo,
+)
+
+__all__ = [
+    "channel_exported",
+    "dm_close_requested",
+    "dm_closed",
+    "dm_open_requested",
+    "dm_opened",
+    "dm_skipped",
+    "export_failed",
+    "export_requested",
+]
+
+
+def export_requested(w: Working, event: ExportRequested) -> None:
+    if event.user_id:
+        i, dm = dm_of(w, event, event.batch, event.user_id)
+    else:
+        i, dm = dm_by_channel(w, event, event.batch, event.channel_id)
+    if dm.outcome is not None or dm.opening or dm.closing:
+        _not_now(event, dm)
+    channel = event.channel_id
+    if channel not in (dm.entry.channel_id, dm.opened, dm.open_at_start):
+        raise broken(event, f"channel {channel} is not user {dm.entry.user_id}'s DM")
+    if event.attempt != dm.attempt + 1:
+        raise broken(
+            event,
+            f"it is attempt {event.attempt} for user {dm.entry.user_id}, whose last was "
+            f"{dm.attempt}: attempts count up by one",
+        )
+    w.dms[i] = replace(dm, exporting=channel, attempt=event.attempt)
+
+
+def _not_now(event: ExportRequested, dm: DmProgress) -> None:
+    undecided(event, dm)
+    doing = "opened" if dm.opening else "closed"
+    raise broken(event, f"user {dm.entry.user_id}'s DM is being {doing}: an export waits for that")
+
+
+def channel_exported(w: Working, event: ChannelExported) -> None:
+    i, dm = _pending_export(w, event, event.user_id, event.channel_id)
+    outcome = Outcome(
+        user_id=dm.entry.user_id,
+        kind="exported",
+        channel_id=event.channel_id,
+        seq=event.seq,
+        at=event.at,
+        message_count=event.message_count,
+        last_message_id=event.last_message_id,
+        path=event.path,
+    )
+    w.dms[i] = replace(dm, exporting=None, outcome=outcome)
+
+
+def export_failed(w: Working, event: ExportFailed) -> None:
+    """A failure ends the DM unless it can be tried again (see ``ExportFailed``)."""
+    i, dm = _pending_export(w, event, event.user_id, event.channel_id)
+    failures = dm.transient_failures
+    if event.error_class == "transient":
+        failures += 1
+        if w.run is not None and failures < w.run.started.max_attempts:
+            w.dms[i] = replace(dm, exporting=None, transient_failures=failures)
+            return
+    elif event.error_class == "permanent":
+        direct = dm.opened is None and dm.open_at_start is None and not dm.direct_failed
+        if dm.entry.kind == "dm" and direct:
+            w.dms[i] = replace(dm, exporting=None, direct_failed=True)
+            return
+    else:  # fatal: the run pauses; resume tries again
+        w.dms[i] = replace(dm, exporting=None)
+        return
+    outcome = Outcome(
+        user_id=dm.entry.user_id,
+        kind="failed",
+        channel_id=event.channel_id,
+        seq=event.seq,
+        at=event.at,
+        reason=event.message,
+        error_class=event.error_class,
+    )
+    w.dms[i] = replace(dm, exporting=None, transient_failures=failures, outcome=outcome)
+
+
+def dm_open_requested(w: Working, event: DmOpenRequested) -> None:
+    i, dm = dm_of(w, event, event.batch, event.user_id)
+    undecided(event, dm)
+    user = event.user_id
+    if dm.entry.kind != "dm":
+        raise broken(
+            event,
+            "only a 1-on-1 DM with a known user is reopened, never a group DM or a deleted "
+            f"user's DM (user {user}'s is {dm.entry.kind!r})",
+        )
+    if dm.open_at_start is not None:
+        raise broken(
+            event,
+            f"user {user}'s DM was open at the start: it is exported as it is, never reopened",
+        )
+    if dm.opened is not None or dm.exporting is not None:
+        raise broken(event, f"user {user}'s DM is already open or being exported")
+    w.dms[i] = replace(dm, opening=True)
+
+
+def dm_opened(w: Working, event: DmOpened) -> None:
+    i, dm = dm_of(w, event, event.batch, event.user_id)
+    if not dm.opening:
+        raise broken(event, f"it answers no DmOpenRequested for user {event.user_id}")
+    channel = event.channel or ChannelInfo(
+        id=event.channel_id, type=1, recipients=(UserInfo(id=event.user_id),)
+    )
+    w.seen.append(channel)
+    w.dms[i] = replace(dm, opening=False, opened=event.channel_id)
+
+
+def dm_skipped(w: Working, event: DmSkipped) -> None:
+    i, dm = dm_of(w, event, event.batch, event.user_id)
+    undecided(event, dm)
+    if dm.exporting is not None:
+        raise broken(event, f"user {event.user_id}'s DM is being exported: wait for the outcome")
+    outcome = Outcome(
+        user_id=event.user_id,
+        kind="skipped",
+        channel_id=dm.entry.channel_id,
+        seq=event.seq,
+        at=event.at,
+        reason=event.reason,
+    )
+    w.dms[i] = replace(dm, opening=False, outcome=outcome)
+
+
+def dm_close_requested(w: Working, event: DmCloseRequested) -> None:
+    i, dm = _opened(w, event, event.batch, event.channel_id)
+    if dm.exporting is not None:
+        raise broken(event, f"channel {event.channel_id} is being exported: close it after")
+    w.dms[i] = replace(dm, closing=True)
+
+
+def dm_closed(w: Working, event: DmClosed) -> None:
+    i, dm = _opened(w, event, event.batch, event.channel_id)
+    if not dm.closing:
+        raise broken(event, f"it answers no DmCloseRequested for channel {event.channel_id}")
+    w.dms[i] = replace(dm, opened=None, closing=False)
+
+
+def _opened(w: Working, event: Event, batch_no: int, channel: str) -> tuple[int, DmProgress]:
+    open_batch_no(w, event, batch_no)
+    for i, dm in enumerate(w.dms):
+        if dm.opened == channel:
+            return i, dm
+    raise broken(
+        event,
+        "dmj closes only a channel it opened in this batch and has not closed yet, never a "
+        f"group DM or a DM that was open at the start (channel {channel} is none of those)",
+    )
+
+
+def _pending_export(
+    w: Working, event: ChannelExported | ExportFailed, user_id: str, channel: str
+) -> tuple[int, DmProgress]:
+    if event.batch == w.batch_no and event.run == w.run_id:  # dm_of's fast path, inlined
+        i = w.positions.get(user_id)
+        if i is not None and w.dms[i].exporting == channel:
+            return i, w.dms[i]
+    i, dm = dm_of(w, event, event.batch, user_id)
+    if dm.exporting != channel:
+        raise broken(
+            event,
+            f"it answers no ExportRequested: no export of channel {channel} is pending for "
+            f"user {user_id}",
+        )
+    return i, dm

@@ -1,0 +1,191 @@
+"""``apply`` for the events that shape a run: start, capture, batches, pause, finish.
+
+Each handler checks its rules first, then changes the working copy (see ``_working``).
+"""
+
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from ._model import (
+    BatchProgress,
+    BatchRecord,
+    Chain,
+    DmProgress,
+    RunState,
+    count_outcomes,
+    remember,
+)
+from ._rules import active_run, broken, open_batch_no
+from ._working import Working
+from .events import (
+    BatchFinished,
+    BatchStarted,
+    OpenDmsCaptured,
+    RunFinished,
+    RunPaused,
+    RunStarted,
+)
+
+__all__ = [
+    "batch_finished",
+    "batch_started",
+    "open_dms_captured",
+    "run_finished",
+    "run_paused",
+    "run_started",
+]
+
+
+def run_started(w: Working, event: RunStarted) -> None:
+    previous = w.run
+    if previous is not None and previous.finished is None:
+        raise broken(
+            event,
+            f"a new run starts only after the previous one finished, and run {previous.id!r} "
+            "has not (it is resumed, not restarted)",
+        )
+    known = {run.id for run in w.memory.runs} | ({previous.id} if previous else set())
+    if event.run in known:
+        raise broken(event, f"run ids are unique in a journal, and {event.run!r} was used")
+    _check_plan(event)
+    if previous is not None:
+        w.memory = remember(w.memory, previous, None)
+    w.set_run(RunState(started=event, started_seq=event.seq))
+    w.open_batch(None, [])
+
+
+def _check_plan(event: RunStarted) -> None:
+    plan, size = event.plan, event.batch_size
+    if size < 1 or event.max_attempts < 1:
+        raise broken(event, "batch_size and max_attempts are at least 1")
+    expected = -(-len(plan) // size)
+    if event.total_batches != expected:
+        raise broken(
+            event,
+            f"{len(plan)} planned DMs in batches of {size} make {expected} batches, "
+            f"not {event.total_batches}",
+        )
+    users = {entry.user_id for entry in plan}
+    channels = {entry.channel_id for entry in plan}
+    if len(users) != len(plan) or len(channels) != len(plan):
+        raise broken(event, "every planned DM appears once, by user id and by channel id")
+
+
+def open_dms_captured(w: Working, event: OpenDmsCaptured) -> None:
+    run = active_run(w, event)
+    if run.capture is not None:
+        raise broken(event, f"open DMs are captured once per run (seq {run.capture.seq} did)")
+    if w.batch is not None or run.last_completed >= 0:
+        raise broken(event, "open DMs are captured before the first batch starts")
+    open_by_user = {
+        channel.recipients[0].id: channel.id
+        for channel in event.channels
+        if channel.type == 1 and len(channel.recipients) == 1
+    }
+    open_channels = frozenset(channel.id for channel in event.channels)
+    w.set_run(replace(run, capture=event, open_by_user=open_by_user, open_channels=open_channels))
+
+
+def batch_started(w: Working, event: BatchStarted) -> None:
+    run = active_run(w, event)
+    b, total = event.batch, run.started.total_batches
+    if run.capture is None:
+        raise broken(event, "open DMs are captured before the first batch starts")
+    if w.batch is not None:
+        raise broken(
+            event,
+            f"batch {w.batch.batch} is still open: a batch starts only after the one before "
+            "it finished",
+        )
+    if b != run.last_completed + 1 or b >= total:
+        raise broken(
+            event,
+            f"the next batch is {run.last_completed + 1} of 0..{total - 1} (batches run in "
+            f"order, each once), not {b}",
+        )
+    entries = run.batch_entries(b)
+    if event.user_ids != tuple(entry.user_id for entry in entries):
+        raise broken(event, f"it lists exactly the plan's users of batch {b}, in plan order")
+    open_by_user, open_channels = run.open_by_user, run.open_channels
+    dms = [
+        DmProgress(
+            entry=entry,
+            open_at_start=(entry.kind == "dm" and open_by_user.get(entry.user_id))
+            or (entry.channel_id if entry.channel_id in open_channels else None),
+        )
+        for entry in entries
+    ]
+    header = BatchProgress(batch=b, started_seq=event.seq, started_at=event.at, dms=())
+    w.open_batch(header, dms)
+
+
+def batch_finished(w: Working, event: BatchFinished) -> None:
+    run, batch = open_batch_no(w, event, event.batch)
+    for dm in w.dms:
+        if dm.outcome is None:
+            raise broken(
+                event,
+                f"user {dm.entry.user_id} has no outcome yet: a batch finishes only when "
+                "every DM in it has one",
+            )
+        if dm.opened is not None:
+            raise broken(
+                event,
+                f"channel {dm.opened}, which dmj opened, is still open: a batch finishes "
+                "only when everything it opened is closed",
+            )
+    outcomes = tuple(dm.outcome for dm in w.dms if dm.outcome is not None)
+    counts = count_outcomes(outcomes)
+    if (event.exported, event.skipped, event.failed) != counts:
+        raise broken(event, _count_rule("batch", event, counts))
+    record = BatchRecord(
+        batch=event.batch,
+        started_seq=batch.started_seq,
+        started_at=batch.started_at,
+        finished_seq=event.seq,
+        finished_at=event.at,
+        outcomes=outcomes,
+        seen=tuple(w.seen),
+    )
+    w.set_run(
+        replace(
+            run,
+            last_completed=event.batch,
+            done=Chain(head=record, rest=run.done),
+            exported=run.exported + counts[0],
+            skipped=run.skipped + counts[1],
+            failed=run.failed + counts[2],
+        )
+    )
+    w.open_batch(None, [])
+
+
+def run_paused(w: Working, event: RunPaused) -> None:
+    run = active_run(w, event)
+    w.set_run(replace(run, last_pause=event, pauses=run.pauses + 1))
+
+
+def run_finished(w: Working, event: RunFinished) -> None:
+    run = active_run(w, event)
+    total = run.started.total_batches
+    if w.batch is not None:
+        raise broken(event, f"batch {w.batch.batch} is still open: a run finishes after it")
+    if run.last_completed != total - 1:
+        raise broken(
+            event,
+            f"a run finishes after its last batch ({total - 1}), and the last finished is "
+            f"{run.last_completed}",
+        )
+    counts = (run.exported, run.skipped, run.failed)
+    if (event.exported, event.skipped, event.failed) != counts:
+        raise broken(event, _count_rule("run", event, counts))
+    w.set_run(replace(run, finished=event))
+
+
+def _count_rule(what: str, event: BatchFinished | RunFinished, counts: tuple[int, ...]) -> str:
+    said = (event.exported, event.skipped, event.failed)
+    return (
+        f"its counts (exported, skipped, failed) = {said} match the {what}'s outcomes, "
+        f"which are {counts}"
+    )

@@ -1,0 +1,88 @@
+"""The one way dmj replaces a file: atomically and durably (design.md §6, durability.md A5b).
+
+Write a temp file in the same directory, fsync it, ``os.replace`` it over the target, fsync
+the directory; on any error the temp file is removed and the target is as it was. A crash
+leaves either the old file or the new one, never a mix or an empty file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from dmj.machine.errors import FileWriteFailed
+
+__all__ = ["DIR_MODE", "FILE_MODE", "make_dirs", "remove_durably", "write_atomic"]
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+    """Replace ``path`` with ``data``, atomically and durably; the directory must exist."""
+    directory = path.parent
+    try:
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+    try:
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), mode)
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+        _fsync_directory(directory)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise _failed(path, exc) from exc
+        raise
+
+
+def make_dirs(path: Path, *, mode: int = DIR_MODE) -> None:
+    """Create ``path`` and missing parents (``mode``), each made durable in its parent."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.is_dir():
+        missing.append(probe)
+        probe = probe.parent
+    try:
+        for directory in reversed(missing):
+            directory.mkdir(mode=mode)
+            _fsync_directory(directory.parent)
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+
+
+def remove_durably(path: Path) -> bool:
+    """Remove ``path`` if it exists and make that durable; True if it was there."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+    try:
+        _fsync_directory(path.parent)
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+    return True
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _failed(path: Path, exc: OSError) -> FileWriteFailed:
+    return FileWriteFailed(
+        f"{path} could not be written ({exc.strerror or exc}); it was left as it was. Check "
+        "the free space and the permissions of its directory, then try again."
+    )

@@ -1,0 +1,201 @@
+"""The audit ``dmj replay --inspect`` prints: journal integrity, runs, batches, next step.
+
+Pure: built from a summary of the journal's integrity, the state folded from its intact
+records (and the rule that stopped the fold, if one did) and the projections' freshness.
+The report is a Struct, so ``--json`` prints it as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+from dmj.machine.decide import decide
+from dmj.machine.errors import RuleBroken, SequenceGap
+from dmj.machine.state import (
+    BatchProgress,
+    BatchRecord,
+    Outcome,
+    RunState,
+    State,
+    count_outcomes,
+)
+from dmj.machine.steps import AnyStep
+
+from ._files import ProjectionStatus
+
+__all__ = [
+    "BatchSummary",
+    "Inspection",
+    "JournalSummary",
+    "RuleSummary",
+    "RunSummary",
+    "build_inspection",
+]
+
+RunStatus = Literal["in-progress", "paused", "finished"]
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of the report's parts: frozen values; subclasses repeat the options."""
+
+
+class JournalSummary(Report, frozen=True, kw_only=True):
+    """What reading the journal found. ``torn_line``: a torn last write starts there (set
+    aside by the next writer); ``problem``: the sentence about damage before the tail."""
+
+    path: str
+    records: int
+    last_seq: int
+    torn_line: int | None = None
+    torn_bytes: int | None = None
+    problem_line: int | None = None
+    problem: str | None = None
+
+
+class RuleSummary(Report, frozen=True, kw_only=True):
+    """The record that broke a rule of the run; the fold stopped before it."""
+
+    seq: int
+    rule: str
+    message: str
+
+
+class BatchSummary(Report, frozen=True, kw_only=True):
+    batch: int
+    users: int
+    exported: int
+    skipped: int
+    failed: int
+    started_at: datetime
+    finished_at: datetime | None
+    seconds: float | None
+    state: Literal["finished", "in-progress"]
+
+
+class RunSummary(Report, frozen=True, kw_only=True):
+    run_id: str
+    status: RunStatus
+    paused_reason: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    strategy: str
+    batch_size: int
+    total_batches: int
+    planned: int
+    exported: int
+    skipped: int
+    failed: int
+    last_completed_batch: int
+    batches: tuple[BatchSummary, ...]
+
+
+class Inspection(Report, frozen=True, kw_only=True):
+    """The whole audit. ``last_completed_batch`` and ``next_step`` are for the current run
+    (None/"idle" without one); ``through_seq`` is the last record the state reflects."""
+
+    archive: str
+    journal: JournalSummary
+    through_seq: int
+    runs: tuple[RunSummary, ...]
+    last_completed_batch: int | None
+    next_step: AnyStep
+    next_step_text: str
+    rule_broken: RuleSummary | None
+    projections: tuple[ProjectionStatus, ...]
+
+    @property
+    def healthy(self) -> bool:
+        """No damage before the tail and no broken rule (a torn tail is normal after a crash)."""
+        return self.journal.problem is None and self.rule_broken is None
+
+
+def build_inspection(
+    *,
+    archive: str,
+    journal: JournalSummary,
+    state: State,
+    error: RuleBroken | SequenceGap | None,
+    projections: list[ProjectionStatus],
+) -> Inspection:
+    """The audit of ``archive`` from what was read (see the module docstring)."""
+    runs = [*state.memory.runs, *([state.run] if state.run is not None else [])]
+    step = decide(state)
+    current = state.run
+    return Inspection(
+        archive=archive,
+        journal=journal,
+        through_seq=state.through_seq,
+        runs=tuple(_run_summary(run, state) for run in runs),
+        last_completed_batch=current.last_completed if current is not None else None,
+        next_step=step,
+        next_step_text=step.describe(),
+        rule_broken=_rule_summary(error, state),
+        projections=tuple(projections),
+    )
+
+
+def _rule_summary(error: RuleBroken | SequenceGap | None, state: State) -> RuleSummary | None:
+    if error is None:
+        return None
+    if isinstance(error, RuleBroken):
+        return RuleSummary(seq=error.seq, rule=error.rule, message=str(error))
+    seq = state.through_seq + 1
+    return RuleSummary(seq=seq, rule="seq follows its predecessor", message=str(error))
+
+
+def _run_summary(run: RunState, state: State) -> RunSummary:
+    started = run.started
+    open_batch = state.batch if run is state.run else None
+    batches = [_finished(record) for record in run.finished_batches()]
+    if open_batch is not None:
+        batches.append(_in_progress(open_batch))
+    status: RunStatus = "finished" if run.finished is not None else "in-progress"
+    paused = state.paused if run is state.run else None
+    return RunSummary(
+        run_id=run.id,
+        status="paused" if paused is not None else status,
+        paused_reason=paused.reason if paused is not None else None,
+        started_at=started.at,
+        finished_at=run.finished.at if run.finished is not None else None,
+        strategy=started.strategy,
+        batch_size=started.batch_size,
+        total_batches=started.total_batches,
+        planned=len(started.plan),
+        exported=run.exported,
+        skipped=run.skipped,
+        failed=run.failed,
+        last_completed_batch=run.last_completed,
+        batches=tuple(batches),
+    )
+
+
+def _finished(record: BatchRecord) -> BatchSummary:
+    return _batch(record.batch, len(record.outcomes), record.outcomes, record.started_at,
+                  record.finished_at)  # fmt: skip
+
+
+def _in_progress(batch: BatchProgress) -> BatchSummary:
+    return _batch(batch.batch, len(batch.dms), tuple(batch.outcomes()), batch.started_at, None)
+
+
+def _batch(
+    batch: int,
+    users: int,
+    outcomes: tuple[Outcome, ...],
+    started_at: datetime,
+    finished_at: datetime | None,
+) -> BatchSummary:
+    exported, skipped, failed = count_outcomes(outcomes)
+    return BatchSummary(
+        batch=batch,
+        users=users,
+        exported=exported,
+        skipped=skipped,
+        failed=failed,
+        started_at=started_at,
+        finished_at=finished_at,
+        seconds=(finished_at - started_at).total_seconds() if finished_at else None,
+        state="finished" if finished_at else "in-progress",
+    )

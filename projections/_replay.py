@@ -1,0 +1,113 @@
+"""Where projections meet the journal: replay, ``dmj replay``'s rebuild, and the audit.
+
+The only module of ``projections/`` that reads ``journal.jsonl``. Rebuilding takes the
+journal's writer lock (so it never races a running dmj, and a torn tail is set aside as any
+writer would); the audit takes no lock and changes nothing, so it works while dmj runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+
+import msgspec
+from dmj.journal import JournalCheck, JournalWriter, check_journal, read_events
+from dmj.machine.errors import JournalCorrupt, JournalNotFound
+from dmj.machine.events import AnyEvent
+from dmj.machine.state import State, fold_until_broken
+
+from ._files import ProjectionChange, projection_status, write_projections
+from ._inspect import Inspection, JournalSummary, build_inspection
+
+__all__ = ["JOURNAL", "Rebuild", "inspect_archive", "rebuild_projections", "replay_journal"]
+
+JOURNAL = "journal.jsonl"
+
+
+class Rebuild(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``rebuild_projections`` did: the journal it read, a torn tail it set aside
+    (``recovery``, the warning sentence), and one change per projection file."""
+
+    journal: str
+    records: int
+    recovery: str | None
+    changes: tuple[ProjectionChange, ...]
+
+
+def replay_journal(path: Path) -> State:
+    """The state ``path``'s journal folds into (``JournalCorrupt``/``RuleBroken`` if it can't)."""
+    state, error = fold_until_broken(read_events(path))
+    if error is not None:
+        # Without the fold's frames the reader is freed (and its file closed) right now, not
+        # whenever garbage collection reaches a cycle that holds this error.
+        raise error.with_traceback(None)
+    return state
+
+
+def rebuild_projections(archive: Path) -> Rebuild:
+    """Rewrite every projection of ``archive`` that differs from its journal; say what changed."""
+    journal = _existing_journal(archive)
+    with JournalWriter.open(journal) as writer:
+        state = replay_journal(journal)
+        changes = write_projections(archive, state, past_runs=True)
+        recovery = writer.recovery.message if writer.recovery is not None else None
+    return Rebuild(
+        journal=str(journal),
+        records=state.through_seq,
+        recovery=recovery,
+        changes=tuple(changes),
+    )
+
+
+def inspect_archive(archive: Path) -> Inspection:
+    """The read-only audit of ``archive`` (no lock; nothing is written)."""
+    journal = _existing_journal(archive)
+    check = check_journal(journal)
+    events = _intact(journal)
+    try:
+        state, error = fold_until_broken(events)
+    finally:
+        events.close()
+    return build_inspection(
+        archive=str(archive),
+        journal=_summary(check),
+        state=state,
+        error=error,
+        projections=projection_status(archive, state),
+    )
+
+
+def _existing_journal(archive: Path) -> Path:
+    journal = archive / JOURNAL
+    if not archive.is_dir():
+        raise JournalNotFound(
+            f"There is no dmj archive at {archive} (no such directory); check --archive or "
+            "DMJ_ARCHIVE, or start one with `dmj run --package PATH`."
+        )
+    if not journal.is_file():
+        raise JournalNotFound(
+            f"{archive} has no {JOURNAL}, so no run has started there; check --archive or "
+            "DMJ_ARCHIVE, or start one with `dmj run --package PATH`."
+        )
+    return journal
+
+
+def _intact(journal: Path) -> Generator[AnyEvent, None, None]:
+    """The records before any damage (the audit reports the damage itself)."""
+    try:
+        yield from read_events(journal)
+    except JournalCorrupt:
+        return
+
+
+def _summary(check: JournalCheck) -> JournalSummary:
+    torn, problem = check.torn, check.problem
+    return JournalSummary(
+        path=check.path,
+        records=check.records,
+        last_seq=check.last_seq,
+        torn_line=torn.line if torn is not None else None,
+        torn_bytes=torn.length if torn is not None else None,
+        problem_line=problem.line if problem is not None else None,
+        problem=problem.message if problem is not None else None,
+    )
