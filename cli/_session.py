@@ -68,7 +68,7 @@ def run_async(main: Callable[[T], Awaitable[ExitCode]], request: T) -> ExitCode:
 
     Everything dmj and its DCE children create is private: files 0600, folders 0700.
     """
-    os.umask(0o077)
+    umask = os.umask(0o077)
     try:
         return anyio.run(main, request)
     except KeyboardInterrupt:
@@ -77,6 +77,8 @@ def run_async(main: Callable[[T], Awaitable[ExitCode]], request: T) -> ExitCode:
             "carries on where it stopped."
         )
         return ExitCode.INTERRUPTED
+    finally:
+        os.umask(umask)
 
 
 @asynccontextmanager

@@ -57,7 +57,7 @@ def render_ending(out: Console, err: Console, ending: Ending, archive: Archive) 
     if end.kind == "interrupted":
         err.print(
             "[bold red]Interrupted:[/] stopped after the current step, with every DM this "
-            "batch had opened closed again. Resume with `dmj resume`."
+            "batch had opened closed again; resume with `dmj resume`."
         )
         return ExitCode.INTERRUPTED
     if end.kind == "paused":
