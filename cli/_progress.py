@@ -109,6 +109,8 @@ class RunView:
                 self._say(f"Batch {step.batch + 1}/{total}: {len(step.user_ids)} DMs")
             case ExportChannel() | OpenDm():
                 self._update(state, f"{self._where(state)} {escape(step.name)}")
+                if self._bar is not None:
+                    self._bar.refresh()  # show the DM at hand now, not at the next tick
 
     def recorded(self, state: State, event: AnyEvent) -> None:
         self._logger.info("journal seq %d: %s", event.seq, type(event).__name__)

@@ -116,7 +116,7 @@ async def work(
         pace: Pace = run.pace if run is not None else "careful"
         media = run.media if run is not None else False
         with run_log(archive.logs, command=session.command, token=session.token) as log:
-            view = RunView(console, live=console.is_terminal, logger=logging.getLogger(LOGGER))
+            view = RunView(console, live=console.is_interactive, logger=logging.getLogger(LOGGER))
             ports = Ports(
                 log=writer,
                 discord=discord,

@@ -132,8 +132,10 @@ class EmulatorExporter:
             )
         answer = await self.http.get(f"/channels/{channel_id}/messages", params={"limit": 1})
         if answer.status_code in (403, 404):
+            why = "forbids reading" if answer.status_code == 403 else "does not find"
             raise ChannelExportError(
-                f"DCE: failed: {'forbidden' if answer.status_code == 403 else 'not found'}.",
+                f"DiscordChatExporter could not export channel {channel_id}: Discord {why} "
+                "this channel (exit code 1). The channel cannot be read as it is.",
                 channel_id=channel_id,
                 error_class="permanent",
             )
