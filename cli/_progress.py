@@ -37,7 +37,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-__all__ = ["RunView", "display_name", "done_and_total", "short_reason"]
+__all__ = ["RunView", "display_name", "done_and_total", "plural", "short_reason"]
 
 _DCE_PREAMBLE = re.compile(r"^DiscordChatExporter could not export channel \d+: ")
 
@@ -47,6 +47,11 @@ def short_reason(text: str, limit: int = 120) -> str:
     sentence = text.split("\n", 1)[0].split(". ", 1)[0].strip()
     sentence = _DCE_PREAMBLE.sub("", sentence)
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 DM``, ``2 DMs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def display_name(entry: PlanEntry) -> str:
@@ -106,7 +111,7 @@ class RunView:
         match step:
             case StartBatch():
                 total = state.run.started.total_batches if state.run else 0
-                self._say(f"Batch {step.batch + 1}/{total}: {len(step.user_ids)} DMs")
+                self._say(f"Batch {step.batch + 1}/{total}: {plural(len(step.user_ids), 'DM')}")
             case ExportChannel() | OpenDm():
                 self._update(state, f"{self._where(state)} {escape(step.name)}")
                 if self._bar is not None:
@@ -121,10 +126,9 @@ class RunView:
                 if event.after is not None:
                     self._incremental.add(event.user_id)
             case ChannelExported():
-                new = " new" if event.user_id in self._incremental else ""
-                self._outcome(
-                    state, event.user_id, f"exported ({event.message_count}{new} messages)"
-                )
+                new = "new " if event.user_id in self._incremental else ""
+                count = plural(event.message_count, f"{new}message")
+                self._outcome(state, event.user_id, f"exported ({count})")
             case DmSkipped():
                 self._outcome(state, event.user_id, f"skipped: {event.reason}")
             case ExportFailed():

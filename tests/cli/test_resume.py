@@ -3,7 +3,6 @@ nothing to resume."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,31 +10,17 @@ from dmj.cli._summary import describe_position
 from dmj.journal import JournalWriter
 from dmj.machine.events import AnyEvent, RunPaused
 from dmj.machine.state import fold
-from dmj.sandbox import Sandbox, WorldSpec, create_sandbox
 
 from tests.cli.runs import invoke, normalized
-from tests.e2e.support import Served, serving
+from tests.e2e.support import Served
 from tests.machine.simulate import Simulation, World, package_dm, run_started, scripted
 from tests.projections.golden import assert_golden_text
-
-SPEC = WorldSpec(users=4, groups=1, duplicates=0, empty=0, messages=3, seed=2)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    return create_sandbox(tmp_path_factory.mktemp("resume") / "sbx", SPEC)
-
-
-@pytest.fixture
-def served(world: Sandbox, tmp_path: Path) -> Iterator[Served]:
-    with serving(world, tmp_path / "archive") as served:
-        yield served
 
 
 @pytest.fixture
 def paused(served: Served) -> Served:
     """An archive whose run paused on a captcha at its second reopen."""
-    served.server.set_faults("captcha@1")
+    served.server.set_faults("captcha")
     assert invoke(served, *served.run_args(batch_size=2)).exit_code == 3
     served.server.set_faults("")
     return served
@@ -103,7 +88,7 @@ def test_a_finished_run_has_nothing_to_resume_and_its_projections_are_settled(
     result = invoke(served, "resume", "--archive", str(served.archive.path))
     assert result.exit_code == 0
     text = normalized(result.stdout, served)
-    assert text.startswith("Nothing to resume: run RUN finished at TIME (5 exported, 0 skipped")
+    assert text.startswith("Nothing to resume: run RUN finished at TIME (4 exported, 0 skipped")
     assert "`dmj run --package PATH` starts an incremental run" in text
     assert not leftover.exists()
 

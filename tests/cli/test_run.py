@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dmj.sandbox import Sandbox, WorldSpec, create_sandbox
+from dmj.sandbox import WorldSpec, create_sandbox
 
 from tests.cli.runs import in_terminal, invoke, normalized
 from tests.e2e.support import Served, serving
 from tests.projections.golden import assert_golden_text
-
-SPEC = WorldSpec(users=4, groups=1, duplicates=0, empty=0, messages=3, seed=2)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    return create_sandbox(tmp_path_factory.mktemp("run") / "sbx", SPEC)
-
-
-@pytest.fixture
-def served(world: Sandbox, tmp_path: Path) -> Iterator[Served]:
-    with serving(world, tmp_path / "archive") as served:
-        yield served
 
 
 def test_a_run_prints_its_progress_and_a_summary(served: Served) -> None:
@@ -131,7 +117,7 @@ def test_an_archive_that_is_a_file_is_refused(served: Served) -> None:
 
 
 def test_an_unfinished_run_is_refused_with_the_command_that_resumes_it(served: Served) -> None:
-    served.server.set_faults("captcha@1")
+    served.server.set_faults("captcha")
     assert invoke(served, *served.run_args()).exit_code == 3
     journal = (served.archive.path / "journal.jsonl").read_bytes()
     result = invoke(served, *served.run_args())
@@ -152,7 +138,7 @@ def test_an_archive_of_another_account_is_refused(served: Served, tmp_path: Path
 
 
 def test_a_pause_says_why_and_what_to_do_and_exits_3(served: Served) -> None:
-    served.server.set_faults("captcha@1")
+    served.server.set_faults("captcha")
     result = invoke(served, *served.run_args())
     assert result.exit_code == 3
     lines = result.stderr.replace("\n", " ")

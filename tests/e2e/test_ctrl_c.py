@@ -10,30 +10,16 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dmj.journal import read_events
 from dmj.machine.events import AnyEvent, DmOpened, ExportRequested, RunPaused
-from dmj.sandbox import Sandbox, WorldSpec, create_sandbox
 
-from tests.e2e.support import Served, serving, wait_until
+from tests.e2e.support import Served, wait_until
 from tests.promises import broken_promises
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    spec = WorldSpec(users=4, groups=1, duplicates=0, empty=0, messages=3, seed=2)
-    return create_sandbox(tmp_path_factory.mktemp("ctrl-c") / "sbx", spec)
-
-
-@pytest.fixture
-def served(world: Sandbox, tmp_path: Path) -> Iterator[Served]:
-    with serving(world, tmp_path / "archive") as served:
-        yield served
 
 
 def journal_so_far(served: Served) -> list[AnyEvent]:

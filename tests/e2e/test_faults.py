@@ -9,30 +9,14 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from dmj.machine.events import ChannelExported, ExportFailed, RunFinished, RunPaused
-from dmj.sandbox import Sandbox, WorldSpec, create_sandbox
 
-from tests.e2e.support import Served, serving
+from tests.e2e.support import Served
 from tests.promises import broken_promises
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    """Four users (open, readable, reopen-only, moved) and a group DM: small, so quick."""
-    spec = WorldSpec(users=4, groups=1, duplicates=0, empty=0, messages=3, seed=2)
-    return create_sandbox(tmp_path_factory.mktemp("faults") / "sbx", spec)
-
-
-@pytest.fixture
-def served(world: Sandbox, tmp_path: Path) -> Iterator[Served]:
-    with serving(world, tmp_path / "archive") as served:
-        yield served
 
 
 def assert_paused(done: subprocess.CompletedProcess[str], reason: str, *words: str) -> None:
@@ -75,7 +59,7 @@ def test_discord_failing_on_every_retry_pauses_the_run(served: Served) -> None:
 
 
 def test_a_captcha_pauses_the_run_until_it_is_dealt_with(served: Served) -> None:
-    served.server.set_faults("captcha@1")
+    served.server.set_faults("captcha")
     assert_paused(served.run(), "captcha", "captcha", "dmj never solves captchas")
     assert_resumes_to_the_end(served)
 

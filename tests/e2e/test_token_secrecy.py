@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from dmj.sandbox import Sandbox, WorldSpec, create_sandbox
+from dmj.sandbox import Sandbox
 
 from tests.e2e.support import serving
 
@@ -29,16 +29,13 @@ def spy_dce(folder: Path, dce: Path, log: Path) -> Path:
 
 
 def test_after_a_run_with_faults_the_token_is_in_no_file_and_no_child_argv(
-    tmp_path: Path,
+    small_world: Sandbox, tmp_path: Path
 ) -> None:
-    sandbox: Sandbox = create_sandbox(
-        tmp_path / "sbx", WorldSpec(users=4, groups=1, duplicates=0, empty=0, messages=3)
-    )
-    token = sandbox.world.token
+    token = small_world.world.token
     argv_log = tmp_path / "argv.log"
-    spy = spy_dce(tmp_path / "spy", sandbox.dce, argv_log)
+    spy = spy_dce(tmp_path / "spy", small_world.dce, argv_log)
     faults = "5xx:dmj@2x2,dce-crash=*x1,revoked@20"
-    with serving(sandbox, tmp_path / "archive", faults=faults, dce=spy) as served:
+    with serving(small_world, tmp_path / "archive", faults=faults, dce=spy) as served:
         paused = served.run()
         assert paused.returncode == 3, paused.stderr
         served.server.set_faults("")
