@@ -54,9 +54,9 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def display_name(entry: PlanEntry) -> str:
-    """The DM's name without the package's "Direct Message with " prefix."""
-    return entry.name.removeprefix("Direct Message with ")
+def display_name(name: str) -> str:
+    """A DM's name without the package's "Direct Message with " prefix."""
+    return name.removeprefix("Direct Message with ")
 
 
 def done_and_total(state: State) -> tuple[int, int, tuple[int, int, int]]:
@@ -113,7 +113,7 @@ class RunView:
                 total = state.run.started.total_batches if state.run else 0
                 self._say(f"Batch {step.batch + 1}/{total}: {plural(len(step.user_ids), 'DM')}")
             case ExportChannel() | OpenDm():
-                self._update(state, f"{self._where(state)} {escape(step.name)}")
+                self._update(state, f"{self._where(state)} {escape(display_name(step.name))}")
                 if self._bar is not None:
                     self._bar.refresh()  # show the DM at hand now, not at the next tick
 
@@ -160,7 +160,7 @@ class RunView:
     def _outcome(self, state: State, user_id: str, what: str) -> None:
         done, total, _ = done_and_total(state)
         entry = self._entry(state, user_id)
-        name = display_name(entry) if entry is not None else user_id
+        name = display_name(entry.name) if entry is not None else user_id
         self._say(f"  [{done}/{total}] {name}: {what}")
 
     def _eta(self, state: State) -> str:

@@ -28,6 +28,7 @@ from dmj.machine.events import Pace, RunStarted
 from dmj.machine.state import State
 from dmj.projections import replay_journal, write_projections
 from rich.console import Console
+from rich.markup import escape
 
 from ._archive import Archive, tidy
 from ._env import Environment
@@ -60,7 +61,6 @@ class Ending(msgspec.Struct, frozen=True, kw_only=True):
 
     end: RunEnd | None
     log: str
-    recovery: str | None = None
 
 
 def run_async(main: Callable[[T], Awaitable[ExitCode]], request: T) -> ExitCode:
@@ -109,6 +109,8 @@ async def work(
     archive = session.archive
     with JournalWriter.open(archive.journal, failpoints=session.env.failpoints) as writer:
         recovery = writer.recovery.message if writer.recovery is not None else None
+        if recovery is not None:
+            stderr_console().print(f"[yellow]Note:[/] {escape(recovery)}")
         state = replay_journal(archive.journal)
         start = check(state)
         tidy(archive, state)
@@ -127,7 +129,7 @@ async def work(
             settings = DriverSettings(retry_wait=pacing_preset(pace).backoff_wait)
             with view:
                 end = await _drive_until_ctrl_c(state, ports, settings, start, console)
-    return Ending(end=end, log=str(log), recovery=recovery)
+    return Ending(end=end, log=str(log))
 
 
 def _runner(session: Session) -> DceRunner:

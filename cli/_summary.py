@@ -72,7 +72,7 @@ def render_ending(out: Console, err: Console, ending: Ending, archive: Archive) 
 
 def _summary(run: RunState) -> Table:
     outcomes = [o for record in run.finished_batches() for o in record.outcomes]
-    names = {entry.user_id: display_name(entry) for entry in run.started.plan}
+    names = {entry.user_id: display_name(entry.name) for entry in run.started.plan}
     unreachable = [o for o in outcomes if o.kind == "failed" and o.error_class == "permanent"]
     failed = [o for o in outcomes if o.kind == "failed" and o.error_class != "permanent"]
     skipped = [o for o in outcomes if o.kind == "skipped"]

@@ -8,6 +8,7 @@ import pty
 import re
 import select
 import subprocess
+import termios
 import time
 
 from dmj.cli import app
@@ -36,16 +37,19 @@ def normalized(text: str, served: Served) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
-def in_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int, str]:
-    """Run ``dmj ARGS`` on a pseudo-terminal, type ``answer`` at the first prompt; exit code
-    and everything the terminal showed."""
+def in_terminal(args: list[str], env: dict[str, str], answers: dict[str, str]) -> tuple[int, str]:
+    """Run ``dmj ARGS`` on a pseudo-terminal, typing ``answers[prompt]`` when ``prompt`` shows
+    (each once); the exit code and everything the terminal showed.
+
+    A hidden prompt turns the terminal's echo off and discards what was typed before that, so
+    an answer is typed only once the terminal is ready for it.
+    """
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [str(DMJ), *args], stdin=follower, stdout=follower, stderr=follower, env=env
     )
     os.close(follower)
-    shown = b""
-    answered = False
+    shown, pending = b"", dict(answers)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         ready, _, _ = select.select([leader], [], [], 0.1)
@@ -57,9 +61,10 @@ def in_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int,
             if not chunk:
                 break
             shown += chunk
-        if not answered and b"(y/n)" in shown:
-            os.write(leader, answer.encode() + b"\n")
-            answered = True
+        for prompt in [p for p in pending if p.encode() in shown]:
+            if "hidden" in prompt and termios.tcgetattr(leader)[3] & termios.ECHO:
+                continue  # not reading yet
+            os.write(leader, pending.pop(prompt).encode() + b"\n")
         if process.poll() is not None and not ready:
             break
     os.close(leader)

@@ -46,6 +46,17 @@ def test_resume_uses_the_dce_the_run_began_with_unless_told_otherwise(
     assert result.exit_code == 0, result.stderr
 
 
+def test_a_torn_last_line_is_set_aside_with_a_note_and_the_run_resumes(paused: Served) -> None:
+    journal = paused.archive.path / "journal.jsonl"
+    with journal.open("ab") as file:
+        file.write(b'{"type":"RunPaused","v":1,"seq":')  # a write cut short by a crash
+    result = invoke(paused, "resume", "--archive", str(paused.archive.path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("Note: ")
+    assert "ended in a torn write" in result.stderr
+    assert len(list(paused.archive.path.glob("journal.torn-*"))) == 1
+
+
 def test_resume_wants_the_token(paused: Served) -> None:
     result = invoke(paused, "resume", "--archive", str(paused.archive.path), DISCORD_TOKEN=None)
     assert result.exit_code == 2

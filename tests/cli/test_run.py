@@ -48,7 +48,7 @@ def test_yes_accepts_a_batch_size_above_40(served: Served) -> None:
 def test_a_batch_size_of_41_asks_first(served: Served, answer: str, code: int) -> None:
     args = served.run_args(batch_size=41)
     args[args.index("--package") + 1] = "/no/such/package"  # stops right after the question
-    exit_code, shown = in_terminal(args, served.env(), answer)
+    exit_code, shown = in_terminal(args, served.env(), {"(y/n)": answer})
     assert "Recommended batch size < 40. Proceed with batch size > 40? (y/n)" in shown
     assert exit_code == code
     if answer == "n":
@@ -60,10 +60,20 @@ def test_a_batch_size_of_41_asks_first(served: Served, answer: str, code: int) -
 def test_a_batch_size_of_40_does_not_ask(served: Served) -> None:
     args = served.run_args(batch_size=40)
     args[args.index("--package") + 1] = "/no/such/package"
-    exit_code, shown = in_terminal(args, served.env(), "n")
+    exit_code, shown = in_terminal(args, served.env(), {"(y/n)": "n"})
     assert "(y/n)" not in shown
     assert exit_code == 2
     assert "/no/such/package" in shown
+
+
+def test_in_a_terminal_the_token_is_asked_for_without_echo(served: Served) -> None:
+    env = {k: v for k, v in served.env().items() if k != "DISCORD_TOKEN"}
+    token = served.sandbox.world.token
+    exit_code, shown = in_terminal(served.run_args(), env, {"(input is hidden)": token})
+    assert exit_code == 0, shown
+    assert "Discord token (input is hidden): " in shown
+    assert token not in shown
+    assert "finished: 4 DMs planned" in shown
 
 
 def test_no_token_and_no_terminal_is_a_usage_error_and_nothing_is_journaled(
