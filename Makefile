@@ -37,7 +37,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@# pytest exits 5 when it collected no tests; that alone is not a failure.
-	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+	@# Two workers (pytest-xdist): the end-to-end tests wait on real processes. PYTEST_ARGS="-n 0"
+	@# runs serially.
+	$(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -144,7 +144,10 @@ class Pacer:
         """Wait until a limit Discord announced as used up for ``route`` has reset."""
         reset = self._exhausted.pop(route, None)
         if reset is not None:
-            await anyio.sleep(max(0.0, reset - anyio.current_time()))
+            wait = max(0.0, reset - anyio.current_time())
+            if wait > 0:
+                self._logger.debug("pacing: waiting %.3f s for the limit of %s", wait, route)
+            await anyio.sleep(wait)
 
     def note_limit(self, route: str, headers: Mapping[str, str]) -> None:
         """Remember ``X-RateLimit-Remaining: 0`` with its ``Reset-After`` for ``route``.

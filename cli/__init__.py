@@ -6,6 +6,8 @@ imports below are the list of commands.
 
 from . import (
     replay,  # noqa: F401  (registers `dmj replay`)
+    resume,  # noqa: F401  (registers `dmj resume`)
+    run,  # noqa: F401  (registers `dmj run`)
     sandbox,  # noqa: F401  (registers `dmj sandbox`)
 )
 from ._app import app, main

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import traceback
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from dmj.machine.errors import DmjError, Paused, UsageError
-from rich.console import Console
-from rich.markup import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["ExitCode", "exit_code_for", "render_bug", "render_error", "stderr_console"]
 
@@ -42,17 +44,23 @@ def exit_code_for(error: DmjError) -> ExitCode:
 
 def stderr_console() -> Console:
     """A console on stderr that never wraps a message in the middle of a path."""
+    from rich.console import Console  # noqa: PLC0415 (rich loads only when there is output)
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def render_error(error: DmjError) -> None:
     """Print ``error`` as dmj's one-paragraph message on stderr."""
+    from rich.markup import escape  # noqa: PLC0415
+
     label = "Paused" if isinstance(error, Paused) else "Error"
     stderr_console().print(f"[bold red]{label}:[/] {escape(str(error))}")
 
 
 def render_bug(error: BaseException) -> None:
     """Say that an unexpected exception is a bug; the traceback only with ``DMJ_DEBUG=1``."""
+    from rich.markup import escape  # noqa: PLC0415
+
     console = stderr_console()
     console.print(
         f"[bold red]Error:[/] this is a bug in dmj: {escape(type(error).__name__)}: "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["DEFAULT_ARCHIVE", "ArchiveOption"]
+__all__ = ["DEFAULT_ARCHIVE", "ArchiveOption", "DceOption"]
 
 DEFAULT_ARCHIVE = Path("dmj-archive")
 
@@ -18,5 +18,15 @@ ArchiveOption = Annotated[
         envvar="DMJ_ARCHIVE",
         help="The archive directory: journal, projections and exports live here.",
         show_default=True,
+    ),
+]
+
+DceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dce",
+        help="DiscordChatExporter.Cli: the program, or the folder holding it (default: look it "
+        "up on PATH).",
+        show_default=False,
     ),
 ]

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-import msgspec
 import typer
-from dmj.projections import (
-    BatchSummary,
-    Inspection,
-    ProjectionChange,
-    Rebuild,
-    RunSummary,
-    inspect_archive,
-    rebuild_projections,
-)
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ._app import app
 from ._errors import ExitCode
@@ -46,6 +31,12 @@ def replay(
     """Rebuild batch-state.json and id-history.json from the journal, or audit it."""
     if json and not inspect:
         raise typer.BadParameter("--json goes with --inspect.", param_hint="--json")
+    import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
+    from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415
+
+    from ._replay_view import render_inspection, render_rebuild  # noqa: PLC0415
+
     console = Console(highlight=False, soft_wrap=True)
     if not inspect:
         render_rebuild(console, rebuild_projections(archive))
@@ -57,136 +48,3 @@ def replay(
         render_inspection(console, report)
     if not report.healthy:
         raise typer.Exit(ExitCode.FAILURE)
-
-
-def render_rebuild(console: Console, rebuild: Rebuild) -> None:
-    """What ``dmj replay`` did, one line per projection file."""
-    if rebuild.recovery is not None:
-        console.print(f"[yellow]Note:[/] {escape(rebuild.recovery)}")
-    if not rebuild.changes:
-        console.print(f"{escape(rebuild.journal)} has no run yet: nothing to rebuild.")
-        return
-    console.print(
-        f"Rebuilt the projections from {escape(rebuild.journal)} ({rebuild.records} records):"
-    )
-    width = max(len(change.path) for change in rebuild.changes)
-    for change in rebuild.changes:
-        console.print(f"  {escape(change.path.ljust(width))}  {_describe(change)}")
-
-
-def _describe(change: ProjectionChange) -> str:
-    if change.change == "updated":
-        return f"updated (throughSeq {change.before} → {change.after})"
-    if change.change == "removed":
-        return "removed (its run finished; see runs/<run_id>/)"
-    if change.change == "unchanged":
-        return f"unchanged (throughSeq {change.after})"
-    return f"{change.change.replace('-', ' ')} (throughSeq {change.after})"
-
-
-def render_inspection(console: Console, report: Inspection) -> None:
-    """The audit as a few readable tables."""
-    journal = report.journal
-    console.print(f"[bold]Archive[/]  {escape(report.archive)}")
-    console.print(
-        f"[bold]Journal[/]  {escape(journal.path)}: {journal.records} records, "
-        f"last seq {journal.last_seq}"
-        + ("" if journal.torn_line or journal.problem else ", intact")
-    )
-    if journal.torn_line is not None:
-        console.print(
-            f"  torn last write at line {journal.torn_line} ({journal.torn_bytes} bytes, never "
-            "acknowledged): the next dmj that writes sets it aside"
-        )
-    if journal.problem is not None:
-        console.print(f"  [bold red]damaged:[/] {escape(journal.problem)}")
-    if report.rule_broken is not None:
-        console.print(f"  [bold red]rule broken:[/] {escape(report.rule_broken.message)}")
-    for run in report.runs:
-        console.print(_run_lines(run))
-    if report.runs and report.runs[-1].batches:
-        console.print(_batches_table(report.runs[-1]))
-    if not report.runs:
-        console.print("No run has started in this archive yet.")
-    if report.last_completed_batch is not None:
-        console.print(f"[bold]Last completed batch[/]  {report.last_completed_batch}")
-    console.print(f"[bold]Next step[/]  {escape(report.next_step_text)}")
-    if report.projections:
-        console.print(_projections_table(report))
-
-
-def _run_lines(run: RunSummary) -> str:
-    if run.paused_reason is not None:
-        status = f"paused ({escape(run.paused_reason)})"
-    else:
-        status = run.status.replace("-", " ")
-    ended = f", finished {_time(run.finished_at)}" if run.finished_at is not None else ""
-    return (
-        f"[bold]Run[/] {escape(run.run_id)}: {status}; {run.strategy}, batches of "
-        f"{run.batch_size}\n"
-        f"  started {_time(run.started_at)}{ended}\n"
-        f"  {run.last_completed_batch + 1} of {run.total_batches} batches done; "
-        f"{run.planned} DMs planned: {run.exported} exported, {run.skipped} skipped, "
-        f"{run.failed} failed"
-    )
-
-
-def _batches_table(run: RunSummary) -> Table:
-    columns = ("batch", "DMs", "exported", "skipped", "failed", "started", "finished", "took")
-    title = f"Batches of run {escape(run.run_id)}"
-    table = _table(columns, title=title)
-    for batch in run.batches:
-        table.add_row(
-            str(batch.batch), str(batch.users), str(batch.exported), str(batch.skipped),
-            str(batch.failed), _short(batch.started_at), _finished(batch), _took(batch),
-        )  # fmt: skip
-    return table
-
-
-def _projections_table(report: Inspection) -> Table:
-    columns = ("file", "state", "throughSeq", "journal says")
-    table = _table(columns, title="Projections")
-    for status in report.projections:
-        table.add_row(
-            escape(status.path),
-            status.freshness,
-            _seq(status.through_seq),
-            _seq(status.expected),
-        )
-    return table
-
-
-def _table(columns: tuple[str, ...], title: str) -> Table:
-    return Table(
-        *columns,
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-    )
-
-
-def _time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _short(moment: datetime) -> str:
-    return moment.strftime("%m-%d %H:%M:%S")
-
-
-def _finished(batch: BatchSummary) -> str:
-    return _short(batch.finished_at) if batch.finished_at is not None else "in progress"
-
-
-def _took(batch: BatchSummary) -> str:
-    if batch.seconds is None:
-        return "-"
-    minutes, seconds = divmod(round(batch.seconds), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
-
-
-def _seq(seq: int | None) -> str:
-    return "-" if seq is None else str(seq)

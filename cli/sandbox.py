@@ -6,9 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import msgspec
 import typer
-from dmj.sandbox import LAYOUTS, FaultPlan, WorldSpec, create_sandbox, serve
 
 from ._app import app
 
@@ -52,6 +50,9 @@ def world_command(
     messages: Annotated[int, typer.Option(min=0, help="Mean messages per DM.")] = 30,
 ) -> None:
     """Write a world: world.json, its data package, a DCE launcher and the token."""
+    import msgspec  # noqa: PLC0415 (the sandbox loads only when used: keeps dmj quick to start)
+    from dmj.sandbox import LAYOUTS, WorldSpec, create_sandbox  # noqa: PLC0415
+
     spec = WorldSpec.sized(users, seed=seed, messages=messages)
     if groups is not None:
         spec = msgspec.structs.replace(spec, groups=groups)
@@ -86,5 +87,7 @@ def serve_command(
     The first line of output is DMJ_API_BASE=<url>. Opened and closed DMs persist next to
     the world, so a restarted server carries on where it stopped.
     """
+    from dmj.sandbox import FaultPlan, serve  # noqa: PLC0415 (see world_command)
+
     serve(world, port=port, faults=FaultPlan.parse(faults), announce=typer.echo)
     typer.echo("The sandbox stopped.", err=True)

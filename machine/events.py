@@ -43,6 +43,7 @@ __all__ = [
     "ExportFailed",
     "ExportRequested",
     "OpenDmsCaptured",
+    "Pace",
     "PackageInfo",
     "PlanEntry",
     "RunFinished",
@@ -63,6 +64,8 @@ DmKind = Literal["dm", "group", "deleted"]
 ``deleted``: 1-on-1 whose recipient is ``"Deleted User"`` (can never be reopened)."""
 
 Strategy = Literal["direct-first", "reopen"]
+Pace = Literal["careful", "fast"]
+"""How fast dmj talks to Discord (``dmj.adapters`` holds the policies by these names)."""
 ErrorClass = Literal["fatal", "permanent", "transient"]
 
 
@@ -143,7 +146,8 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     ``max_attempts`` bounds transient export failures per DM (recorded, so a resumed run
     keeps the bound it started with). ``user`` is the token's account as ``GET /users/@me``
     showed it (``id-history.json``'s ``user``); older records without it fall back to
-    ``package.self_id``.
+    ``package.self_id``. ``pace`` and ``media`` are the run's ``--pace`` and ``--media``, so
+    ``dmj resume`` carries on as the run began.
     """
 
     plan: tuple[PlanEntry, ...]
@@ -154,6 +158,8 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     dce: DceInfo
     max_attempts: int = 3
     user: UserInfo | None = None
+    pace: Pace = "careful"
+    media: bool = False
 
 
 class OpenDmsCaptured(Event, tag="OpenDmsCaptured", frozen=True, kw_only=True):

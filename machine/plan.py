@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .errors import InvariantBroken, UsageError
-from .events import DceInfo, PackageInfo, PlanEntry, RunStarted, Strategy, UserInfo
+from .events import DceInfo, Pace, PackageInfo, PlanEntry, RunStarted, Strategy, UserInfo
 from .package import PackageDm
 
 __all__ = [
@@ -68,6 +68,8 @@ def start_run(
     dce: DceInfo,
     user: UserInfo | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    pace: Pace = "careful",
+    media: bool = False,
 ) -> RunStarted:
     """The ``RunStarted`` that begins run ``run`` over ``dms`` (not journaled yet)."""
     if batch_size < 1:
@@ -85,6 +87,8 @@ def start_run(
         dce=dce,
         max_attempts=max_attempts,
         user=user,
+        pace=pace,
+        media=media,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.run_fixtures"]
 
 # Property tests are deterministic (the same examples every run, like every other test) and
 # judged on what they find, not on how fast a loaded 2-core CI machine produces examples.

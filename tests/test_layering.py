@@ -26,6 +26,8 @@ ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
 """The ladder: machine at the ground, cli on top, sandbox beside (design.md §3)."""
 
 IO_MODULES: dict[str, str] = {
+    "machine/driver.py": "the async driver: runs decide's steps through the injected ports "
+    "(anyio for waiting between attempts and for Ctrl-C); it opens no file itself",
     "projections/_atomic.py": "write_atomic: the one atomic, durable file replace (temp, fsync, "
     "os.replace, directory fsync)",
     "projections/_files.py": "reads the projection files an archive holds and writes them "

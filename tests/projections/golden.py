@@ -31,13 +31,13 @@ def assert_golden_tree(name: str, files: dict[str, bytes]) -> None:
         )
 
 
-def assert_golden_text(name: str, text: str) -> None:
-    """``text`` must equal the golden file ``name``."""
-    path = GOLDEN / name
+def assert_golden_text(name: str, text: str, *, area: str = "projections") -> None:
+    """``text`` must equal the golden file ``tests/golden/<area>/<name>``."""
+    path = GOLDEN.parent / area / name
     if os.environ.get("DMJ_REGEN_GOLDEN") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8"), (
-        f"output differs from tests/golden/projections/{name}; if intended, rerun with "
+        f"output differs from tests/golden/{area}/{name}; if intended, rerun with "
         "DMJ_REGEN_GOLDEN=1 and review the diff"
     )

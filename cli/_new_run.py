@@ -1,0 +1,137 @@
+"""The work of ``dmj run``: validate everything, plan, journal ``RunStarted``, and drive.
+
+Validation comes before anything is written to the journal: the package is read, DCE must
+answer ``--version``, the archive must be writable and hold no unfinished run, and the token
+must belong to the package's owner. An archive whose last run finished gets an incremental
+run: channels archived before are exported only after their last archived message.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+from dmj.adapters import find_dce, read_package
+from dmj.machine.errors import UsageError
+from dmj.machine.events import DceInfo, Pace, PackageInfo, RunStarted, Strategy, UserInfo
+from dmj.machine.package import PackageContents
+from dmj.machine.plan import start_run
+from dmj.machine.state import State
+from dmj.projections import replay_journal
+from rich.console import Console
+from rich.markup import escape
+
+from ._archive import Archive, create_archive
+from ._env import read_environment
+from ._errors import ExitCode, stderr_console
+from ._session import Session, discord_client, run_async, work
+from ._summary import describe_position, render_ending
+from ._token import ask_token, check_account
+
+__all__ = ["RunRequest", "new_run_id", "run_command"]
+
+
+class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """The options of ``dmj run``."""
+
+    package: Path
+    archive: Path
+    dce: Path | None
+    batch_size: int
+    strategy: Strategy
+    pace: Pace
+    media: bool
+
+
+def new_run_id() -> str:
+    """A run id: the UTC start time and a little randomness (``20250615-120000-ab12``)."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def run_command(request: RunRequest) -> ExitCode:
+    """Validate, start the run and work to its end; the exit code."""
+    return run_async(_run, request)
+
+
+async def _run(request: RunRequest) -> ExitCode:
+    out, err = Console(highlight=False, soft_wrap=True), stderr_console()
+    env = read_environment()
+    contents = read_package(request.package)
+    _note_problems(err, contents)
+    dce = await find_dce(request.dce, env=env.child_env)
+    archive = create_archive(request.archive)
+    before = replay_journal(archive.journal) if archive.journal.is_file() else None
+    if before is not None:
+        refuse_unless_new_run_can_start(before, archive, contents)
+    incremental = before is not None and before.run is not None
+    token = ask_token(env.token)
+    async with discord_client(env, token, request.pace) as discord:
+        me = await check_account(
+            discord, owner_id=contents.owner.id, owner_of=f"the data package {request.package}"
+        )
+        started = _run_started(request, contents, dce.info(), me)
+        out.print(escape(_announce(started, archive, incremental=incremental)))
+        session = Session(archive=archive, env=env, token=token, dce=dce, command="run")
+
+        def check(state: State) -> RunStarted:
+            refuse_unless_new_run_can_start(state, archive, contents)
+            return started
+
+        ending = await work(session, discord, out, check=check)
+    return render_ending(out, err, ending, archive)
+
+
+def refuse_unless_new_run_can_start(
+    state: State, archive: Archive, contents: PackageContents
+) -> None:
+    """``UsageError`` if the archive holds an unfinished run, or another account's runs."""
+    run = state.run
+    if run is None:
+        return
+    if run.finished is None:
+        raise UsageError(
+            f"The archive {archive.root} holds run {run.id}, which has not finished. "
+            f"{describe_position(state).removesuffix(' resuming.')} Continue it with "
+            f"`dmj resume --archive {archive.root}`, or choose another --archive."
+        )
+    owner = run.started.package.self_id
+    if owner != contents.owner.id:
+        raise UsageError(
+            f"The archive {archive.root} holds the DMs of user {owner}, but this data package "
+            f"belongs to user {contents.owner.id}; use another --archive for that account."
+        )
+
+
+def _run_started(
+    request: RunRequest, contents: PackageContents, dce: DceInfo, me: UserInfo
+) -> RunStarted:
+    package = PackageInfo(
+        path=str(request.package.absolute()),
+        fingerprint=contents.fingerprint,
+        self_id=contents.owner.id,
+    )
+    return start_run(
+        run=new_run_id(), dms=contents.dms, batch_size=request.batch_size,
+        strategy=request.strategy, package=package, dce=dce, user=me, pace=request.pace,
+        media=request.media,
+    )  # fmt: skip
+
+
+def _announce(started: RunStarted, archive: Archive, *, incremental: bool) -> str:
+    again = (
+        " An incremental run: channels archived before export only newer messages."
+        if incremental
+        else ""
+    )
+    return (
+        f"Run {started.run}: {len(started.plan)} DMs in {started.total_batches} batches of "
+        f"up to {started.batch_size} ({started.strategy}, {started.pace} pace), into "
+        f"{archive.root}.{again}"
+    )
+
+
+def _note_problems(err: Console, contents: PackageContents) -> None:
+    for problem in contents.problems:
+        err.print(f"[yellow]Note:[/] {escape(problem.message)} (skipped)")

@@ -1,0 +1,201 @@
+"""What a run shows while it works: the driver's ``Progress`` port, on a terminal or in lines.
+
+On a terminal a live bar shows DMs done/total, the batch, the DM at hand, the counts and an
+ETA, with one line per finished DM above it. Anywhere else (a pipe, a log file, CI) the same
+lines are printed plainly, and each finished batch adds the counts and an ETA. Every step and
+journaled record also goes to the run's log file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from dmj.machine.events import (
+    AnyEvent,
+    BatchFinished,
+    ChannelExported,
+    DmOpened,
+    DmSkipped,
+    ExportFailed,
+    ExportRequested,
+    PlanEntry,
+    RunPaused,
+)
+from dmj.machine.state import DmProgress, State
+from dmj.machine.steps import AnyStep, ExportChannel, OpenDm, StartBatch
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+__all__ = ["RunView", "display_name", "done_and_total", "plural", "short_reason"]
+
+_DCE_PREAMBLE = re.compile(r"^DiscordChatExporter could not export channel \d+: ")
+
+
+def short_reason(text: str, limit: int = 120) -> str:
+    """The gist of an error message: its first sentence, without the DCE preamble."""
+    sentence = text.split("\n", 1)[0].split(". ", 1)[0].strip()
+    sentence = _DCE_PREAMBLE.sub("", sentence)
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 DM``, ``2 DMs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def display_name(name: str) -> str:
+    """A DM's name without the package's "Direct Message with " prefix."""
+    return name.removeprefix("Direct Message with ")
+
+
+def done_and_total(state: State) -> tuple[int, int, tuple[int, int, int]]:
+    """DMs with an outcome, DMs planned, and (exported, skipped, failed), for the run."""
+    run = state.run
+    if run is None:
+        return 0, 0, (0, 0, 0)
+    counts = [run.exported, run.skipped, run.failed]
+    if state.batch is not None:
+        for outcome in state.batch.outcomes():
+            counts[("exported", "skipped", "failed").index(outcome.kind)] += 1
+    return sum(counts), len(run.started.plan), (counts[0], counts[1], counts[2])
+
+
+class RunView:
+    """Shows the run; ``live`` (a terminal) draws a bar, otherwise lines are printed."""
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        live: bool,
+        logger: logging.Logger,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._console = console
+        self._logger = logger
+        self._clock = clock
+        self._started = clock()
+        self._done_before: int | None = None
+        self._names: dict[str, PlanEntry] = {}
+        self._incremental: set[str] = set()
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
+            console=console, transient=True,
+        ) if live else None  # fmt: skip
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RunView:
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task("starting", total=None, counts="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def step(self, state: State, step: AnyStep) -> None:
+        self._logger.info("next: %s", step.describe())
+        match step:
+            case StartBatch():
+                total = state.run.started.total_batches if state.run else 0
+                self._say(f"Batch {step.batch + 1}/{total}: {plural(len(step.user_ids), 'DM')}")
+            case ExportChannel() | OpenDm():
+                self._update(state, f"{self._where(state)} {escape(display_name(step.name))}")
+                if self._bar is not None:
+                    self._bar.refresh()  # show the DM at hand now, not at the next tick
+
+    def recorded(self, state: State, event: AnyEvent) -> None:
+        self._logger.info("journal seq %d: %s", event.seq, type(event).__name__)
+        if self._done_before is None and state.run is not None:
+            self._done_before = done_and_total(state)[0]
+        match event:
+            case ExportRequested():
+                if event.after is not None:
+                    self._incremental.add(event.user_id)
+            case ChannelExported():
+                new = "new " if event.user_id in self._incremental else ""
+                count = plural(event.message_count, f"{new}message")
+                self._outcome(state, event.user_id, f"exported ({count})")
+            case DmSkipped():
+                self._outcome(state, event.user_id, f"skipped: {event.reason}")
+            case ExportFailed():
+                self._failed(state, event)
+            case DmOpened():
+                self._logger.info("reopened as channel %s", event.channel_id)
+            case BatchFinished():
+                self._batch_finished(state, event)
+            case RunPaused():
+                self._logger.warning("run paused: %s", event.reason)
+        self._update(state, None)
+
+    def _failed(self, state: State, event: ExportFailed) -> None:
+        reason = short_reason(event.message)
+        dm = self._dm(state, event.user_id)
+        if dm is not None and dm.outcome is not None:
+            self._outcome(state, event.user_id, f"failed: {reason}")
+        elif event.error_class == "transient":
+            self._say(f"  attempt {event.attempts} failed ({reason}); trying again")
+
+    def _batch_finished(self, state: State, event: BatchFinished) -> None:
+        done, total, _ = done_and_total(state)
+        batches = state.run.started.total_batches if state.run else 0
+        self._say(
+            f"Batch {event.batch + 1}/{batches} done: {event.exported} exported, "
+            f"{event.skipped} skipped, {event.failed} failed; {done}/{total} DMs{self._eta(state)}"
+        )
+
+    def _outcome(self, state: State, user_id: str, what: str) -> None:
+        done, total, _ = done_and_total(state)
+        entry = self._entry(state, user_id)
+        name = display_name(entry.name) if entry is not None else user_id
+        self._say(f"  [{done}/{total}] {name}: {what}")
+
+    def _eta(self, state: State) -> str:
+        done, total, _ = done_and_total(state)
+        new = done - (self._done_before or 0)
+        if new <= 0 or done >= total:
+            return ""
+        seconds = round((self._clock() - self._started) / new * (total - done))
+        minutes, seconds = divmod(seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return f", about {hours}:{minutes:02d}:{seconds:02d} to go"
+
+    def _where(self, state: State) -> str:
+        total = state.run.started.total_batches if state.run else 0
+        batch = state.batch.batch + 1 if state.batch is not None else 0
+        return f"batch {batch}/{total}"
+
+    def _update(self, state: State, description: str | None) -> None:
+        if self._bar is None or self._task is None:
+            return
+        done, total, (exported, skipped, failed) = done_and_total(state)
+        counts = f"{exported} exported · {skipped} skipped · {failed} failed"
+        self._bar.update(
+            self._task, completed=done, total=total or None, description=description, counts=counts
+        )
+
+    def _say(self, line: str) -> None:
+        self._console.print(line, markup=False, highlight=False)
+
+    def _entry(self, state: State, user_id: str) -> PlanEntry | None:
+        if not self._names and state.run is not None:
+            self._names = {entry.user_id: entry for entry in state.run.started.plan}
+        return self._names.get(user_id)
+
+    @staticmethod
+    def _dm(state: State, user_id: str) -> DmProgress | None:
+        batch = state.batch
+        return next((d for d in batch.dms if d.entry.user_id == user_id), None) if batch else None

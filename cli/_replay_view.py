@@ -1,0 +1,155 @@
+"""What ``dmj replay`` prints: the rebuild's changes and the audit's tables.
+
+Apart from the command (``replay.py``) so that its imports load only when it runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dmj.projections import (
+    BatchSummary,
+    Inspection,
+    ProjectionChange,
+    Rebuild,
+    RunSummary,
+)
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+__all__ = ["render_inspection", "render_rebuild"]
+
+
+def render_rebuild(console: Console, rebuild: Rebuild) -> None:
+    """What ``dmj replay`` did, one line per projection file."""
+    if rebuild.recovery is not None:
+        console.print(f"[yellow]Note:[/] {escape(rebuild.recovery)}")
+    if not rebuild.changes:
+        console.print(f"{escape(rebuild.journal)} has no run yet: nothing to rebuild.")
+        return
+    console.print(
+        f"Rebuilt the projections from {escape(rebuild.journal)} ({rebuild.records} records):"
+    )
+    width = max(len(change.path) for change in rebuild.changes)
+    for change in rebuild.changes:
+        console.print(f"  {escape(change.path.ljust(width))}  {_describe(change)}")
+
+
+def _describe(change: ProjectionChange) -> str:
+    if change.change == "updated":
+        return f"updated (throughSeq {change.before} → {change.after})"
+    if change.change == "removed":
+        return "removed (its run finished; see runs/<run_id>/)"
+    if change.change == "unchanged":
+        return f"unchanged (throughSeq {change.after})"
+    return f"{change.change.replace('-', ' ')} (throughSeq {change.after})"
+
+
+def render_inspection(console: Console, report: Inspection) -> None:
+    """The audit as a few readable tables."""
+    journal = report.journal
+    console.print(f"[bold]Archive[/]  {escape(report.archive)}")
+    console.print(
+        f"[bold]Journal[/]  {escape(journal.path)}: {journal.records} records, "
+        f"last seq {journal.last_seq}"
+        + ("" if journal.torn_line or journal.problem else ", intact")
+    )
+    if journal.torn_line is not None:
+        console.print(
+            f"  torn last write at line {journal.torn_line} ({journal.torn_bytes} bytes, never "
+            "acknowledged): the next dmj that writes sets it aside"
+        )
+    if journal.problem is not None:
+        console.print(f"  [bold red]damaged:[/] {escape(journal.problem)}")
+    if report.rule_broken is not None:
+        console.print(f"  [bold red]rule broken:[/] {escape(report.rule_broken.message)}")
+    for run in report.runs:
+        console.print(_run_lines(run))
+    if report.runs and report.runs[-1].batches:
+        console.print(_batches_table(report.runs[-1]))
+    if not report.runs:
+        console.print("No run has started in this archive yet.")
+    if report.last_completed_batch is not None:
+        console.print(f"[bold]Last completed batch[/]  {report.last_completed_batch}")
+    console.print(f"[bold]Next step[/]  {escape(report.next_step_text)}")
+    if report.projections:
+        console.print(_projections_table(report))
+
+
+def _run_lines(run: RunSummary) -> str:
+    if run.paused_reason is not None:
+        status = f"paused ({escape(run.paused_reason)})"
+    else:
+        status = run.status.replace("-", " ")
+    ended = f", finished {_time(run.finished_at)}" if run.finished_at is not None else ""
+    return (
+        f"[bold]Run[/] {escape(run.run_id)}: {status}; {run.strategy}, batches of "
+        f"{run.batch_size}\n"
+        f"  started {_time(run.started_at)}{ended}\n"
+        f"  {run.last_completed_batch + 1} of {run.total_batches} batches done; "
+        f"{run.planned} DMs planned: {run.exported} exported, {run.skipped} skipped, "
+        f"{run.failed} failed"
+    )
+
+
+def _batches_table(run: RunSummary) -> Table:
+    columns = ("batch", "DMs", "exported", "skipped", "failed", "started", "finished", "took")
+    title = f"Batches of run {escape(run.run_id)}"
+    table = _table(columns, title=title)
+    for batch in run.batches:
+        table.add_row(
+            str(batch.batch), str(batch.users), str(batch.exported), str(batch.skipped),
+            str(batch.failed), _short(batch.started_at), _finished(batch), _took(batch),
+        )  # fmt: skip
+    return table
+
+
+def _projections_table(report: Inspection) -> Table:
+    columns = ("file", "state", "throughSeq", "journal says")
+    table = _table(columns, title="Projections")
+    for status in report.projections:
+        table.add_row(
+            escape(status.path),
+            status.freshness,
+            _seq(status.through_seq),
+            _seq(status.expected),
+        )
+    return table
+
+
+def _table(columns: tuple[str, ...], title: str) -> Table:
+    return Table(
+        *columns,
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _short(moment: datetime) -> str:
+    return moment.strftime("%m-%d %H:%M:%S")
+
+
+def _finished(batch: BatchSummary) -> str:
+    return _short(batch.finished_at) if batch.finished_at is not None else "in progress"
+
+
+def _took(batch: BatchSummary) -> str:
+    if batch.seconds is None:
+        return "-"
+    minutes, seconds = divmod(round(batch.seconds), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def _seq(seq: int | None) -> str:
+    return "-" if seq is None else str(seq)

@@ -1,0 +1,92 @@
+"""The work of ``dmj resume``: validate, replay, say where the run stands, and carry on.
+
+Resuming is ``decide(fold(journal))``: the driver closes the DMs a crash left open, finishes
+the interrupted batch without redoing what it exported, and goes on with
+``lastCompletedBatch + 1``. DCE (the recorded one unless ``--dce``), the token and its
+account are checked first; nothing is written before they pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+from dmj.adapters import find_dce
+from dmj.machine.errors import UsageError
+from dmj.machine.state import State
+from dmj.projections import rebuild_projections, replay_journal
+from rich.console import Console
+from rich.markup import escape
+
+from ._archive import Archive, existing_archive
+from ._env import read_environment
+from ._errors import ExitCode, stderr_console
+from ._session import Session, discord_client, run_async, work
+from ._summary import describe_position, render_ending
+from ._token import ask_token, check_account
+
+__all__ = ["ResumeRequest", "resume_command"]
+
+
+class ResumeRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """The options of ``dmj resume``."""
+
+    archive: Path
+    dce: Path | None
+
+
+def resume_command(request: ResumeRequest) -> ExitCode:
+    """Validate, then carry on with the archive's unfinished run; the exit code."""
+    return run_async(_resume, request)
+
+
+async def _resume(request: ResumeRequest) -> ExitCode:
+    out, err = Console(highlight=False, soft_wrap=True), stderr_console()
+    env = read_environment()
+    archive = existing_archive(request.archive)
+    state = replay_journal(archive.journal)
+    run = state.run
+    if run is None or run.finished is not None:
+        return _nothing_to_resume(out, archive, state)
+    started = run.started
+    dce = await find_dce(request.dce or Path(started.dce.path), env=env.child_env)
+    if dce.version != started.dce.version:
+        err.print(
+            f"[yellow]Note:[/] the run began with DCE {escape(started.dce.version)}; "
+            f"carrying on with {escape(dce.version)}."
+        )
+    token = ask_token(env.token)
+    async with discord_client(env, token, started.pace) as discord:
+        owner = started.user.id if started.user is not None else started.package.self_id
+        await check_account(discord, owner_id=owner, owner_of=f"run {run.id} in {archive.root}")
+        session = Session(archive=archive, env=env, token=token, dce=dce, command="resume")
+
+        def check(now: State) -> None:
+            if now.run is None or now.run.id != run.id or now.run.finished is not None:
+                raise UsageError(
+                    f"Run {run.id} in {archive.root} finished while dmj was checking the "
+                    "token (another dmj resumed it); there is nothing left to resume."
+                )
+            out.print(escape(describe_position(now)))
+
+        ending = await work(session, discord, out, check=check)
+    return render_ending(out, err, ending, archive)
+
+
+def _nothing_to_resume(out: Console, archive: Archive, state: State) -> ExitCode:
+    run = state.run
+    if run is None or run.finished is None:
+        out.print(
+            f"Nothing to resume: no run has started in {escape(str(archive.root))}. Start "
+            "one with `dmj run --package PATH`."
+        )
+        return ExitCode.OK
+    rebuild_projections(archive.root)  # a crash right after RunFinished may have left them behind
+    finished = run.finished
+    out.print(
+        f"Nothing to resume: run {escape(run.id)} finished at {finished.at:%Y-%m-%d %H:%M:%SZ} "
+        f"({finished.exported} exported, {finished.skipped} skipped, {finished.failed} "
+        "failed). `dmj run --package PATH` starts an incremental run that exports only what "
+        "is new."
+    )
+    return ExitCode.OK

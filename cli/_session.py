@@ -1,0 +1,193 @@
+"""What `dmj run` and `dmj resume` share: build the ports, drive under the lock, catch Ctrl-C.
+
+Both commands validate first (their own modules), then hand over to ``work``: it takes the
+journal's lock, replays the journal, lets the command check the state it found, tidies what a
+crash left behind, and drives the run with the concrete pieces plugged into the driver's
+ports: the ``JournalWriter``, the ``DiscordClient``, DCE behind ``ArchiveExporter``, the
+projection writer and the progress view.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from random import Random
+from typing import TypeVar
+
+import anyio
+import httpx
+import msgspec
+from anyio.abc import TaskStatus
+from dmj.adapters import Dce, DceRunner, DiscordClient, pacing_preset
+from dmj.journal import JournalWriter
+from dmj.machine.driver import DriverSettings, Ports, RunEnd, drive
+from dmj.machine.events import Pace, RunStarted
+from dmj.machine.state import State
+from dmj.projections import replay_journal, write_projections
+from rich.console import Console
+from rich.markup import escape
+
+from ._archive import Archive, tidy
+from ._env import Environment
+from ._errors import ExitCode, stderr_console
+from ._exporter import ArchiveExporter
+from ._logs import LOGGER, run_log
+from ._progress import RunView
+
+__all__ = ["Ending", "Session", "discord_client", "run_async", "work"]
+
+HTTP_TIMEOUT = 30.0
+T = TypeVar("T")
+
+
+class Session(msgspec.Struct, frozen=True, kw_only=True):
+    """What a validated command works with."""
+
+    archive: Archive
+    env: Environment
+    token: str
+    dce: Dce
+    command: str
+
+    def __repr__(self) -> str:
+        return f"Session({self.command!r}, {str(self.archive.root)!r})"
+
+
+class Ending(msgspec.Struct, frozen=True, kw_only=True):
+    """How the work ended: ``end`` is None when a second Ctrl-C stopped it at once."""
+
+    end: RunEnd | None
+    log: str
+
+
+def run_async(main: Callable[[T], Awaitable[ExitCode]], request: T) -> ExitCode:
+    """Run a command's async work; a Ctrl-C before the driver listens for it ends here.
+
+    Everything dmj and its DCE children create is private: files 0600, folders 0700.
+    """
+    umask = os.umask(0o077)
+    try:
+        return anyio.run(main, request)
+    except KeyboardInterrupt:
+        stderr_console().print(
+            "[bold red]Interrupted:[/] stopped by Ctrl-C. If a run had started, `dmj resume` "
+            "carries on where it stopped."
+        )
+        return ExitCode.INTERRUPTED
+    finally:
+        os.umask(umask)
+
+
+@asynccontextmanager
+async def discord_client(env: Environment, token: str, pace: Pace) -> AsyncIterator[DiscordClient]:
+    """A ``DiscordClient`` on ``DMJ_API_BASE`` with the run's pacing."""
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        yield DiscordClient(
+            http,
+            token,
+            random=Random(),  # noqa: S311 (pacing jitter, not a secret)
+            pacing=pacing_preset(pace),
+            api_base=env.api_base,
+        )
+
+
+async def work(
+    session: Session,
+    discord: DiscordClient,
+    console: Console,
+    *,
+    check: Callable[[State], RunStarted | None],
+) -> Ending:
+    """Lock the journal, replay it, ``check`` the state, tidy, and drive to the end.
+
+    ``check`` raises if the archive is not in the state the command expects, and returns the
+    ``RunStarted`` of a new run to journal first (None to carry on with the journal's run).
+    """
+    archive = session.archive
+    with JournalWriter.open(archive.journal, failpoints=session.env.failpoints) as writer:
+        recovery = writer.recovery.message if writer.recovery is not None else None
+        if recovery is not None:
+            stderr_console().print(f"[yellow]Note:[/] {escape(recovery)}")
+        state = replay_journal(archive.journal)
+        start = check(state)
+        tidy(archive, state)
+        run = start or (state.run.started if state.run is not None else None)
+        pace: Pace = run.pace if run is not None else "careful"
+        media = run.media if run is not None else False
+        with run_log(archive.logs, command=session.command, token=session.token) as log:
+            view = RunView(console, live=console.is_interactive, logger=logging.getLogger(LOGGER))
+            ports = Ports(
+                log=writer,
+                discord=discord,
+                exporter=ArchiveExporter(_runner(session), archive, media=media),
+                checkpoint=lambda now: _checkpoint(archive, now),
+                progress=view,
+            )
+            settings = DriverSettings(retry_wait=pacing_preset(pace).backoff_wait)
+            with view:
+                end = await _drive_until_ctrl_c(state, ports, settings, start, console)
+    return Ending(end=end, log=str(log))
+
+
+def _runner(session: Session) -> DceRunner:
+    stall = session.env.stall_timeout
+    return DceRunner(
+        session.dce,
+        session.token,
+        env=session.env.child_env,
+        stall_timeout=stall,
+        kill_grace=min(10.0, stall),
+    )
+
+
+def _checkpoint(archive: Archive, state: State) -> None:
+    write_projections(archive.root, state)
+
+
+async def _drive_until_ctrl_c(
+    state: State, ports: Ports, settings: DriverSettings, start: RunStarted | None, console: Console
+) -> RunEnd | None:
+    """Drive; the first Ctrl-C asks the driver to stop after its step, a second stops it now."""
+    stop = anyio.Event()
+    end: RunEnd | None = None
+    try:
+        async with anyio.create_task_group() as tasks:
+            at_once = anyio.CancelScope()
+            await tasks.start(_watch_ctrl_c, stop, at_once, console)
+            with at_once:
+                end = await drive(state, ports, settings=settings, stop=stop, start=start)
+            tasks.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        raise _only(group) from None
+    return end
+
+
+def _only(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one error inside ``group`` (the watcher never fails), so users see dmj's message."""
+    while len(group.exceptions) == 1 and isinstance(group.exceptions[0], BaseExceptionGroup):
+        group = group.exceptions[0]
+    return group.exceptions[0] if len(group.exceptions) == 1 else group
+
+
+async def _watch_ctrl_c(
+    stop: anyio.Event,
+    at_once: anyio.CancelScope,
+    console: Console,
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT) as signals:
+        task_status.started()
+        async for _ in signals:
+            if stop.is_set():
+                console.print("Stopping now (second Ctrl-C).", markup=False)
+                at_once.cancel()
+                return
+            stop.set()
+            console.print(
+                "Stopping after the current step; press Ctrl-C again to stop at once.",
+                markup=False,
+            )

@@ -1,0 +1,38 @@
+"""``dmj resume``: carry on with an interrupted or paused run (docs/run.md).
+
+The work lives in ``_resume_run`` and is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._app import app
+from ._options import DEFAULT_ARCHIVE, ArchiveOption
+
+__all__ = ["resume"]
+
+
+@app.command()
+def resume(
+    *,
+    archive: ArchiveOption = DEFAULT_ARCHIVE,
+    dce: Annotated[
+        Path | None,
+        typer.Option(
+            "--dce",
+            help="DiscordChatExporter.Cli, or its folder (default: the one the run began with).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Carry on with the archive's interrupted or paused run, exactly where it stopped.
+
+    The token comes from DISCORD_TOKEN or a hidden prompt and must be the run's account.
+    """
+    from ._resume_run import ResumeRequest, resume_command  # noqa: PLC0415 (quick --help)
+
+    raise typer.Exit(resume_command(ResumeRequest(archive=archive, dce=dce)))

@@ -1,0 +1,96 @@
+"""The ports: what the driver needs from the world, as Protocols the outer layers implement.
+
+The driver (``dmj.machine.driver``) never imports the journal, the adapters or the projections;
+``dmj.cli`` builds the concrete pieces and passes them in as these ports, so no import runs
+back up the ladder (docs/architecture.md). Tests pass fakes with the same shapes.
+
+=============  ==================================================================  ==========
+port           what it does                                                        concrete
+=============  ==================================================================  ==========
+``EventLog``   journals one event durably and returns it stamped (seq, at)          JournalWriter
+``Discord``    lists open DMs, reopens a DM, closes a DM                            DiscordClient
+``Exporter``   exports one channel into the archive, verified, and says where       DCE + archive
+``Checkpoint`` brings the projection files in line with a state                    write_projections
+``Progress``   hears each step before it is taken and each event once journaled    the CLI's view
+=============  ==================================================================  ==========
+
+The errors the ports raise are those of ``dmj.machine.errors``: ``Paused`` (stop the run),
+``SkipDm`` (this DM cannot be opened), ``RemoteUnavailable`` (Discord keeps failing),
+``ChannelExportError`` (one export failed; its ``error_class`` says how).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+from .events import AnyEvent, ChannelInfo
+from .state import State
+from .steps import AnyStep
+
+__all__ = ["Checkpoint", "Discord", "EventLog", "ExportedChannel", "Exporter", "Progress"]
+
+
+class EventLog(Protocol):
+    """The journal, as the driver sees it."""
+
+    def append(self, event: AnyEvent) -> AnyEvent:
+        """Journal ``event`` durably; return it stamped. Returning is the acknowledgement."""
+        ...
+
+
+class Discord(Protocol):
+    """The three calls to Discord a run makes once it has started."""
+
+    async def open_dms(self) -> tuple[ChannelInfo, ...]:
+        """The DMs and group DMs open right now."""
+        ...
+
+    async def reopen_dm(self, user_id: str) -> ChannelInfo:
+        """Reopen the 1-on-1 DM with ``user_id``; the channel may differ from the package's.
+
+        Raises ``SkipDm`` when Discord will not open it (deleted user, unknown user).
+        """
+        ...
+
+    async def close_dm(self, channel: ChannelInfo) -> ChannelInfo:
+        """Close the 1-on-1 DM ``channel`` (never a group DM: that would leave it)."""
+        ...
+
+
+class ExportedChannel(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified export, in the archive: ``path`` is relative to the archive directory."""
+
+    path: str
+    message_count: int
+    last_message_id: str | None
+
+
+class Exporter(Protocol):
+    """Exports channels into the archive, one at a time."""
+
+    async def export(
+        self, channel_id: str, *, after: str | None, export_id: str
+    ) -> ExportedChannel:
+        """Export ``channel_id`` (only messages after ``after``), verify it and file it
+        under ``export_id``, which is unique in the journal; raises ``ChannelExportError``."""
+        ...
+
+
+class Checkpoint(Protocol):
+    """Writes the projections of a state (after each batch, on pause and on finish)."""
+
+    def __call__(self, state: State) -> None: ...
+
+
+class Progress(Protocol):
+    """Hears what the driver does, for showing progress and logging; must not raise."""
+
+    def step(self, state: State, step: AnyStep) -> None:
+        """``step`` is about to be taken in ``state``."""
+        ...
+
+    def recorded(self, state: State, event: AnyEvent) -> None:
+        """``event`` was journaled; ``state`` includes it."""
+        ...

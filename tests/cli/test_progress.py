@@ -1,0 +1,81 @@
+"""The run's progress view: lines when not on a terminal, a live bar on one."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+
+import pytest
+from dmj.adapters import FAST, read_package
+from dmj.cli._progress import RunView, short_reason
+from dmj.machine.driver import DriverSettings, Ports, drive
+from dmj.machine.state import INITIAL
+from dmj.sandbox import Emulator, Sandbox
+from rich.console import Console
+from trio.testing import MockClock
+
+from tests.machine.driving import driving, world_run
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> tuple[str, dict[str, object]]:
+    return "trio", {"clock": MockClock(autojump_threshold=0)}
+
+
+async def show_a_run(emulator: Emulator, sandbox: Sandbox, *, live: bool) -> str:
+    """Drive a whole run of the sandbox world through a ``RunView``; what it printed."""
+    out = io.StringIO()
+    console = Console(
+        file=out, force_terminal=live, force_interactive=live, width=100, color_system=None
+    )
+    ticks = itertools.count(0.0, 5.0)
+    view = RunView(console, live=live, logger=logging.getLogger("test"), clock=lambda: next(ticks))
+    started = world_run(emulator.world, read_package(sandbox.package).dms, batch_size=5)
+    async with driving(emulator) as run:
+        ports = Ports(
+            log=run.log, discord=run.discord, exporter=run.exporter,
+            checkpoint=lambda state: None, progress=view,
+        )  # fmt: skip
+        settings = DriverSettings(retry_wait=FAST.backoff_wait)
+        with view:
+            await drive(INITIAL, ports, settings=settings, stop=run.stop, start=started)
+    return out.getvalue()
+
+
+async def test_lines_name_each_batch_each_dm_its_outcome_and_an_eta(
+    emulator: Emulator, sandbox: Sandbox
+) -> None:
+    lines = (await show_a_run(emulator, sandbox, live=False)).splitlines()
+    assert lines[0] == "Batch 1/3: 5 DMs"
+    assert lines[1].startswith("  [1/14] ")
+    assert any(": exported (" in line and " messages)" in line for line in lines)
+    assert any(": skipped: the account is deleted or cannot be reached" in line for line in lines)
+    assert any(": failed: Discord forbids reading this channel" in line for line in lines)
+    finished = [line for line in lines if line.startswith("Batch 1/3 done:")]
+    assert len(finished) == 1
+    # the clock moved 5 s while 5 DMs were done: 1 s each, 9 to go
+    assert finished[0].endswith("; 5/14 DMs, about 0:00:09 to go"), finished[0]
+    assert lines[-1].startswith("Batch 3/3 done:")
+    assert lines[-1].endswith("; 14/14 DMs"), "no ETA once everything is done"
+
+
+async def test_on_a_terminal_a_live_bar_shows_the_batch_the_dm_and_the_counts(
+    emulator: Emulator, sandbox: Sandbox
+) -> None:
+    shown = await show_a_run(emulator, sandbox, live=True)
+    assert "Batch 1/3: 5 DMs" in shown
+    assert "batch 2/3 " in shown, "the bar names the batch and the DM at hand"
+    assert "exported · " in shown
+    assert "/14" in shown
+
+
+def test_a_failure_is_summed_up_by_its_first_sentence_without_dces_preamble() -> None:
+    message = (
+        "DiscordChatExporter could not export channel 123: Discord forbids reading this channel "
+        "(exit code 1). The channel cannot be read as it is. DCE's last output:\n    ERROR"
+    )
+    assert short_reason(message) == "Discord forbids reading this channel (exit code 1)"
+    assert short_reason("x" * 200, limit=10) == "xxxxxxxxx…"

@@ -1,0 +1,135 @@
+"""``dmj resume``: what it checks, what it says about where the run stands, and when there is
+nothing to resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dmj.cli._summary import describe_position
+from dmj.journal import JournalWriter
+from dmj.machine.events import AnyEvent, RunPaused
+from dmj.machine.state import fold
+
+from tests.cli.runs import invoke, normalized
+from tests.e2e.support import Served
+from tests.machine.simulate import Simulation, World, package_dm, run_started, scripted
+from tests.projections.golden import assert_golden_text
+
+
+@pytest.fixture
+def paused(served: Served) -> Served:
+    """An archive whose run paused on a captcha at its second reopen."""
+    served.server.set_faults("captcha")
+    assert invoke(served, *served.run_args(batch_size=2)).exit_code == 3
+    served.server.set_faults("")
+    return served
+
+
+def test_resume_says_where_the_run_stands_and_carries_it_to_the_end(paused: Served) -> None:
+    result = invoke(paused, "resume", "--archive", str(paused.archive.path))
+    assert result.exit_code == 0, result.stderr
+    assert_golden_text("resume-output.txt", normalized(result.stdout, paused), area="cli")
+
+
+def test_resume_uses_the_dce_the_run_began_with_unless_told_otherwise(
+    paused: Served, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "nowhere" / "DiscordChatExporter.Cli"
+    result = invoke(
+        paused, "resume", "--archive", str(paused.archive.path), "--dce", str(elsewhere)
+    )
+    assert result.exit_code == 2
+    assert f"--dce {elsewhere} is not DiscordChatExporter's" in result.stderr.replace("\n", " ")
+    assert isinstance(paused.archive.events()[-1], RunPaused), "nothing was written"
+    result = invoke(paused, "resume", "--archive", str(paused.archive.path))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_torn_last_line_is_set_aside_with_a_note_and_the_run_resumes(paused: Served) -> None:
+    journal = paused.archive.path / "journal.jsonl"
+    with journal.open("ab") as file:
+        file.write(b'{"type":"RunPaused","v":1,"seq":')  # a write cut short by a crash
+    result = invoke(paused, "resume", "--archive", str(paused.archive.path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("Note: ")
+    assert "ended in a torn write" in result.stderr
+    assert len(list(paused.archive.path.glob("journal.torn-*"))) == 1
+
+
+def test_resume_wants_the_token(paused: Served) -> None:
+    result = invoke(paused, "resume", "--archive", str(paused.archive.path), DISCORD_TOKEN=None)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: No Discord token")
+
+
+def test_resume_refuses_while_another_dmj_holds_the_journal(paused: Served) -> None:
+    with JournalWriter.open(paused.archive.path / "journal.jsonl"):
+        result = invoke(paused, "resume", "--archive", str(paused.archive.path))
+    assert result.exit_code == 1
+    assert "another dmj (pid " in result.stderr
+
+
+def test_no_archive_is_nothing_to_resume_and_a_usage_error(tmp_path: Path) -> None:
+    result = invoke(None, "resume", "--archive", str(tmp_path / "missing"))
+    assert (result.exit_code, result.stderr.replace("\n", " ").strip()) == (
+        2,
+        f"Error: There is no dmj archive at {tmp_path / 'missing'} (no such directory), so "
+        "there is nothing to resume; check --archive or DMJ_ARCHIVE, or start a run with `dmj "
+        "run --package PATH`.",
+    )
+
+
+def test_an_archive_without_a_run_has_nothing_to_resume(tmp_path: Path) -> None:
+    (tmp_path / "journal.jsonl").touch()
+    result = invoke(None, "resume", "--archive", str(tmp_path))
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"Nothing to resume: no run has started in {tmp_path}. Start one with `dmj run "
+        "--package PATH`.\n",
+    )
+
+
+def test_a_finished_run_has_nothing_to_resume_and_its_projections_are_settled(
+    served: Served,
+) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    leftover = served.archive.path / "batch-state.json"
+    leftover.write_text("{}")  # as if dmj died between RunFinished and moving it
+    result = invoke(served, "resume", "--archive", str(served.archive.path))
+    assert result.exit_code == 0
+    text = normalized(result.stdout, served)
+    assert text.startswith("Nothing to resume: run RUN finished at TIME (4 exported, 0 skipped")
+    assert "`dmj run --package PATH` starts an incremental run" in text
+    assert not leftover.exists()
+
+
+def _journal(*answers: str, stop_after: int) -> list[AnyEvent]:
+    dms = [package_dm(str(100 + i)) for i in range(5)]
+    sim = Simulation(world=World(choose=scripted(*answers)))
+    sim.start(run_started(dms, batch_size=2))
+    while len(sim.events) < stop_after:
+        sim.step()
+    return sim.events
+
+
+@pytest.mark.parametrize(
+    ("records", "says"),
+    [
+        (1, "Run run-1 stopped before its first batch; resuming."),
+        (5, "Run run-1: batch 1/3 was interrupted after 1 of 2 DMs; resuming."),
+        (8, "Run run-1: 1 of 3 batches are done; resuming with batch 2/3."),
+        (18, "Run run-1: every batch is done; finishing the run."),
+    ],
+)
+def test_where_the_run_stands_is_said_in_a_sentence(records: int, says: str) -> None:
+    events = _journal(stop_after=records)[:records]
+    assert describe_position(fold(events)) == says
+
+
+def test_a_pause_is_named_in_where_the_run_stands() -> None:
+    events = _journal(stop_after=5)[:5]
+    events.append(RunPaused(run="run-1", reason="captcha", seq=6))
+    assert describe_position(fold(events)) == (
+        "Run run-1: batch 1/3 was interrupted after 1 of 2 DMs (paused: captcha); resuming."
+    )

@@ -1,0 +1,167 @@
+"""``dmj run``: what it checks before it starts, how it asks, and what it prints."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from dmj.sandbox import WorldSpec, create_sandbox
+
+from tests.cli.runs import in_terminal, invoke, normalized
+from tests.e2e.support import Served, serving
+from tests.projections.golden import assert_golden_text
+
+
+def test_a_run_prints_its_progress_and_a_summary(served: Served) -> None:
+    result = invoke(served, *served.run_args(batch_size=2))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert_golden_text("run-output.txt", normalized(result.stdout, served), area="cli")
+
+
+def test_a_batch_size_below_one_is_a_usage_error(served: Served) -> None:
+    result = invoke(served, *served.run_args(batch_size=0))
+    assert result.exit_code == 2
+    flat = " ".join(result.stderr.replace("│", " ").split())
+    assert "Invalid value for '--batch-size': Input should be greater than or equal to 1" in flat
+    assert not served.archive.path.exists()
+
+
+def test_a_batch_size_above_40_needs_yes_when_no_one_can_be_asked(served: Served) -> None:
+    result = invoke(served, *served.run_args(batch_size=41))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --batch-size 41 is above the recommended 40 and there is no terminal to ask; "
+        "pass --yes to accept it, or choose a batch size of 40 or less.\n",
+    )
+    assert not served.archive.path.exists()
+
+
+def test_yes_accepts_a_batch_size_above_40(served: Served) -> None:
+    result = invoke(served, *served.run_args("--yes", batch_size=41))
+    assert result.exit_code == 0, result.stderr
+    assert "in 1 batches of up to 41" in result.stdout
+
+
+@pytest.mark.parametrize(("answer", "code"), [("n", 2), ("y", 2)])
+def test_a_batch_size_of_41_asks_first(served: Served, answer: str, code: int) -> None:
+    args = served.run_args(batch_size=41)
+    args[args.index("--package") + 1] = "/no/such/package"  # stops right after the question
+    exit_code, shown = in_terminal(args, served.env(), {"(y/n)": answer})
+    assert "Recommended batch size < 40. Proceed with batch size > 40? (y/n)" in shown
+    assert exit_code == code
+    if answer == "n":
+        assert "Not started. Choose a batch size of 40 or less" in shown
+    else:
+        assert "/no/such/package" in shown, "it went on to read the package"
+
+
+def test_a_batch_size_of_40_does_not_ask(served: Served) -> None:
+    args = served.run_args(batch_size=40)
+    args[args.index("--package") + 1] = "/no/such/package"
+    exit_code, shown = in_terminal(args, served.env(), {"(y/n)": "n"})
+    assert "(y/n)" not in shown
+    assert exit_code == 2
+    assert "/no/such/package" in shown
+
+
+def test_in_a_terminal_the_token_is_asked_for_without_echo(served: Served) -> None:
+    env = {k: v for k, v in served.env().items() if k != "DISCORD_TOKEN"}
+    token = served.sandbox.world.token
+    exit_code, shown = in_terminal(served.run_args(), env, {"(input is hidden)": token})
+    assert exit_code == 0, shown
+    assert "Discord token (input is hidden): " in shown
+    assert token not in shown
+    assert "finished: 4 DMs planned" in shown
+
+
+def test_no_token_and_no_terminal_is_a_usage_error_and_nothing_is_journaled(
+    served: Served,
+) -> None:
+    result = invoke(served, *served.run_args(), DISCORD_TOKEN=None)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: No Discord token: set the DISCORD_TOKEN")
+    assert not (served.archive.path / "journal.jsonl").exists()
+
+
+def test_the_token_must_belong_to_the_package_owner(served: Served, tmp_path: Path) -> None:
+    other = create_sandbox(tmp_path / "other", WorldSpec(users=2, seed=99))
+    args = served.run_args()
+    args[args.index("--package") + 1] = str(other.package)
+    result = invoke(served, *args)
+    assert result.exit_code == 2
+    me = served.sandbox.world.self_user
+    assert (
+        f"The token belongs to {me.global_name} (user {me.id}), but the data package "
+        f"{other.package} belongs to user {other.world.self_user.id}."
+    ) in result.stderr.replace("\n", " ")
+    assert not (served.archive.path / "journal.jsonl").exists()
+
+
+def test_a_rejected_token_is_a_usage_error(served: Served) -> None:
+    served.server.set_faults("revoked")
+    result = invoke(served, *served.run_args())
+    assert result.exit_code == 2
+    assert "Discord rejected the token (HTTP 401)" in result.stderr
+
+
+def test_a_missing_package_or_dce_is_a_usage_error(served: Served) -> None:
+    args = served.run_args()
+    args[args.index("--package") + 1] = "/no/such/package"
+    assert invoke(served, *args).exit_code == 2
+    args = served.run_args()
+    args[args.index("--dce") + 1] = "/no/such/dce"
+    result = invoke(served, *args)
+    assert result.exit_code == 2
+    assert "--dce /no/such/dce is not DiscordChatExporter's command-line version" in (
+        result.stderr.replace("\n", " ")
+    )
+
+
+def test_an_archive_that_is_a_file_is_refused(served: Served) -> None:
+    served.archive.path.write_text("not a directory")
+    result = invoke(served, *served.run_args())
+    assert result.exit_code == 2
+    assert "is a file, not a directory" in result.stderr
+
+
+def test_an_unfinished_run_is_refused_with_the_command_that_resumes_it(served: Served) -> None:
+    served.server.set_faults("captcha")
+    assert invoke(served, *served.run_args()).exit_code == 3
+    journal = (served.archive.path / "journal.jsonl").read_bytes()
+    result = invoke(served, *served.run_args())
+    assert result.exit_code == 2
+    message = result.stderr.replace("\n", " ")
+    assert "which has not finished." in message
+    assert f"Continue it with `dmj resume --archive {served.archive.path}`" in message
+    assert (served.archive.path / "journal.jsonl").read_bytes() == journal
+
+
+def test_an_archive_of_another_account_is_refused(served: Served, tmp_path: Path) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    other = create_sandbox(tmp_path / "other", WorldSpec(users=2, seed=99))
+    with serving(other, served.archive.path) as elsewhere:
+        result = invoke(elsewhere, *elsewhere.run_args())
+    assert result.exit_code == 2
+    assert "holds the DMs of user" in result.stderr
+
+
+def test_a_pause_says_why_and_what_to_do_and_exits_3(served: Served) -> None:
+    served.server.set_faults("captcha")
+    result = invoke(served, *served.run_args())
+    assert result.exit_code == 3
+    lines = result.stderr.replace("\n", " ")
+    assert lines.startswith("Paused: Discord asked for a captcha while reopening the DM")
+    assert "The run is paused (captcha); `dmj resume` carries on." in lines
+
+
+def test_the_logs_have_every_request_and_step_and_are_private(served: Served) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    (log,) = (served.archive.path / "logs").glob("*.log")
+    text = log.read_text(encoding="utf-8")
+    assert "GET /users/@me/channels -> 200" in text
+    assert "journal seq 1: RunStarted" in text
+    assert "exporting channel" in text
+    assert oct(log.stat().st_mode & 0o777) == oct(0o600)
+    assert os.umask(0o022) == 0o022, "dmj restores the umask it changed"

@@ -1,0 +1,179 @@
+"""Crash anywhere: SIGKILL ``dmj run`` right after journal record k, for every k, then
+``dmj resume`` to the end; the archive must be the one an uninterrupted run makes.
+
+The kill comes from the journal's failpoint (``DMJ_FAILPOINT=after-record=k``): the process
+dies the moment record k is durable, before it acts on it, as a power cut or the OOM killer
+would. The world is small but has every fate (an open DM, readable and reopen-only closed DMs,
+a reopen that returns another channel, a deleted user's DM, a user gone since the package, a
+group DM, a group DM the owner left, a duplicate DM) once, and the run has three batches: the
+smallest world with every fate has two readable and two reopen-only DMs, so its package leaves
+one of each out (they stay closed and untouched, as a DM the owner never wrote in would).
+
+The work is split into parts (k = part + 1, part + 1 + PARTS, …) so pytest-xdist spreads it.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dmj.machine.events import AnyEvent, BatchFinished, BatchStarted, RunFinished, RunStarted
+from dmj.sandbox import (
+    LAYOUTS,
+    Sandbox,
+    WorldFacts,
+    WorldSpec,
+    create_sandbox,
+    world_facts,
+    write_package,
+)
+from msgspec.structs import replace
+
+from tests.e2e.support import Archive, serving
+from tests.promises import broken_promises, exported_channels
+
+pytestmark = pytest.mark.slow
+
+PARTS = 8
+BATCH_SIZE = 3
+SPEC = WorldSpec(users=8, groups=2, duplicates=1, empty=1, messages=3, seed=3)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The uninterrupted run: its record count and what it archived."""
+
+    records: int
+    exported: dict[str, int]
+    kinds: list[str]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
+    """The world of ``SPEC`` with a package that has each fate once."""
+    sandbox = create_sandbox(tmp_path_factory.mktemp("crash") / "sbx", SPEC)
+    package = write_package(
+        sandbox.world, sandbox.root / "package-once", LAYOUTS["2025"], as_zip=False,
+        exclude=second_of_a_fate(sandbox),
+    )  # fmt: skip
+    return replace(sandbox, package=package)
+
+
+def second_of_a_fate(sandbox: Sandbox) -> list[str]:
+    """The package DMs beyond the first of the readable and reopen-only fates (the first
+    being the one with an older duplicate, else one with messages)."""
+    facts = world_facts(sandbox.world)
+    left_out = []
+    for fate in ("readable", "reopen"):
+        same = [c for c in sandbox.world.channels if c.fate == fate]
+        same.sort(key=lambda c: (c.id not in facts.duplicates, c.message_count == 0))
+        left_out += [c.id for c in same[1:]]
+    return left_out
+
+
+def package_facts(sandbox: Sandbox) -> WorldFacts:
+    """The world's facts, for the DMs in the package the runs use."""
+    facts = world_facts(sandbox.world)
+    left_out = set(second_of_a_fate(sandbox))
+    exports = {k: v for k, v in facts.exports.items() if k not in left_out}
+    return replace(facts, exports=exports)
+
+
+@pytest.fixture(scope="module")
+def reference(world: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    with serving(world, tmp_path_factory.mktemp("reference") / "archive") as served:
+        done = served.run(batch_size=BATCH_SIZE)
+        assert done.returncode == 0, done.stderr
+        events = served.archive.events()
+        assert broken_promises(events, package_facts(world)) == []
+        return Reference(
+            records=len(events),
+            exported=served.archive.exported(),
+            kinds=[type(e).__name__ for e in events],
+        )
+
+
+def test_the_crash_world_has_every_fate_and_at_least_three_batches(
+    world: Sandbox, reference: Reference
+) -> None:
+    fates = {channel.fate for channel in world.world.channels}
+    assert fates >= {
+        "open", "readable", "reopen", "moved", "deleted", "gone", "group", "left-group",
+        "duplicate",
+    }  # fmt: skip
+    assert reference.kinds.count("BatchFinished") >= 3
+    for kind in ("DmOpened", "DmSkipped", "ExportFailed", "DmClosed", "ChannelExported"):
+        assert kind in reference.kinds, f"the uninterrupted run journals {kind}"
+
+
+@pytest.mark.timeout(300)  # about five crashes and resumes, on a loaded machine
+@pytest.mark.parametrize("part", range(PARTS))
+def test_a_crash_after_any_record_then_resume_ends_as_an_uninterrupted_run(
+    world: Sandbox, reference: Reference, part: int, tmp_path: Path
+) -> None:
+    facts = package_facts(world)
+    for k in range(part + 1, reference.records + 1, PARTS):
+        broken = crash_then_resume(world, facts, reference, k, tmp_path / f"k{k}")
+        assert broken == [], f"killed after record {k} ({reference.kinds[k - 1]}): {broken}"
+
+
+def crash_then_resume(
+    world: Sandbox, facts: WorldFacts, reference: Reference, k: int, archive: Path
+) -> list[str]:
+    """Kill ``dmj run`` after record k, resume, and list every promise broken."""
+    with serving(world, archive) as served:
+        killed = served.run(batch_size=BATCH_SIZE, DMJ_FAILPOINT=f"after-record={k}")
+        if killed.returncode != -signal.SIGKILL:
+            return [f"dmj run was not killed: exit {killed.returncode}: {killed.stderr}"]
+        before = served.archive.events()
+        resumed = served.resume()
+        if resumed.returncode != 0:
+            return [f"dmj resume failed: exit {resumed.returncode}: {resumed.stderr}"]
+        after = served.archive.events()
+        broken = broken_promises(after, facts)
+        broken += _resume_kept_what_was_done(before, after)
+        if served.archive.exported() != reference.exported:
+            broken.append(f"archived {served.archive.exported()}, not {reference.exported}")
+        if served.open_now() != set(facts.open_at_start):
+            broken.append(f"open DMs are {served.open_now()}, not {set(facts.open_at_start)}")
+        broken += _archive_is_settled(served.archive, after)
+    return broken
+
+
+def _resume_kept_what_was_done(before: list[AnyEvent], after: list[AnyEvent]) -> list[str]:
+    """The crashed run's records are kept; resume restarts no finished batch and no finished
+    export."""
+    broken = []
+    if after[: len(before)] != before:
+        broken.append("the records before the crash changed")
+    finished = {e.batch for e in before if isinstance(e, BatchFinished)}
+    restarted = [e.batch for e in after[len(before) :] if isinstance(e, BatchStarted)]
+    if set(restarted) & finished:
+        broken.append(f"batches {sorted(set(restarted) & finished)} were started again")
+    twice = [ch for ch, n in exported_channels(after).items() if n > 1]
+    if twice:
+        broken.append(f"channels {twice} were exported twice")
+    return broken
+
+
+def _archive_is_settled(archive: Archive, events: list[AnyEvent]) -> list[str]:
+    broken = []
+    started, finished = events[0], events[-1]
+    assert isinstance(started, RunStarted)
+    if not isinstance(finished, RunFinished):
+        return ["the journal does not end with RunFinished"]
+    if (archive.path / "batch-state.json").exists():
+        broken.append("batch-state.json was not moved to runs/<run_id>/")
+    state = archive.json(f"runs/{started.run}/batch-state.json")
+    if state["throughSeq"] != finished.seq:
+        broken.append(f"runs/…/batch-state.json reflects seq {state['throughSeq']}")
+    if archive.json("id-history.json")["throughSeq"] != finished.seq:
+        broken.append("id-history.json is behind the journal")
+    if list((archive.path / "tmp").glob("*")):
+        broken.append("tmp/ is not empty")
+    exported = [e for e in events if type(e).__name__ == "ChannelExported"]
+    if len(archive.export_folders()) != len(exported):
+        broken.append(f"export folders {archive.export_folders()} are not the journal's")
+    return broken
