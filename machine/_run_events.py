@@ -5,6 +5,10 @@ Each handler checks its rules first, then changes the working copy (see ``_worki
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from operator import attrgetter
+from typing import NoReturn
+
 from msgspec.structs import replace
 
 from ._model import (
@@ -14,7 +18,6 @@ from ._model import (
     DmProgress,
     RunState,
     count_outcomes,
-    remember,
 )
 from ._rules import active_run, broken, open_batch_no
 from ._working import Working
@@ -22,6 +25,7 @@ from .events import (
     BatchFinished,
     BatchStarted,
     OpenDmsCaptured,
+    PlanEntry,
     RunFinished,
     RunPaused,
     RunStarted,
@@ -45,14 +49,13 @@ def run_started(w: Working, event: RunStarted) -> None:
             f"a new run starts only after the previous one finished, and run {previous.id!r} "
             "has not (it is resumed, not restarted)",
         )
-    known = {run.id for run in w.memory.runs} | ({previous.id} if previous else set())
-    if event.run in known:
+    if event.run in w.known_runs():
         raise broken(event, f"run ids are unique in a journal, and {event.run!r} was used")
     _check_plan(event)
-    if previous is not None:
-        w.memory = remember(w.memory, previous, None)
-    w.set_run(RunState(started=event, started_seq=event.seq))
-    w.open_batch(None, [])
+    if previous is not None and event.plan == previous.started.plan:
+        # An incremental re-run of the same package plans the same DMs: keep one copy.
+        event = replace(event, plan=previous.started.plan)
+    w.start_run(RunState(started=event, started_seq=event.seq))
 
 
 def _check_plan(event: RunStarted) -> None:
@@ -105,37 +108,36 @@ def batch_started(w: Working, event: BatchStarted) -> None:
             f"order, each once), not {b}",
         )
     entries = run.batch_entries(b)
-    if event.user_ids != tuple(entry.user_id for entry in entries):
+    if list(event.user_ids) != list(map(_user_id, entries)):
         raise broken(event, f"it lists exactly the plan's users of batch {b}, in plan order")
+    header = BatchProgress(batch=b, started_seq=event.seq, started_at=event.at, dms=())
+    w.open_batch(header, _fresh_dms(run, entries))
+
+
+_user_id = attrgetter("user_id")
+
+
+def _fresh_dms(run: RunState, entries: tuple[PlanEntry, ...]) -> dict[str, DmProgress]:
+    """The DMs of a batch that starts: nothing done yet, each DM's channel if it was open."""
     open_by_user, open_channels = run.open_by_user, run.open_channels
-    dms = [
-        DmProgress(
+    if not open_by_user and not open_channels:
+        return {entry.user_id: DmProgress(entry=entry) for entry in entries}
+    return {
+        entry.user_id: DmProgress(
             entry=entry,
             open_at_start=(entry.kind == "dm" and open_by_user.get(entry.user_id))
             or (entry.channel_id if entry.channel_id in open_channels else None),
         )
         for entry in entries
-    ]
-    header = BatchProgress(batch=b, started_seq=event.seq, started_at=event.at, dms=())
-    w.open_batch(header, dms)
+    }
 
 
 def batch_finished(w: Working, event: BatchFinished) -> None:
     run, batch = open_batch_no(w, event, event.batch)
-    for dm in w.dms:
-        if dm.outcome is None:
-            raise broken(
-                event,
-                f"user {dm.entry.user_id} has no outcome yet: a batch finishes only when "
-                "every DM in it has one",
-            )
-        if dm.opened is not None:
-            raise broken(
-                event,
-                f"channel {dm.opened}, which dmj opened, is still open: a batch finishes "
-                "only when everything it opened is closed",
-            )
-    outcomes = tuple(dm.outcome for dm in w.dms if dm.outcome is not None)
+    dms = w.dms.values()
+    outcomes = tuple([dm.outcome for dm in dms if dm.outcome is not None])
+    if len(outcomes) != len(dms) or [dm.opened for dm in dms].count(None) != len(dms):
+        _unfinished(event, dms)
     counts = count_outcomes(outcomes)
     if (event.exported, event.skipped, event.failed) != counts:
         raise broken(event, _count_rule("batch", event, counts))
@@ -158,7 +160,26 @@ def batch_finished(w: Working, event: BatchFinished) -> None:
             failed=run.failed + counts[2],
         )
     )
-    w.open_batch(None, [])
+    w.batch_done(outcomes)
+    w.open_batch(None, {})
+
+
+def _unfinished(event: BatchFinished, dms: Iterable[DmProgress]) -> NoReturn:
+    """Raise for the first DM that keeps the batch from finishing."""
+    for dm in dms:
+        if dm.outcome is None:
+            raise broken(
+                event,
+                f"user {dm.entry.user_id} has no outcome yet: a batch finishes only when "
+                "every DM in it has one",
+            )
+        if dm.opened is not None:
+            raise broken(
+                event,
+                f"channel {dm.opened}, which dmj opened, is still open: a batch finishes "
+                "only when everything it opened is closed",
+            )
+    raise AssertionError("unreachable: a DM without an outcome or with an open channel")
 
 
 def run_paused(w: Working, event: RunPaused) -> None:

@@ -16,18 +16,28 @@ from datetime import datetime
 
 from msgspec.structs import replace
 
-from ._model import BatchProgress, DmProgress, Memory, RunState, State
+from ._memory import Sums, add_sums, gather, with_runs
+from ._model import BatchProgress, DmProgress, Memory, Outcome, RunState, State
 from .events import ChannelInfo
 
 __all__ = ["Working"]
 
 
 class Working:
-    """A mutable copy of a ``State``: ``batch`` keeps its header, ``dms``/``seen`` its lists.
+    """A mutable copy of a ``State``: ``batch`` keeps the open batch's header, ``dms`` and
+    ``seen`` its DMs and channels.
 
-    ``run_id`` and ``batch_no`` repeat fields of the run and the open batch, and ``positions``
-    maps each user of the open batch to its DM's position, where the hot path reads them in
-    one step (``set_run``/``open_batch`` keep them true).
+    ``dms`` maps each DM of the open batch by its plan key (``entry.user_id``) to its progress,
+    in plan order: the hot handlers find a DM and put back its new progress with one dict
+    operation each. ``run_id`` and ``batch_no`` repeat fields of the run and the open batch
+    where the hot path reads them in one step (``set_run``/``open_batch`` keep them true).
+
+    ``ended`` holds the runs that finished before the current one and are not in ``memory``
+    yet, ``ended_sums`` the sums of their outcomes per channel (see ``_memory``): folding a run
+    into the memory costs O(channels), so a replay of many runs does it once, when it freezes.
+    Until then ``memory`` lacks them (handlers read only ``known_runs`` from it).
+    ``run_sums`` gathers the current run's outcomes as its batches finish (None when the run
+    started before this copy: then its outcomes are gathered when it ends).
     """
 
     __slots__ = (
@@ -35,10 +45,12 @@ class Working:
         "batch",
         "batch_no",
         "dms",
+        "ended",
+        "ended_sums",
         "memory",
-        "positions",
         "run",
         "run_id",
+        "run_sums",
         "seen",
         "through_seq",
     )
@@ -47,23 +59,29 @@ class Working:
         self.through_seq: int = state.through_seq
         self.at: datetime = state.at
         self.memory: Memory = state.memory
+        self.ended: list[RunState] = []
+        self.ended_sums: dict[str, Sums] = {}
+        self.run_sums: dict[str, Sums] | None = None
         self.run: RunState | None = None
         self.run_id = ""
         self.set_run(state.run)
         self.batch: BatchProgress | None = None
         self.batch_no = -1
-        self.positions: dict[str, int] = {}
-        self.dms: list[DmProgress] = []
+        self.dms: dict[str, DmProgress] = {}
         self.seen: list[ChannelInfo] = []
-        if state.batch is not None:
-            self.open_batch(state.batch, list(state.batch.dms))
-            self.seen = list(state.batch.seen)
+        batch = state.batch
+        if batch is not None:
+            self.open_batch(batch, {dm.entry.user_id: dm for dm in batch.dms})
+            self.seen = list(batch.seen)
 
     def freeze(self) -> State:
         """The ``State`` this copy holds now (the copy can go on changing afterwards)."""
+        if self.ended:
+            self.memory = with_runs(self.memory, self.ended, self.ended_sums)
+            self.ended, self.ended_sums = [], {}
         batch = self.batch
         if batch is not None:
-            batch = replace(batch, dms=tuple(self.dms), seen=tuple(self.seen))
+            batch = replace(batch, dms=tuple(self.dms.values()), seen=tuple(self.seen))
         return State(
             through_seq=self.through_seq,
             at=self.at,
@@ -72,15 +90,38 @@ class Working:
             memory=self.memory,
         )
 
+    def known_runs(self) -> set[str]:
+        """The id of every run the journal has started so far."""
+        runs = (*self.memory.runs, *self.ended, *((self.run,) if self.run else ()))
+        return {run.id for run in runs}
+
+    def start_run(self, run: RunState) -> None:
+        """``run`` starts; the current one (finished) is remembered (at ``freeze``)."""
+        ended = self.run
+        if ended is not None:
+            if self.run_sums is None:
+                gather(self.ended_sums, (o for b in ended.finished_batches() for o in b.outcomes))
+            else:
+                add_sums(self.ended_sums, self.run_sums)
+            self.ended.append(ended)
+        self.set_run(run)
+        self.run_sums = {}
+        self.open_batch(None, {})
+
+    def batch_done(self, outcomes: tuple[Outcome, ...]) -> None:
+        """The open batch finished with ``outcomes``: sum them up while they are at hand."""
+        if self.run_sums is not None:
+            gather(self.run_sums, outcomes)
+
     def set_run(self, run: RunState | None) -> None:
         """Make ``run`` the current run (also when only its counters changed)."""
         self.run = run
         self.run_id = run.started.run if run is not None else ""
 
-    def open_batch(self, batch: BatchProgress | None, dms: list[DmProgress]) -> None:
-        """Make ``batch`` (with ``dms``) the open batch, or close it (None)."""
+    def open_batch(self, batch: BatchProgress | None, dms: dict[str, DmProgress]) -> None:
+        """Make ``batch`` (with ``dms`` by plan key, in plan order) the open batch, or close it
+        (None, with no DMs)."""
         self.batch = batch
         self.batch_no = batch.batch if batch is not None else -1
-        self.positions = {dm.entry.user_id: i for i, dm in enumerate(dms)}
         self.dms = dms
         self.seen = []
