@@ -2,10 +2,12 @@
 
 A channel's ``ChannelStatus`` sums up every outcome that reached it: the latest outcome's kind
 and time, the messages of all of them added up, the newest message id any of them archived.
-Those sums are gathered per channel first (``gather``, ``add_sums``) and turned into
-``ChannelStatus`` values once (``with_runs``): a replay of many incremental runs gathers each
-batch's outcomes as the batch finishes, while they are at hand, instead of walking every
-run's outcomes again each time a run ends.
+A replay of many incremental runs gathers those sums per channel as each batch finishes,
+while its outcomes are at hand (``gather``, ``add_sums``), and turns them into
+``ChannelStatus`` values once, at the end (``with_runs``), instead of walking every run's
+outcomes again each time a run ends. A channel reached once is summed up by its one
+``Outcome``; a ``Sums`` is made only when a second outcome reaches it. ``remember`` folds one
+run in directly (projections).
 """
 
 from __future__ import annotations
@@ -15,17 +17,17 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from ._model import BatchProgress, ChannelStatus, Memory, Outcome, RunState
+from .events import ChannelInfo
 
-__all__ = ["Sums", "add_sums", "gather", "remember", "with_runs"]
+__all__ = ["Summed", "Sums", "add_sums", "gather", "remember", "with_runs"]
 
 
 class Sums(msgspec.Struct, gc=False):
-    """One channel's outcomes summed up: the latest, the messages of all of them, and the
-    newest message id archived (the latest that is not empty, else the first outcome's own).
+    """Two or more outcomes of one channel summed up: the latest, the messages of all of them,
+    and the newest message id archived (the latest that is not empty, else the first one's).
 
-    Mutable and private to a fold (``Working``), never part of a state. ``gc=False``: a replay
-    makes one per channel and run, and they hold no containers, so the garbage collector need
-    not track them.
+    Mutable and private to a fold (``Working``) or a ``remember``, never part of a state.
+    ``gc=False``: they hold no containers, so the garbage collector need not track them.
     """
 
     latest: Outcome
@@ -33,55 +35,116 @@ class Sums(msgspec.Struct, gc=False):
     last: str | None
 
 
+Summed = Outcome | Sums
+"""What is known of a channel's outcomes so far: its only one, or their ``Sums``."""
+
+
 def remember(memory: Memory, run: RunState, batch: BatchProgress | None) -> Memory:
     """``memory`` with ``run`` (and its open ``batch``) folded in.
 
-    O(channels + the run's outcomes): done whenever a projection is built (and by ``apply``
-    when a run ends).
+    O(channels + the run's outcomes): done whenever a projection is built. The outcomes are
+    merged into the statuses in one pass (one ``ChannelStatus`` per outcome): a run reaches
+    most channels once, and its outcomes are far apart in memory, so a second pass over them
+    would cost more than the statuses it saves.
     """
-    sums: dict[str, Sums] = {}
-    gather(sums, (o for record in run.finished_batches() for o in record.outcomes))
+    status = dict(memory.status)
+    get = status.get
+    outcomes = [o for record in run.finished_batches() for o in record.outcomes]
     if batch is not None:
-        gather(sums, batch.outcomes())
-    return with_runs(memory, (run,), sums, batch)
+        outcomes.extend(batch.outcomes())
+    make = ChannelStatus
+    for outcome in outcomes:  # ``_status`` inlined: this is a projection's hot loop
+        key = outcome.channel_id
+        old = get(key)
+        if old is None:
+            status[key] = make(
+                status=outcome.kind,
+                at=outcome.at,
+                message_count=outcome.message_count,
+                last_message_id=outcome.last_message_id,
+            )
+        else:
+            status[key] = make(
+                status=outcome.kind,
+                at=outcome.at,
+                message_count=outcome.message_count + old.message_count,
+                last_message_id=outcome.last_message_id or old.last_message_id,
+            )
+    channels, first = _channels(memory, (run,), batch)
+    return Memory(first_capture=first, channels=channels, status=status, runs=(*memory.runs, run))
 
 
-def gather(sums: dict[str, Sums], outcomes: Iterable[Outcome]) -> None:
+def gather(sums: dict[str, Summed], outcomes: Iterable[Outcome]) -> None:
     """Add ``outcomes`` (later than everything in ``sums``), in order, to ``sums``."""
     get = sums.get
     for outcome in outcomes:
         key = outcome.channel_id
         old = get(key)
-        if old is None:
-            sums[key] = Sums(outcome, outcome.message_count, outcome.last_message_id)
-        else:
-            old.latest = outcome
-            old.count += outcome.message_count
-            old.last = outcome.last_message_id or old.last
+        sums[key] = outcome if old is None else _plus(old, outcome)
 
 
-def add_sums(sums: dict[str, Sums], later: dict[str, Sums]) -> None:
+def add_sums(sums: dict[str, Summed], later: dict[str, Summed]) -> None:
     """Add the sums of ``later`` outcomes to ``sums`` (as if gathered one after the other);
-    ``later`` is used up (its values may now be ``sums``' own)."""
+    ``later`` is used up (its ``Sums`` may now be ``sums``' own)."""
     get = sums.get
     for key, new in later.items():
         old = get(key)
         if old is None:
             sums[key] = new
+        elif type(old) is Sums and type(new) is Outcome:  # a re-run's channel: the usual case
+            old.latest = new
+            old.count += new.message_count
+            old.last = new.last_message_id or old.last
         else:
-            old.latest = new.latest
-            old.count += new.count
-            old.last = new.last or old.last
+            sums[key] = _plus(old, new)
 
 
-def with_runs(
-    memory: Memory,
-    runs: Sequence[RunState],
-    sums: dict[str, Sums],
-    batch: BatchProgress | None = None,
-) -> Memory:
-    """``memory`` with ``runs`` (oldest first; the last one's open ``batch``) folded in, given
-    the sums of their outcomes."""
+def _plus(old: Summed, new: Summed) -> Sums:
+    """``old`` and then ``new`` outcomes of one channel, summed up."""
+    if isinstance(new, Outcome):
+        latest, count, last = new, new.message_count, new.last_message_id
+    else:
+        latest, count, last = new.latest, new.count, new.last
+    if isinstance(old, Sums):
+        old.latest = latest
+        old.count += count
+        old.last = last or old.last
+        return old
+    return Sums(latest, old.message_count + count, last or old.last_message_id)
+
+
+def with_runs(memory: Memory, runs: Sequence[RunState], sums: dict[str, Summed]) -> Memory:
+    """``memory`` with the finished ``runs`` (oldest first) folded in, given the sums of their
+    outcomes: one ``ChannelStatus`` per channel."""
+    status = dict(memory.status)
+    get = memory.status.get
+    for key, summed in sums.items():
+        if isinstance(summed, Sums):
+            status[key] = _status(summed.latest, summed.count, summed.last, get(key))
+        else:
+            status[key] = _status(summed, summed.message_count, summed.last_message_id, get(key))
+    channels, first = _channels(memory, runs, None)
+    return Memory(first_capture=first, channels=channels, status=status, runs=(*memory.runs, *runs))
+
+
+def _status(
+    latest: Outcome, count: int, last: str | None, old: ChannelStatus | None
+) -> ChannelStatus:
+    """A channel's status: ``old`` (if any), then outcomes up to ``latest`` that archived
+    ``count`` messages, the newest being ``last``."""
+    if old is not None:
+        count += old.message_count
+        last = last or old.last_message_id
+    return ChannelStatus(
+        status=latest.kind, at=latest.at, message_count=count, last_message_id=last
+    )
+
+
+def _channels(
+    memory: Memory, runs: Sequence[RunState], batch: BatchProgress | None
+) -> tuple[dict[str, ChannelInfo], tuple[ChannelInfo, ...] | None]:
+    """Every channel seen, after ``runs`` (and the last one's open ``batch``); and the first
+    capture ever."""
     channels = dict(memory.channels)
     first = memory.first_capture
     for run in runs:
@@ -94,15 +157,4 @@ def with_runs(
         channels.update({c.id: c for record in records for c in record.seen})
     if batch is not None:
         channels.update({channel.id: channel for channel in batch.seen})
-    status = dict(memory.status)
-    old_status = memory.status.get
-    for key, summed in sums.items():
-        old = old_status(key)
-        latest = summed.latest
-        status[key] = ChannelStatus(
-            status=latest.kind,
-            at=latest.at,
-            message_count=summed.count if old is None else summed.count + old.message_count,
-            last_message_id=summed.last if old is None else summed.last or old.last_message_id,
-        )
-    return Memory(first_capture=first, channels=channels, status=status, runs=(*memory.runs, *runs))
+    return channels, first

@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 
+_user_id = attrgetter("user_id")
+_channel_id = attrgetter("channel_id")
+
+
 def run_started(w: Working, event: RunStarted) -> None:
     previous = w.run
     if previous is not None and previous.finished is None:
@@ -69,8 +73,7 @@ def _check_plan(event: RunStarted) -> None:
             f"{len(plan)} planned DMs in batches of {size} make {expected} batches, "
             f"not {event.total_batches}",
         )
-    users = {entry.user_id for entry in plan}
-    channels = {entry.channel_id for entry in plan}
+    users, channels = set(map(_user_id, plan)), set(map(_channel_id, plan))
     if len(users) != len(plan) or len(channels) != len(plan):
         raise broken(event, "every planned DM appears once, by user id and by channel id")
 
@@ -112,9 +115,6 @@ def batch_started(w: Working, event: BatchStarted) -> None:
         raise broken(event, f"it lists exactly the plan's users of batch {b}, in plan order")
     header = BatchProgress(batch=b, started_seq=event.seq, started_at=event.at, dms=())
     w.open_batch(header, _fresh_dms(run, entries))
-
-
-_user_id = attrgetter("user_id")
 
 
 def _fresh_dms(run: RunState, entries: tuple[PlanEntry, ...]) -> dict[str, DmProgress]:

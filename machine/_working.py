@@ -16,7 +16,7 @@ from datetime import datetime
 
 from msgspec.structs import replace
 
-from ._memory import Sums, add_sums, gather, with_runs
+from ._memory import Summed, add_sums, gather, with_runs
 from ._model import BatchProgress, DmProgress, Memory, Outcome, RunState, State
 from .events import ChannelInfo
 
@@ -60,8 +60,8 @@ class Working:
         self.at: datetime = state.at
         self.memory: Memory = state.memory
         self.ended: list[RunState] = []
-        self.ended_sums: dict[str, Sums] = {}
-        self.run_sums: dict[str, Sums] | None = None
+        self.ended_sums: dict[str, Summed] = {}
+        self.run_sums: dict[str, Summed] | None = None
         self.run: RunState | None = None
         self.run_id = ""
         self.set_run(state.run)
