@@ -16,12 +16,16 @@ from dmj.machine.errors import RuleBroken, SequenceGap
 from dmj.machine.events import AnyEvent, ChannelInfo, DmCloseRequested, DmKind
 from dmj.machine.state import (
     INITIAL,
+    BatchProgress,
     ChannelStatus,
+    Memory,
+    RunState,
     Sequenced,
     State,
     apply,
     fold,
     fold_until_broken,
+    remember,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,30 +101,40 @@ def one_by_one(events: Sequence[AnyEvent]) -> State:
     return state
 
 
-def remembered_plainly(state: State) -> tuple[dict[str, ChannelInfo], dict[str, ChannelStatus]]:
-    """The memory's channels and statuses by their definition: every earlier run's captured
-    and seen channels, and its outcomes merged one after the other."""
+def remembered_plainly(
+    runs: Sequence[RunState], batch: BatchProgress | None = None
+) -> tuple[dict[str, ChannelInfo], dict[str, ChannelStatus]]:
+    """What the memory's channels and statuses are by their definition after ``runs`` (and
+    the last one's open ``batch``): every captured and seen channel, and the outcomes merged
+    one after the other."""
     channels: dict[str, ChannelInfo] = {}
     status: dict[str, ChannelStatus] = {}
-    for run in state.memory.runs:
+    seen = [c for run in runs for record in run.finished_batches() for c in record.seen]
+    outcomes = [o for run in runs for record in run.finished_batches() for o in record.outcomes]
+    if batch is not None:
+        seen.extend(batch.seen)
+        outcomes.extend(batch.outcomes())
+    for run in runs:
         for channel in run.capture.channels if run.capture else ():
             channels[channel.id] = channel
-        for record in run.finished_batches():
-            for channel in record.seen:
-                channels[channel.id] = channel
-            for o in record.outcomes:
-                old = status.get(o.channel_id)
-                status[o.channel_id] = ChannelStatus(
-                    status=o.kind,
-                    at=o.at,
-                    message_count=o.message_count + (old.message_count if old else 0),
-                    last_message_id=(
-                        o.last_message_id
-                        if old is None
-                        else o.last_message_id or old.last_message_id
-                    ),
-                )
+    for channel in seen:
+        channels[channel.id] = channel
+    for o in outcomes:
+        old = status.get(o.channel_id)
+        status[o.channel_id] = ChannelStatus(
+            status=o.kind,
+            at=o.at,
+            message_count=o.message_count + (old.message_count if old else 0),
+            last_message_id=(
+                o.last_message_id if old is None else o.last_message_id or old.last_message_id
+            ),
+        )
     return channels, status
+
+
+def as_lists(memory: Memory) -> tuple[list[tuple[str, ChannelInfo]], list[tuple[str, object]]]:
+    """The memory's channels and statuses, order included."""
+    return list(memory.channels.items()), list(memory.status.items())
 
 
 @settings(max_examples=150, deadline=None)
@@ -131,8 +145,14 @@ def test_replaying_in_blocks_or_one_event_at_a_time_reaches_the_same_state(
     state = fold(events)
     assert fold(Blocks(cut(events, sizes))) == state
     assert one_by_one(events) == state
-    assert (dict(state.memory.channels), dict(state.memory.status)) == remembered_plainly(state)
-    assert list(state.memory.status) == list(remembered_plainly(state)[1])
+    channels, status = remembered_plainly(state.memory.runs)
+    assert as_lists(state.memory) == (list(channels.items()), list(status.items()))
+    captures = [run.capture.channels for run in state.memory.runs if run.capture]
+    assert state.memory.first_capture == (captures[0] if captures else None)
+    assert state.run is not None
+    with_current = remember(state.memory, state.run, state.batch)
+    channels, status = remembered_plainly([*state.memory.runs, state.run], state.batch)
+    assert as_lists(with_current) == (list(channels.items()), list(status.items()))
 
 
 def test_the_memory_of_many_runs_sums_up_each_channel_in_the_order_first_reached() -> None:
