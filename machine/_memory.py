@@ -2,12 +2,11 @@
 
 A channel's ``ChannelStatus`` sums up every outcome that reached it: the latest outcome's kind
 and time, the messages of all of them added up, the newest message id any of them archived.
-A replay of many incremental runs gathers those sums per channel as each batch finishes,
-while its outcomes are at hand (``gather``, ``add_sums``), and turns them into
-``ChannelStatus`` values once, at the end (``with_runs``), instead of walking every run's
-outcomes again each time a run ends. A channel reached once is summed up by its one
-``Outcome``; a ``Sums`` is made only when a second outcome reaches it. ``remember`` folds one
-run in directly (projections).
+A replay of many incremental runs remembers the finished runs once, when it freezes: it sums
+up each channel's outcomes over all of them (``gather``) and builds one ``ChannelStatus`` per
+channel (``with_runs``), instead of a new status per outcome each time a run ends. A channel
+reached once is summed up by its one ``Outcome``; a ``Sums`` is made only when a second
+outcome reaches it. ``remember`` folds one run in directly (projections).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import msgspec
 from ._model import BatchProgress, ChannelStatus, Memory, Outcome, RunState
 from .events import ChannelInfo
 
-__all__ = ["Summed", "Sums", "add_sums", "gather", "remember", "with_runs"]
+__all__ = ["Summed", "Sums", "gather", "remember", "with_runs"]
 
 
 class Sums(msgspec.Struct, gc=False):
@@ -80,37 +79,15 @@ def gather(sums: dict[str, Summed], outcomes: Iterable[Outcome]) -> None:
     for outcome in outcomes:
         key = outcome.channel_id
         old = get(key)
-        sums[key] = outcome if old is None else _plus(old, outcome)
-
-
-def add_sums(sums: dict[str, Summed], later: dict[str, Summed]) -> None:
-    """Add the sums of ``later`` outcomes to ``sums`` (as if gathered one after the other);
-    ``later`` is used up (its ``Sums`` may now be ``sums``' own)."""
-    get = sums.get
-    for key, new in later.items():
-        old = get(key)
         if old is None:
-            sums[key] = new
-        elif type(old) is Sums and type(new) is Outcome:  # a re-run's channel: the usual case
-            old.latest = new
-            old.count += new.message_count
-            old.last = new.last_message_id or old.last
+            sums[key] = outcome
+        elif isinstance(old, Sums):
+            old.latest = outcome
+            old.count += outcome.message_count
+            old.last = outcome.last_message_id or old.last
         else:
-            sums[key] = _plus(old, new)
-
-
-def _plus(old: Summed, new: Summed) -> Sums:
-    """``old`` and then ``new`` outcomes of one channel, summed up."""
-    if isinstance(new, Outcome):
-        latest, count, last = new, new.message_count, new.last_message_id
-    else:
-        latest, count, last = new.latest, new.count, new.last
-    if isinstance(old, Sums):
-        old.latest = latest
-        old.count += count
-        old.last = last or old.last
-        return old
-    return Sums(latest, old.message_count + count, last or old.last_message_id)
+            count = old.message_count + outcome.message_count
+            sums[key] = Sums(outcome, count, outcome.last_message_id or old.last_message_id)
 
 
 def with_runs(memory: Memory, runs: Sequence[RunState], sums: dict[str, Summed]) -> Memory:

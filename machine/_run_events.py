@@ -55,14 +55,18 @@ def run_started(w: Working, event: RunStarted) -> None:
         )
     if event.run in w.known_runs():
         raise broken(event, f"run ids are unique in a journal, and {event.run!r} was used")
-    _check_plan(event)
     if previous is not None and event.plan == previous.started.plan:
-        # An incremental re-run of the same package plans the same DMs: keep one copy.
+        # An incremental re-run of the same package plans the same DMs: keep one copy (its
+        # DMs were found unique when that run started).
         event = replace(event, plan=previous.started.plan)
+        _check_plan(event, known_unique=True)
+    else:
+        _check_plan(event, known_unique=False)
     w.start_run(RunState(started=event, started_seq=event.seq))
 
 
-def _check_plan(event: RunStarted) -> None:
+def _check_plan(event: RunStarted, *, known_unique: bool) -> None:
+    """The plan's sizes add up, and (unless known already) every DM in it appears once."""
     plan, size = event.plan, event.batch_size
     if size < 1 or event.max_attempts < 1:
         raise broken(event, "batch_size and max_attempts are at least 1")
@@ -73,6 +77,8 @@ def _check_plan(event: RunStarted) -> None:
             f"{len(plan)} planned DMs in batches of {size} make {expected} batches, "
             f"not {event.total_batches}",
         )
+    if known_unique:
+        return
     users, channels = set(map(_user_id, plan)), set(map(_channel_id, plan))
     if len(users) != len(plan) or len(channels) != len(plan):
         raise broken(event, "every planned DM appears once, by user id and by channel id")
@@ -118,18 +124,24 @@ def batch_started(w: Working, event: BatchStarted) -> None:
 
 
 def _fresh_dms(run: RunState, entries: tuple[PlanEntry, ...]) -> dict[str, DmProgress]:
-    """The DMs of a batch that starts: nothing done yet, each DM's channel if it was open."""
+    """The DMs of a batch that starts: nothing done yet, each DM's channel if it was open.
+
+    A 1-on-1 DM whose user had a DM open is exported through that channel; any other DM whose
+    package channel was open, through that one. Few DMs are open, so the batch's users and
+    channels are matched against them as sets, and only a match costs a second look.
+    """
+    dms = {entry.user_id: DmProgress(entry=entry) for entry in entries}
     open_by_user, open_channels = run.open_by_user, run.open_channels
-    if not open_by_user and not open_channels:
-        return {entry.user_id: DmProgress(entry=entry) for entry in entries}
-    return {
-        entry.user_id: DmProgress(
-            entry=entry,
-            open_at_start=(entry.kind == "dm" and open_by_user.get(entry.user_id))
-            or (entry.channel_id if entry.channel_id in open_channels else None),
-        )
-        for entry in entries
-    }
+    if not open_channels.isdisjoint(map(_channel_id, entries)) or not (
+        open_by_user.keys().isdisjoint(dms)
+    ):
+        for entry in entries:
+            channel = (entry.kind == "dm" and open_by_user.get(entry.user_id)) or (
+                entry.channel_id if entry.channel_id in open_channels else None
+            )
+            if channel is not None:
+                dms[entry.user_id] = DmProgress(entry=entry, open_at_start=channel)
+    return dms
 
 
 def batch_finished(w: Working, event: BatchFinished) -> None:
@@ -160,7 +172,6 @@ def batch_finished(w: Working, event: BatchFinished) -> None:
             failed=run.failed + counts[2],
         )
     )
-    w.batch_done(outcomes)
     w.open_batch(None, {})
 
 

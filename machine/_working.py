@@ -16,8 +16,8 @@ from datetime import datetime
 
 from msgspec.structs import replace
 
-from ._memory import Summed, add_sums, gather, with_runs
-from ._model import BatchProgress, DmProgress, Memory, Outcome, RunState, State
+from ._memory import Summed, gather, with_runs
+from ._model import BatchProgress, DmProgress, Memory, RunState, State
 from .events import ChannelInfo
 
 __all__ = ["Working"]
@@ -33,11 +33,9 @@ class Working:
     where the hot path reads them in one step (``set_run``/``open_batch`` keep them true).
 
     ``ended`` holds the runs that finished before the current one and are not in ``memory``
-    yet, ``ended_sums`` the sums of their outcomes per channel (see ``_memory``): folding a run
-    into the memory costs O(channels), so a replay of many runs does it once, when it freezes.
-    Until then ``memory`` lacks them (handlers read only ``known_runs`` from it).
-    ``run_sums`` gathers the current run's outcomes as its batches finish (None when the run
-    started before this copy: then its outcomes are gathered when it ends).
+    yet: folding a run into the memory costs O(channels), so a replay of many runs does it
+    once, for all of them, when it freezes. Until then ``memory`` lacks them (handlers read
+    only ``known_runs`` from it).
     """
 
     __slots__ = (
@@ -46,11 +44,9 @@ class Working:
         "batch_no",
         "dms",
         "ended",
-        "ended_sums",
         "memory",
         "run",
         "run_id",
-        "run_sums",
         "seen",
         "through_seq",
     )
@@ -60,8 +56,6 @@ class Working:
         self.at: datetime = state.at
         self.memory: Memory = state.memory
         self.ended: list[RunState] = []
-        self.ended_sums: dict[str, Summed] = {}
-        self.run_sums: dict[str, Summed] | None = None
         self.run: RunState | None = None
         self.run_id = ""
         self.set_run(state.run)
@@ -77,8 +71,11 @@ class Working:
     def freeze(self) -> State:
         """The ``State`` this copy holds now (the copy can go on changing afterwards)."""
         if self.ended:
-            self.memory = with_runs(self.memory, self.ended, self.ended_sums)
-            self.ended, self.ended_sums = [], {}
+            sums: dict[str, Summed] = {}
+            outcomes = (o for run in self.ended for b in run.finished_batches() for o in b.outcomes)
+            gather(sums, outcomes)
+            self.memory = with_runs(self.memory, self.ended, sums)
+            self.ended = []
         batch = self.batch
         if batch is not None:
             batch = replace(batch, dms=tuple(self.dms.values()), seen=tuple(self.seen))
@@ -97,21 +94,10 @@ class Working:
 
     def start_run(self, run: RunState) -> None:
         """``run`` starts; the current one (finished) is remembered (at ``freeze``)."""
-        ended = self.run
-        if ended is not None:
-            if self.run_sums is None:
-                gather(self.ended_sums, (o for b in ended.finished_batches() for o in b.outcomes))
-            else:
-                add_sums(self.ended_sums, self.run_sums)
-            self.ended.append(ended)
+        if self.run is not None:
+            self.ended.append(self.run)
         self.set_run(run)
-        self.run_sums = {}
         self.open_batch(None, {})
-
-    def batch_done(self, outcomes: tuple[Outcome, ...]) -> None:
-        """The open batch finished with ``outcomes``: sum them up while they are at hand."""
-        if self.run_sums is not None:
-            gather(self.run_sums, outcomes)
 
     def set_run(self, run: RunState | None) -> None:
         """Make ``run`` the current run (also when only its counters changed)."""
