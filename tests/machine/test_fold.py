@@ -137,7 +137,7 @@ def as_lists(memory: Memory) -> tuple[list[tuple[str, ChannelInfo]], list[tuple[
     return list(memory.channels.items()), list(memory.status.items())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(events=archives(), sizes=st.lists(st.integers(1, 7), min_size=1, max_size=4))
 def test_replaying_in_blocks_or_one_event_at_a_time_reaches_the_same_state(
     events: list[AnyEvent], sizes: list[int]
