@@ -26,6 +26,8 @@ __all__ = [
 BATCH_STATE = "batch-state.json"
 ID_HISTORY = "id-history.json"
 
+_user_id = attrgetter("user_id")
+
 
 def archived_batch_state(run_id: str) -> str:
     """Where a finished run's ``batch-state.json`` lives, relative to the archive."""
@@ -57,9 +59,6 @@ def build_batch_state(
         in_progress=batch is not None,
         through_seq=through_seq,
     )
-
-
-_user_id = attrgetter("user_id")
 
 
 def build_id_history(state: State) -> IdHistoryDoc | None:
