@@ -4,7 +4,7 @@ Every value is frozen and never edited: ``apply`` builds new values and shares t
 parts with the old state, so any earlier state stays valid (tests fold prefixes and compare).
 Containers inside a value (dicts, tuples) are never mutated after construction either. Large,
 growing collections are kept where appending is cheap (a ``Chain`` of finished batches) and
-merged into dicts only once per run (``remember``) or when a projection is built.
+merged into dicts only when a fold ends or a projection is built (``_memory``).
 """
 
 from __future__ import annotations
