@@ -3,9 +3,7 @@
     .venv/bin/python -m benchmarks.bench_replay [--events 1000000] [--dms 10000]
         [--rounds 3] [--only archive|stress] [--dir DIR]
 
-Two journals of about ``--events`` records each, written with the journal's own line format
-by driving ``decide`` against a simulated world with a realistic mix of answers (most closed
-DMs export directly by channel id; some need a reopen, a few fail transiently or are gone):
+Two journals of about ``--events`` records each (``benchmarks/replay_workload.py``):
 
 - archive (the goal applies here): what a large real archive looks like after a while, one
   data package of ``--dms`` DMs (a few open at the start) archived again and again by
@@ -20,34 +18,36 @@ For each, in alternating rounds, each stage in a fresh process (as ``dmj replay`
 - read: ``read_events`` (checksums, seq and version checks), every event touched;
 - read+fold: ``fold(read_events(path))``, every rule of the run checked;
 - replay: what ``dmj replay`` does: read, fold, build both projections and every finished
-  run's archived batch-state.json, encode them and write them (``write_projections``) into a
-  fresh archive directory, so every file is created and fsynced.
+  run's archived batch-state.json, encode them and bring the files in line
+  (``write_projections``) in an archive whose projections lag the journal by ``BEHIND``
+  records, as a crash leaves them (the changed files are rewritten, the others compared);
+- replay-empty: the same into an archive without projections (every file and directory
+  created and fsynced).
 
 Then, once, the projections of the final state on their own: building the documents,
-encoding them (JSON, 2-space indent), writing them. Goal: replay <= 2.5x the floor and
-<= ~2 s for 1M events of the archive workload. Prints the medians, the ratios and the
-machine's load average (other processes share the 2 cores: run it when the machine is quiet).
+encoding them (JSON, 2-space indent), writing them; and the driver's write after a batch.
+
+Goal: replay <= 2.5x the floor and <= ~2 s for 1M events of the archive workload. Prints the
+medians, the ratios and the machine's load average (other processes share the 2 cores: run
+it when the machine is quiet).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 
-from dmj.journal import DMJ_SCHEMA, encode_line, read_events
+from dmj.journal import DMJ_SCHEMA, read_events
 from dmj.journal._scan import BLOCK_SIZE
-from dmj.machine.events import AnyEvent, DmKind
-from dmj.machine.package import PackageDm
 from dmj.machine.state import State, fold
 from dmj.projections import (
     BatchStateDoc,
@@ -58,69 +58,7 @@ from dmj.projections import (
     write_projections,
 )
 
-from tests.machine.simulate import Simulation, World, dm_channel, package_dm, run_started
-
-WEIGHTS = {
-    "exported": 90.0, "transient": 4.0, "permanent": 6.0, "fatal": 0.02,
-    "opened": 80.0, "opened-elsewhere": 10.0, "skipped": 10.0,
-}  # fmt: skip
-"""How often the simulated world gives each answer (relative weights)."""
-
-EVENTS_PER_DM = 2.5
-"""About how many records one DM costs with ``WEIGHTS`` (measured on the generated journal)."""
-
-OPEN_EVERY = 200
-"""One DM in this many is open when a run starts (Discord lists a user's open DMs)."""
-
-
-def realistic_choice(rng: random.Random) -> Callable[[Sequence[str]], str]:
-    def choose(options: Sequence[str]) -> str:
-        return rng.choices(options, [WEIGHTS.get(o, 1.0) for o in options])[0]
-
-    return choose
-
-
-def write_archive(path: Path, events: int, dms: int, seed: int = 1) -> tuple[int, int]:
-    """An archive's journal: incremental re-runs over the same ``dms`` DMs until it holds
-    about ``events`` records. Returns (records, runs)."""
-    rng = random.Random(seed)
-    package = _package(rng, dms)
-    open_now = tuple(
-        dm_channel(dm.channel_id, dm.user_id)
-        for dm in package[::OPEN_EVERY]
-        if dm.user_id is not None
-    )
-    world = World(choose=realistic_choice(rng), fatal_budget=10**9, open_at_start=open_now)
-    sim = Simulation(world=world)
-    runs = 0
-    while len(sim.events) < events:
-        runs += 1
-        sim.start(run_started(package, run=f"run-{runs}", batch_size=20))
-        sim.run_to_end(limit=10**8)
-    _write(path, sim.events)
-    return len(sim.events), runs
-
-
-def write_stress(path: Path, events: int, seed: int = 1) -> tuple[int, int]:
-    """One run over ``events / EVENTS_PER_DM`` DMs. Returns (records, runs)."""
-    rng = random.Random(seed)
-    sim = Simulation(world=World(choose=realistic_choice(rng), fatal_budget=10**9))
-    sim.start(run_started(_package(rng, int(events / EVENTS_PER_DM)), run="run-1", batch_size=20))
-    sim.run_to_end(limit=10**8)
-    _write(path, sim.events)
-    return len(sim.events), 1
-
-
-def _package(rng: random.Random, dms: int) -> list[PackageDm]:
-    kinds: list[DmKind] = rng.choices(["dm", "group", "deleted"], [90, 7, 3], k=dms)
-    return [package_dm(str(10**17 + i * 7919), kind) for i, kind in enumerate(kinds)]
-
-
-def _write(path: Path, events: list[AnyEvent]) -> None:
-    encoder = DMJ_SCHEMA.encoder
-    with path.open("wb") as out:
-        for start in range(0, len(events), 10_000):
-            out.write(b"".join(encode_line(encoder, e) for e in events[start : start + 10_000]))
+from benchmarks.replay_workload import write_archive, write_stress
 
 
 def floor(path: Path) -> int:
