@@ -26,11 +26,11 @@ __all__ = ["JournalEvents", "check_journal", "read_events"]
 class JournalEvents(Generic[E]):
     """The intact records of a journal, in order: one pass, in constant memory.
 
-    Iterate it for the events, or take ``blocks()``: lists of consecutive records whose seqs
-    the reader has checked (``dmj.machine.state.fold`` uses them and skips re-checking each
-    record's seq). Either way it is one pass over the file. The file is closed when the pass
-    ends, when ``close()`` is called, or on leaving a ``with`` block: a consumer that stops
-    early closes it then, not whenever garbage collection gets to it.
+    Iterate it (or call ``next``) for the events, or take ``blocks()``: lists of consecutive
+    records whose seqs the reader has checked (``dmj.machine.state.fold`` uses them and skips
+    re-checking each record's seq). Either way it is one pass over the file. The file is
+    closed when the pass ends, when ``close()`` is called, or on leaving a ``with`` block: a
+    consumer that stops early closes it then, not whenever garbage collection gets to it.
 
     Iteration stops before a torn tail without raising; damage before the tail raises
     ``JournalCorrupt`` (or ``SequenceGap``) naming the file and line, after the records that
@@ -47,7 +47,11 @@ class JournalEvents(Generic[E]):
         self._events: Iterator[E] = chain.from_iterable(self._blocks)
 
     def __iter__(self) -> Iterator[E]:
+        # The chain itself, not self: a for loop then steps in C, not through __next__.
         return self._events
+
+    def __next__(self) -> E:
+        return next(self._events)
 
     def blocks(self) -> Iterator[list[E]]:
         """The records in blocks (the same pass as iterating: take one or the other)."""

@@ -229,7 +229,7 @@ def test_a_reader_closed_after_one_record_leaves_the_file_closed(journal: Path) 
     write_journal(journal, sample_events(5))
     events = read_events(journal)
     assert str(journal) in open_files()
-    first = next(iter(events))
+    first = next(events)
     events.close()
     events.close()
     assert first.seq == 1
