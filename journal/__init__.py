@@ -12,7 +12,7 @@ Tests and crash drills reach the disk through the ``Storage`` seam and ``Failpoi
 from ._failpoints import FailAction, FailingStorage, Failpoints, sigkill_self
 from ._findings import JournalCheck, Problem, ProblemKind, Recovery, TornTail
 from ._format import CHECK_FIELD, MAGIC, encode_line, lines_ok, seal
-from ._reader import check_journal, read_events
+from ._reader import JournalEvents, check_journal, read_events
 from ._schema import DMJ_SCHEMA, Schema, Upcaster
 from ._storage import OsStorage, Storage
 from ._writer import Clock, JournalWriter, utc_now
@@ -26,6 +26,7 @@ __all__ = [
     "FailingStorage",
     "Failpoints",
     "JournalCheck",
+    "JournalEvents",
     "JournalWriter",
     "OsStorage",
     "Problem",

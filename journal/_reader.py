@@ -8,10 +8,10 @@ a torn tail (it may be a record being written right now) and raises for damage b
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import chain
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Generic, overload
 
 from dmj.machine.events import AnyEvent
 
@@ -20,36 +20,76 @@ from ._paths import require_journal
 from ._scan import open_for_reading, scan, scan_to_end
 from ._schema import DMJ_SCHEMA, E, Schema
 
-__all__ = ["check_journal", "read_events"]
+__all__ = ["JournalEvents", "check_journal", "read_events"]
+
+
+class JournalEvents(Generic[E]):
+    """The intact records of a journal, in order: one pass, in constant memory.
+
+    Iterate it (or call ``next``) for the events, or take ``blocks()``: lists of consecutive
+    records whose seqs the reader has checked (``dmj.machine.state.fold`` uses them and skips
+    re-checking each record's seq). Either way it is one pass over the file. The file is
+    closed when the pass ends, when ``close()`` is called, or on leaving a ``with`` block: a
+    consumer that stops early closes it then, not whenever garbage collection gets to it.
+
+    Iteration stops before a torn tail without raising; damage before the tail raises
+    ``JournalCorrupt`` (or ``SequenceGap``) naming the file and line, after the records that
+    precede it.
+    """
+
+    __slots__ = ("_blocks", "_events", "_file")
+
+    def __init__(self, file: io.FileIO, name: str, schema: Schema[E]) -> None:
+        self._file = file
+        self._blocks = _blocks_then_verdict(file, name, schema)
+        # chain.from_iterable walks each block's list in C: the generator resumes once per
+        # block, not once per event.
+        self._events: Iterator[E] = chain.from_iterable(self._blocks)
+
+    def __iter__(self) -> Iterator[E]:
+        # The chain itself, not self: a for loop then steps in C, not through __next__.
+        return self._events
+
+    def __next__(self) -> E:
+        return next(self._events)
+
+    def blocks(self) -> Iterator[list[E]]:
+        """The records in blocks (the same pass as iterating: take one or the other)."""
+        return self._blocks
+
+    def close(self) -> None:
+        """Stop reading and close the file (again is harmless)."""
+        self._blocks.close()
+        self._file.close()
+
+    def __enter__(self) -> JournalEvents[E]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 @overload
-def read_events(path: Path | str) -> Iterator[AnyEvent]: ...
+def read_events(path: Path | str) -> JournalEvents[AnyEvent]: ...
 
 
 @overload
-def read_events(path: Path | str, schema: Schema[E]) -> Iterator[E]: ...
+def read_events(path: Path | str, schema: Schema[E]) -> JournalEvents[E]: ...
 
 
-def read_events(path: Path | str, schema: Schema[Any] = DMJ_SCHEMA) -> Iterator[Any]:
-    """Iterate the journal's intact records in order, in constant memory.
+def read_events(path: Path | str, schema: Schema[Any] = DMJ_SCHEMA) -> JournalEvents[Any]:
+    """The journal's intact records in order (see ``JournalEvents``), in constant memory.
 
-    Opens the file at once (``JournalNotFound`` if it is missing). Iteration stops before
-    a torn tail without raising; damage before the tail raises ``JournalCorrupt`` (or
-    ``SequenceGap``) naming the file and line, after the records that precede it.
+    Opens the file at once (``JournalNotFound`` if it is missing).
     """
     path = Path(path)
     require_journal(path)
-    return _events(open_for_reading(path), str(path), schema)
+    return JournalEvents(open_for_reading(path), str(path), schema)
 
 
-def _events(file: io.FileIO, name: str, schema: Schema[E]) -> Iterator[E]:
-    # chain.from_iterable walks each block's list in C: the generator below resumes once
-    # per block, not once per event.
-    return chain.from_iterable(_blocks_then_verdict(file, name, schema))
-
-
-def _blocks_then_verdict(file: io.FileIO, name: str, schema: Schema[E]) -> Iterator[list[E]]:
+def _blocks_then_verdict(
+    file: io.FileIO, name: str, schema: Schema[E]
+) -> Generator[list[E], None, None]:
     """The scan's blocks; then, past the last intact record, the damage it found (if any)."""
     with file:
         end = yield from scan(file, name, schema)

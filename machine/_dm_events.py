@@ -37,22 +37,41 @@ __all__ = [
 
 
 def export_requested(w: Working, event: ExportRequested) -> None:
-    if event.user_id:
-        i, dm = dm_of(w, event, event.batch, event.user_id)
-    else:
-        i, dm = dm_by_channel(w, event, event.batch, event.channel_id)
+    dm = w.dms.get(event.user_id)
+    if dm is None or event.batch != w.batch_no or event.run != w.run_id:
+        dm = _requesting(w, event)
+    entry = dm.entry
     if dm.outcome is not None or dm.opening or dm.closing:
         _not_now(event, dm)
-    channel = event.channel_id
-    if channel not in (dm.entry.channel_id, dm.opened, dm.open_at_start):
-        raise broken(event, f"channel {channel} is not user {dm.entry.user_id}'s DM")
-    if event.attempt != dm.attempt + 1:
+    channel = entry.channel_id  # the state keeps the plan's string, not one more copy
+    if event.channel_id != channel:
+        channel = _other_channel(dm, event)
+    attempt = event.attempt
+    if attempt != dm.attempt + 1:
         raise broken(
             event,
-            f"it is attempt {event.attempt} for user {dm.entry.user_id}, whose last was "
-            f"{dm.attempt}: attempts count up by one",
+            f"it is attempt {attempt} for user {entry.user_id}, whose last was {dm.attempt}: "
+            "attempts count up by one",
         )
-    w.dms[i] = replace(dm, exporting=channel, attempt=event.attempt)
+    w.dms[entry.user_id] = replace(dm, exporting=channel, attempt=attempt)
+
+
+def _other_channel(dm: DmProgress, event: ExportRequested) -> str:
+    """The DM's channel ``event`` names when it is not the package's: the one dmj opened, or
+    the one open at the start (the DM's own copy of the id)."""
+    channel = event.channel_id
+    if dm.opened is not None and channel == dm.opened:
+        return dm.opened
+    if dm.open_at_start is not None and channel == dm.open_at_start:
+        return dm.open_at_start
+    raise broken(event, f"channel {channel} is not user {dm.entry.user_id}'s DM")
+
+
+def _requesting(w: Working, event: ExportRequested) -> DmProgress:
+    """The DM an export is asked for: by user, or (older records) by channel."""
+    if event.user_id:
+        return dm_of(w, event, event.batch, event.user_id)
+    return dm_by_channel(w, event, event.batch, event.channel_id)
 
 
 def _not_now(event: ExportRequested, dm: DmProgress) -> None:
@@ -62,53 +81,62 @@ def _not_now(event: ExportRequested, dm: DmProgress) -> None:
 
 
 def channel_exported(w: Working, event: ChannelExported) -> None:
-    i, dm = _pending_export(w, event, event.user_id, event.channel_id)
+    dm = w.dms.get(event.user_id)
+    if (  # _pending_export's common case, inlined: the hottest handler of replay
+        dm is None
+        or dm.exporting != event.channel_id
+        or event.batch != w.batch_no
+        or event.run != w.run_id
+    ):
+        dm = _pending_export(w, event)
+    user = dm.entry.user_id
     outcome = Outcome(
-        user_id=dm.entry.user_id,
+        user_id=user,
         kind="exported",
-        channel_id=event.channel_id,
+        channel_id=dm.exporting or event.channel_id,
         seq=event.seq,
         at=event.at,
         message_count=event.message_count,
         last_message_id=event.last_message_id,
         path=event.path,
     )
-    w.dms[i] = replace(dm, exporting=None, outcome=outcome)
+    w.dms[user] = replace(dm, exporting=None, outcome=outcome)
 
 
 def export_failed(w: Working, event: ExportFailed) -> None:
     """A failure ends the DM unless it can be tried again (see ``ExportFailed``)."""
-    i, dm = _pending_export(w, event, event.user_id, event.channel_id)
+    dm = _pending_export(w, event)
+    user = dm.entry.user_id
     failures = dm.transient_failures
     if event.error_class == "transient":
         failures += 1
         if w.run is not None and failures < w.run.started.max_attempts:
-            w.dms[i] = replace(dm, exporting=None, transient_failures=failures)
+            w.dms[user] = replace(dm, exporting=None, transient_failures=failures)
             return
     elif event.error_class == "permanent":
         direct = dm.opened is None and dm.open_at_start is None and not dm.direct_failed
         if dm.entry.kind == "dm" and direct:
-            w.dms[i] = replace(dm, exporting=None, direct_failed=True)
+            w.dms[user] = replace(dm, exporting=None, direct_failed=True)
             return
     else:  # fatal: the run pauses; resume tries again
-        w.dms[i] = replace(dm, exporting=None)
+        w.dms[user] = replace(dm, exporting=None)
         return
     outcome = Outcome(
-        user_id=dm.entry.user_id,
+        user_id=user,
         kind="failed",
-        channel_id=event.channel_id,
+        channel_id=dm.exporting or event.channel_id,
         seq=event.seq,
         at=event.at,
         reason=event.message,
         error_class=event.error_class,
     )
-    w.dms[i] = replace(dm, exporting=None, transient_failures=failures, outcome=outcome)
+    w.dms[user] = replace(dm, exporting=None, transient_failures=failures, outcome=outcome)
 
 
 def dm_open_requested(w: Working, event: DmOpenRequested) -> None:
-    i, dm = dm_of(w, event, event.batch, event.user_id)
-    undecided(event, dm)
     user = event.user_id
+    dm = dm_of(w, event, event.batch, user)
+    undecided(event, dm)
     if dm.entry.kind != "dm":
         raise broken(
             event,
@@ -122,55 +150,57 @@ def dm_open_requested(w: Working, event: DmOpenRequested) -> None:
         )
     if dm.opened is not None or dm.exporting is not None:
         raise broken(event, f"user {user}'s DM is already open or being exported")
-    w.dms[i] = replace(dm, opening=True)
+    w.dms[user] = replace(dm, opening=True)
 
 
 def dm_opened(w: Working, event: DmOpened) -> None:
-    i, dm = dm_of(w, event, event.batch, event.user_id)
+    user = event.user_id
+    dm = dm_of(w, event, event.batch, user)
     if not dm.opening:
-        raise broken(event, f"it answers no DmOpenRequested for user {event.user_id}")
+        raise broken(event, f"it answers no DmOpenRequested for user {user}")
     channel = event.channel or ChannelInfo(
-        id=event.channel_id, type=1, recipients=(UserInfo(id=event.user_id),)
+        id=event.channel_id, type=1, recipients=(UserInfo(id=user),)
     )
     w.seen.append(channel)
-    w.dms[i] = replace(dm, opening=False, opened=event.channel_id)
+    w.dms[user] = replace(dm, opening=False, opened=event.channel_id)
 
 
 def dm_skipped(w: Working, event: DmSkipped) -> None:
-    i, dm = dm_of(w, event, event.batch, event.user_id)
+    user = event.user_id
+    dm = dm_of(w, event, event.batch, user)
     undecided(event, dm)
     if dm.exporting is not None:
-        raise broken(event, f"user {event.user_id}'s DM is being exported: wait for the outcome")
+        raise broken(event, f"user {user}'s DM is being exported: wait for the outcome")
     outcome = Outcome(
-        user_id=event.user_id,
+        user_id=dm.entry.user_id,
         kind="skipped",
         channel_id=dm.entry.channel_id,
         seq=event.seq,
         at=event.at,
         reason=event.reason,
     )
-    w.dms[i] = replace(dm, opening=False, outcome=outcome)
+    w.dms[user] = replace(dm, opening=False, outcome=outcome)
 
 
 def dm_close_requested(w: Working, event: DmCloseRequested) -> None:
-    i, dm = _opened(w, event, event.batch, event.channel_id)
+    dm = _opened(w, event, event.batch, event.channel_id)
     if dm.exporting is not None:
         raise broken(event, f"channel {event.channel_id} is being exported: close it after")
-    w.dms[i] = replace(dm, closing=True)
+    w.dms[dm.entry.user_id] = replace(dm, closing=True)
 
 
 def dm_closed(w: Working, event: DmClosed) -> None:
-    i, dm = _opened(w, event, event.batch, event.channel_id)
+    dm = _opened(w, event, event.batch, event.channel_id)
     if not dm.closing:
         raise broken(event, f"it answers no DmCloseRequested for channel {event.channel_id}")
-    w.dms[i] = replace(dm, opened=None, closing=False)
+    w.dms[dm.entry.user_id] = replace(dm, opened=None, closing=False)
 
 
-def _opened(w: Working, event: Event, batch_no: int, channel: str) -> tuple[int, DmProgress]:
+def _opened(w: Working, event: Event, batch_no: int, channel: str) -> DmProgress:
     open_batch_no(w, event, batch_no)
-    for i, dm in enumerate(w.dms):
+    for dm in w.dms.values():
         if dm.opened == channel:
-            return i, dm
+            return dm
     raise broken(
         event,
         "dmj closes only a channel it opened in this batch and has not closed yet, never a "
@@ -178,18 +208,13 @@ def _opened(w: Working, event: Event, batch_no: int, channel: str) -> tuple[int,
     )
 
 
-def _pending_export(
-    w: Working, event: ChannelExported | ExportFailed, user_id: str, channel: str
-) -> tuple[int, DmProgress]:
-    if event.batch == w.batch_no and event.run == w.run_id:  # dm_of's fast path, inlined
-        i = w.positions.get(user_id)
-        if i is not None and w.dms[i].exporting == channel:
-            return i, w.dms[i]
-    i, dm = dm_of(w, event, event.batch, user_id)
-    if dm.exporting != channel:
+def _pending_export(w: Working, event: ChannelExported | ExportFailed) -> DmProgress:
+    """The DM whose export ``event`` answers."""
+    dm = dm_of(w, event, event.batch, event.user_id)
+    if dm.exporting != event.channel_id:
         raise broken(
             event,
-            f"it answers no ExportRequested: no export of channel {channel} is pending for "
-            f"user {user_id}",
+            f"it answers no ExportRequested: no export of channel {event.channel_id} is "
+            f"pending for user {event.user_id}",
         )
-    return i, dm
+    return dm

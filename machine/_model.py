@@ -4,7 +4,7 @@ Every value is frozen and never edited: ``apply`` builds new values and shares t
 parts with the old state, so any earlier state stays valid (tests fold prefixes and compare).
 Containers inside a value (dicts, tuples) are never mutated after construction either. Large,
 growing collections are kept where appending is cheap (a ``Chain`` of finished batches) and
-merged into dicts only once per run (``remember``) or when a projection is built.
+merged into dicts only when a fold ends or a projection is built (``_memory``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ __all__ = [
     "RunState",
     "State",
     "count_outcomes",
-    "remember",
 ]
 
 OutcomeKind = Literal["exported", "skipped", "failed"]
@@ -231,50 +230,3 @@ def count_outcomes(outcomes: Iterable[Outcome]) -> tuple[int, int, int]:
     """How many of ``outcomes`` are (exported, skipped, failed)."""
     kinds = [outcome.kind for outcome in outcomes]
     return kinds.count("exported"), kinds.count("skipped"), kinds.count("failed")
-
-
-def remember(memory: Memory, run: RunState, batch: BatchProgress | None) -> Memory:
-    """``memory`` with ``run`` (and its open ``batch``) folded in.
-
-    O(channels): done once when the next run starts, and whenever a projection is built.
-    """
-    captured = run.capture.channels if run.capture is not None else ()
-    channels = dict(memory.channels)
-    status = dict(memory.status)
-    for channel in captured:
-        channels[channel.id] = channel
-    records = run.finished_batches()
-    outcomes = [o for record in records for o in record.outcomes]
-    seen = [c for record in records for c in record.seen]
-    if batch is not None:
-        outcomes.extend(batch.outcomes())
-        seen.extend(batch.seen)
-    for channel in seen:
-        channels[channel.id] = channel
-    _merge_outcomes(status, outcomes)
-    first = memory.first_capture
-    if first is None and run.capture is not None:
-        first = captured
-    return Memory(first_capture=first, channels=channels, status=status, runs=(*memory.runs, run))
-
-
-def _merge_outcomes(status: dict[str, ChannelStatus], outcomes: list[Outcome]) -> None:
-    """Fold ``outcomes`` into ``status`` (a projection's hot loop: one pass, no calls)."""
-    get, make = status.get, ChannelStatus
-    for outcome in outcomes:
-        key = outcome.channel_id
-        old = get(key)
-        if old is None:
-            status[key] = make(
-                status=outcome.kind,
-                at=outcome.at,
-                message_count=outcome.message_count,
-                last_message_id=outcome.last_message_id,
-            )
-        else:
-            status[key] = make(
-                status=outcome.kind,
-                at=outcome.at,
-                message_count=outcome.message_count + old.message_count,
-                last_message_id=outcome.last_message_id or old.last_message_id,
-            )

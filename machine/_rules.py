@@ -52,22 +52,24 @@ def open_batch_no(w: Working, event: Event, batch_no: int) -> tuple[RunState, Ba
     return run, batch
 
 
-def dm_of(w: Working, event: Event, batch_no: int, user_id: str) -> tuple[int, DmProgress]:
-    """The position and progress of ``user_id``'s DM in the open batch ``batch_no``."""
-    if batch_no == w.batch_no and event.run == w.run_id:
-        i = w.positions.get(user_id)
-        if i is not None:
-            return i, w.dms[i]
+def dm_of(w: Working, event: Event, batch_no: int, user_id: str) -> DmProgress:
+    """The progress of ``user_id``'s DM in the open batch ``batch_no``.
+
+    The hot handlers inline the first three lines and call this only when they fail, to raise.
+    """
+    dm = w.dms.get(user_id)
+    if dm is not None and batch_no == w.batch_no and event.run == w.run_id:
+        return dm
     open_batch_no(w, event, batch_no)
     raise broken(event, f"user {user_id} is not in batch {batch_no}")
 
 
-def dm_by_channel(w: Working, event: Event, batch_no: int, channel: str) -> tuple[int, DmProgress]:
+def dm_by_channel(w: Working, event: Event, batch_no: int, channel: str) -> DmProgress:
     """The DM of the open batch ``batch_no`` that ``channel`` belongs to."""
     open_batch_no(w, event, batch_no)
-    for i, dm in enumerate(w.dms):
+    for dm in w.dms.values():
         if channel in (dm.opened, dm.open_at_start, dm.entry.channel_id):
-            return i, dm
+            return dm
     raise broken(event, f"channel {channel} belongs to no DM of batch {batch_no}")
 
 

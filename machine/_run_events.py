@@ -5,6 +5,10 @@ Each handler checks its rules first, then changes the working copy (see ``_worki
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from operator import attrgetter
+from typing import NoReturn
+
 from msgspec.structs import replace
 
 from ._model import (
@@ -14,7 +18,6 @@ from ._model import (
     DmProgress,
     RunState,
     count_outcomes,
-    remember,
 )
 from ._rules import active_run, broken, open_batch_no
 from ._working import Working
@@ -22,6 +25,7 @@ from .events import (
     BatchFinished,
     BatchStarted,
     OpenDmsCaptured,
+    PlanEntry,
     RunFinished,
     RunPaused,
     RunStarted,
@@ -37,6 +41,10 @@ __all__ = [
 ]
 
 
+_user_id = attrgetter("user_id")
+_channel_id = attrgetter("channel_id")
+
+
 def run_started(w: Working, event: RunStarted) -> None:
     previous = w.run
     if previous is not None and previous.finished is None:
@@ -45,17 +53,20 @@ def run_started(w: Working, event: RunStarted) -> None:
             f"a new run starts only after the previous one finished, and run {previous.id!r} "
             "has not (it is resumed, not restarted)",
         )
-    known = {run.id for run in w.memory.runs} | ({previous.id} if previous else set())
-    if event.run in known:
+    if event.run in w.known_runs():
         raise broken(event, f"run ids are unique in a journal, and {event.run!r} was used")
-    _check_plan(event)
-    if previous is not None:
-        w.memory = remember(w.memory, previous, None)
-    w.set_run(RunState(started=event, started_seq=event.seq))
-    w.open_batch(None, [])
+    if previous is not None and event.plan == previous.started.plan:
+        # An incremental re-run of the same package plans the same DMs: keep one copy (its
+        # DMs were found unique when that run started).
+        event = replace(event, plan=previous.started.plan)
+        _check_plan(event, known_unique=True)
+    else:
+        _check_plan(event, known_unique=False)
+    w.start_run(RunState(started=event, started_seq=event.seq))
 
 
-def _check_plan(event: RunStarted) -> None:
+def _check_plan(event: RunStarted, *, known_unique: bool) -> None:
+    """The plan's sizes add up, and (unless known already) every DM in it appears once."""
     plan, size = event.plan, event.batch_size
     if size < 1 or event.max_attempts < 1:
         raise broken(event, "batch_size and max_attempts are at least 1")
@@ -66,8 +77,9 @@ def _check_plan(event: RunStarted) -> None:
             f"{len(plan)} planned DMs in batches of {size} make {expected} batches, "
             f"not {event.total_batches}",
         )
-    users = {entry.user_id for entry in plan}
-    channels = {entry.channel_id for entry in plan}
+    if known_unique:
+        return
+    users, channels = set(map(_user_id, plan)), set(map(_channel_id, plan))
     if len(users) != len(plan) or len(channels) != len(plan):
         raise broken(event, "every planned DM appears once, by user id and by channel id")
 
@@ -105,37 +117,39 @@ def batch_started(w: Working, event: BatchStarted) -> None:
             f"order, each once), not {b}",
         )
     entries = run.batch_entries(b)
-    if event.user_ids != tuple(entry.user_id for entry in entries):
+    if list(event.user_ids) != list(map(_user_id, entries)):
         raise broken(event, f"it lists exactly the plan's users of batch {b}, in plan order")
-    open_by_user, open_channels = run.open_by_user, run.open_channels
-    dms = [
-        DmProgress(
-            entry=entry,
-            open_at_start=(entry.kind == "dm" and open_by_user.get(entry.user_id))
-            or (entry.channel_id if entry.channel_id in open_channels else None),
-        )
-        for entry in entries
-    ]
     header = BatchProgress(batch=b, started_seq=event.seq, started_at=event.at, dms=())
-    w.open_batch(header, dms)
+    w.open_batch(header, _fresh_dms(run, entries))
+
+
+def _fresh_dms(run: RunState, entries: tuple[PlanEntry, ...]) -> dict[str, DmProgress]:
+    """The DMs of a batch that starts: nothing done yet, each DM's channel if it was open.
+
+    A 1-on-1 DM whose user had a DM open is exported through that channel; any other DM whose
+    package channel was open, through that one. Few DMs are open, so the batch's users and
+    channels are matched against them as sets, and only a match costs a second look.
+    """
+    dms = {entry.user_id: DmProgress(entry=entry) for entry in entries}
+    open_by_user, open_channels = run.open_by_user, run.open_channels
+    if not open_channels.isdisjoint(map(_channel_id, entries)) or not (
+        open_by_user.keys().isdisjoint(dms)
+    ):
+        for entry in entries:
+            channel = (entry.kind == "dm" and open_by_user.get(entry.user_id)) or (
+                entry.channel_id if entry.channel_id in open_channels else None
+            )
+            if channel is not None:
+                dms[entry.user_id] = DmProgress(entry=entry, open_at_start=channel)
+    return dms
 
 
 def batch_finished(w: Working, event: BatchFinished) -> None:
     run, batch = open_batch_no(w, event, event.batch)
-    for dm in w.dms:
-        if dm.outcome is None:
-            raise broken(
-                event,
-                f"user {dm.entry.user_id} has no outcome yet: a batch finishes only when "
-                "every DM in it has one",
-            )
-        if dm.opened is not None:
-            raise broken(
-                event,
-                f"channel {dm.opened}, which dmj opened, is still open: a batch finishes "
-                "only when everything it opened is closed",
-            )
-    outcomes = tuple(dm.outcome for dm in w.dms if dm.outcome is not None)
+    dms = w.dms.values()
+    outcomes = tuple([dm.outcome for dm in dms if dm.outcome is not None])
+    if len(outcomes) != len(dms) or [dm.opened for dm in dms].count(None) != len(dms):
+        _unfinished(event, dms)
     counts = count_outcomes(outcomes)
     if (event.exported, event.skipped, event.failed) != counts:
         raise broken(event, _count_rule("batch", event, counts))
@@ -158,7 +172,25 @@ def batch_finished(w: Working, event: BatchFinished) -> None:
             failed=run.failed + counts[2],
         )
     )
-    w.open_batch(None, [])
+    w.open_batch(None, {})
+
+
+def _unfinished(event: BatchFinished, dms: Iterable[DmProgress]) -> NoReturn:
+    """Raise for the first DM that keeps the batch from finishing."""
+    for dm in dms:
+        if dm.outcome is None:
+            raise broken(
+                event,
+                f"user {dm.entry.user_id} has no outcome yet: a batch finishes only when "
+                "every DM in it has one",
+            )
+        if dm.opened is not None:
+            raise broken(
+                event,
+                f"channel {dm.opened}, which dmj opened, is still open: a batch finishes "
+                "only when everything it opened is closed",
+            )
+    raise AssertionError("unreachable: a DM without an outcome or with an open channel")
 
 
 def run_paused(w: Working, event: RunPaused) -> None:

@@ -7,9 +7,10 @@ reflects, so the same journal always gives the same bytes.
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 
 from dmj.machine.events import UserInfo
-from dmj.machine.state import BatchProgress, RunState, State, remember
+from dmj.machine.state import BatchProgress, OutcomeKind, RunState, State, remember
 
 from ._documents import BatchStateDoc, IdHistoryDoc, encode_document
 
@@ -25,6 +26,8 @@ __all__ = [
 BATCH_STATE = "batch-state.json"
 ID_HISTORY = "id-history.json"
 
+_user_id = attrgetter("user_id")
+
 
 def archived_batch_state(run_id: str) -> str:
     """Where a finished run's ``batch-state.json`` lives, relative to the archive."""
@@ -35,16 +38,17 @@ def build_batch_state(
     run: RunState, batch: BatchProgress | None, through_seq: int, at: datetime
 ) -> BatchStateDoc:
     """``batch-state.json`` of ``run`` with its open ``batch``, as of record ``through_seq``."""
-    users: dict[str, list[str]] = {"exported": [], "skipped": [], "failed": []}
+    users: dict[OutcomeKind, list[str]] = {"exported": [], "skipped": [], "failed": []}
+    add = {kind: ids.append for kind, ids in users.items()}
     for record in run.finished_batches():
-        for outcome in record.outcomes:
-            users[outcome.kind].append(outcome.user_id)
+        for outcome in record.outcomes:  # one pass: a large run's outcomes are not in cache
+            add[outcome.kind](outcome.user_id)
     if batch is not None:
         for outcome in batch.outcomes():
-            users[outcome.kind].append(outcome.user_id)
+            add[outcome.kind](outcome.user_id)
     return BatchStateDoc(
         run_id=run.id,
-        all_dm_ids=tuple(entry.user_id for entry in run.started.plan),
+        all_dm_ids=tuple(map(_user_id, run.started.plan)),
         total_batches=run.started.total_batches,
         current_batch=batch.batch if batch is not None else run.last_completed + 1,
         last_completed_batch=run.last_completed,

@@ -7,14 +7,15 @@ writer would); the audit takes no lock and changes nothing, so it works while dm
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 import msgspec
-from dmj.journal import JournalCheck, JournalWriter, check_journal, read_events
+from dmj.journal import JournalCheck, JournalEvents, JournalWriter, check_journal, read_events
 from dmj.machine.errors import JournalCorrupt, JournalNotFound
 from dmj.machine.events import AnyEvent
-from dmj.machine.state import State, fold_until_broken
+from dmj.machine.state import State, fold, fold_until_broken
 
 from ._files import ProjectionChange, projection_status, write_projections
 from ._inspect import Inspection, JournalSummary, build_inspection
@@ -36,12 +37,8 @@ class Rebuild(msgspec.Struct, frozen=True, kw_only=True):
 
 def replay_journal(path: Path) -> State:
     """The state ``path``'s journal folds into (``JournalCorrupt``/``RuleBroken`` if it can't)."""
-    state, error = fold_until_broken(read_events(path))
-    if error is not None:
-        # Without the fold's frames the reader is freed (and its file closed) right now, not
-        # whenever garbage collection reaches a cycle that holds this error.
-        raise error.with_traceback(None)
-    return state
+    with read_events(path) as events:
+        return fold(events)
 
 
 def rebuild_projections(archive: Path) -> Rebuild:
@@ -63,11 +60,8 @@ def inspect_archive(archive: Path) -> Inspection:
     """The read-only audit of ``archive`` (no lock; nothing is written)."""
     journal = _existing_journal(archive)
     check = check_journal(journal)
-    events = _intact(journal)
-    try:
-        state, error = fold_until_broken(events)
-    finally:
-        events.close()
+    with read_events(journal) as events:
+        state, error = fold_until_broken(_Intact(events))
     return build_inspection(
         archive=str(archive),
         journal=_summary(check),
@@ -92,12 +86,21 @@ def _existing_journal(archive: Path) -> Path:
     return journal
 
 
-def _intact(journal: Path) -> Generator[AnyEvent, None, None]:
-    """The records before any damage (the audit reports the damage itself)."""
-    try:
-        yield from read_events(journal)
-    except JournalCorrupt:
-        return
+class _Intact:
+    """The records before any damage, in the reader's checked blocks (the audit reports the
+    damage itself)."""
+
+    def __init__(self, events: JournalEvents[AnyEvent]) -> None:
+        self._events = events
+
+    def blocks(self) -> Iterator[list[AnyEvent]]:
+        try:
+            yield from self._events.blocks()
+        except JournalCorrupt:
+            return
+
+    def __iter__(self) -> Iterator[AnyEvent]:
+        return chain.from_iterable(self.blocks())
 
 
 def _summary(check: JournalCheck) -> JournalSummary:

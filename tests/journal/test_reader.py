@@ -211,3 +211,61 @@ def test_a_journal_that_cannot_be_read_is_a_journal_error(tmp_path: Path) -> Non
     file: the tests may run as root, who can read anything)."""
     with pytest.raises(JournalError, match=r"cannot read .* \(Is a directory\); check the"):
         open_for_reading(tmp_path)
+
+
+def open_files() -> set[str]:
+    """What this process has open now (Linux), by path."""
+    fds = Path("/proc/self/fd")
+    found = set()
+    for fd in fds.iterdir():
+        try:
+            found.add(os.readlink(fd))
+        except OSError:  # the directory's own descriptor, closed while listing
+            continue
+    return found
+
+
+def test_a_reader_closed_after_one_record_leaves_the_file_closed(journal: Path) -> None:
+    write_journal(journal, sample_events(5))
+    events = read_events(journal)
+    assert str(journal) in open_files()
+    first = next(events)
+    events.close()
+    events.close()
+    assert first.seq == 1
+    assert str(journal) not in open_files()
+
+
+def test_a_reader_never_iterated_is_closed_by_its_with_block(journal: Path) -> None:
+    write_journal(journal, sample_events(2))
+    with read_events(journal) as events:
+        assert str(journal) in open_files()
+    assert str(journal) not in open_files()
+    assert list(events) == [], "a closed reader reads nothing more"
+
+
+def test_a_reader_left_open_would_warn_when_collected(journal: Path) -> None:
+    """The failure the deterministic close prevents: an abandoned reader's file is only closed
+    by garbage collection, with a ResourceWarning (which this suite turns into an error)."""
+    write_journal(journal, sample_events(2))
+    events = read_events(journal)
+    with pytest.warns(ResourceWarning):
+        del events  # the last reference: freed (and its file closed) right here
+
+
+def test_reading_to_the_end_closes_the_file(journal: Path) -> None:
+    acked = write_journal(journal, sample_events(3))
+    events = read_events(journal)
+    assert list(events) == acked
+    assert str(journal) not in open_files()
+
+
+def test_the_blocks_run_on_without_a_gap_and_hold_every_record(journal: Path) -> None:
+    write_big_journal(journal, 3000)
+    with read_events(journal) as events:
+        blocks = list(events.blocks())
+    assert len(blocks) > 5
+    seqs = [event.seq for block in blocks for event in block]
+    assert seqs == list(range(1, 3001))
+    assert all(block for block in blocks)
+    assert str(journal) not in open_files()
