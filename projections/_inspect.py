@@ -149,8 +149,13 @@ def _run_summary(run: RunState, state: State) -> RunSummary:
     started = run.started
     open_batch = state.batch if run is state.run else None
     batches = [_finished(record) for record in run.finished_batches()]
+    exported, skipped, failed = run.exported, run.skipped, run.failed
     if open_batch is not None:
-        batches.append(_in_progress(open_batch))
+        current = _in_progress(open_batch)
+        batches.append(current)
+        exported += current.exported
+        skipped += current.skipped
+        failed += current.failed
     status: RunStatus = "finished" if run.finished is not None else "in-progress"
     paused = state.paused if run is state.run else None
     return RunSummary(
@@ -163,9 +168,9 @@ def _run_summary(run: RunState, state: State) -> RunSummary:
         batch_size=started.batch_size,
         total_batches=started.total_batches,
         planned=len(started.plan),
-        exported=run.exported,
-        skipped=run.skipped,
-        failed=run.failed,
+        exported=exported,
+        skipped=skipped,
+        failed=failed,
         last_completed_batch=run.last_completed,
         batches=tuple(batches),
     )

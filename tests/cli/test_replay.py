@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dmj.cli import app
 from dmj.journal import JournalWriter
-from dmj.machine.events import DmCloseRequested, RunPaused
+from dmj.machine.events import ChannelExported, DmCloseRequested, RunPaused
 from dmj.machine.state import fold
 from dmj.projections import projection_files
 from typer.testing import CliRunner, Result
@@ -63,6 +63,22 @@ def test_a_paused_run_shows_why_it_paused(tmp_path: Path) -> None:
     result = dmj("--inspect", "--archive", str(tmp_path / "archive"))
     assert "Run run-1: paused (captcha); direct-first, batches of 2" in result.output
     assert "Next step  export alice (channel 7100), attempt 2" in result.output
+
+
+def test_the_run_totals_include_the_batch_still_in_progress(tmp_path: Path) -> None:
+    """Batch 0 finished (friends exported, the deleted user's DM unreachable); batch 1 is open
+    and alice's DM is exported: the run has two DMs exported, not only the finished batch's."""
+    alice_exported = first_run(
+        until=lambda event: isinstance(event, ChannelExported) and event.user_id == "100"
+    )
+    write_journal(tmp_path / "archive", alice_exported)
+    result = dmj("--inspect", "--json", "--archive", str(tmp_path / "archive"))
+    [run] = json.loads(result.output)["runs"]
+    by_batch = [(b["batch"], b["state"], b["exported"], b["failed"]) for b in run["batches"]]
+    assert by_batch == [(0, "finished", 1, 1), (1, "in-progress", 1, 0)]
+    assert (run["exported"], run["skipped"], run["failed"]) == (2, 0, 1)
+    text = dmj("--inspect", "--archive", str(tmp_path / "archive")).output
+    assert "5 DMs planned: 2 exported, 0 skipped, 1 failed" in text
 
 
 def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> None:
