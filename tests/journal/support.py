@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -118,7 +117,3 @@ def line_starts(data: bytes) -> list[int]:
 def torn_files(directory: Path) -> dict[str, bytes]:
     """The set-aside torn tails in ``directory``, by name."""
     return {path.name: path.read_bytes() for path in sorted(directory.glob("*.torn-*"))}
-
-
-def lines_of(path: Path) -> Iterator[bytes]:
-    yield from path.read_bytes().splitlines(keepends=True)
