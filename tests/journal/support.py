@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dmj.journal import OsStorage
+from dmj.journal import JournalWriter, OsStorage
 from dmj.machine.events import (
     AnyEvent,
     BatchFinished,
@@ -59,6 +59,12 @@ def sample_events(count: int) -> list[AnyEvent]:
         RunPaused(run=RUN, reason="captcha: naïve “quotes” and a \\ backslash"),
     ]
     return [cycle[index % len(cycle)] for index in range(count)]
+
+
+def write_journal(path: Path, events: list[AnyEvent]) -> list[AnyEvent]:
+    """Journal ``events`` at ``path`` with a ``TickingClock``; the acknowledged records."""
+    with JournalWriter.open(path, clock=TickingClock()) as journal:
+        return [journal.append(event) for event in events]
 
 
 class NoSyncStorage(OsStorage):

@@ -37,17 +37,7 @@ from dmj.machine.events import (
 )
 
 from benchmarks.journal_workload import write_journal as write_big_journal
-from tests.journal.support import RUN, TickingClock, sample_events
-
-
-def write_journal(path: Path, events: list[AnyEvent]) -> list[AnyEvent]:
-    with JournalWriter.open(path, clock=TickingClock()) as journal:
-        return [journal.append(event) for event in events]
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    return tmp_path / "journal.jsonl"
+from tests.journal.support import RUN, TickingClock, sample_events, write_journal
 
 
 def test_reading_returns_every_record_as_it_was_acknowledged(journal: Path) -> None:
