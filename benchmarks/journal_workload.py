@@ -7,8 +7,9 @@ snowflake-sized ids and ~150-500-byte lines.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 import msgspec
@@ -25,7 +26,7 @@ from dmj.machine.events import (
     ExportRequested,
 )
 
-__all__ = ["run_events", "stamped", "write_journal"]
+__all__ = ["run_events", "stamped", "write_events", "write_journal"]
 
 RUN = "run-20260101T000000Z-4f2a"
 _START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -76,14 +77,15 @@ def stamped(count: int, seed: int = 1) -> Iterator[AnyEvent]:
 
 def write_journal(path: Path, count: int, seed: int = 1) -> int:
     """Write a valid ``count``-record journal quickly (no fsync per line); returns its size."""
+    return write_events(path, stamped(count, seed))
+
+
+def write_events(path: Path, events: Iterable[AnyEvent]) -> int:
+    """Write already stamped ``events`` as journal lines, 10,000 per write, no fsync; the size."""
     encoder = DMJ_SCHEMA.encoder
     size = 0
+    stream = iter(events)
     with path.open("wb") as out:
-        batch: list[bytes] = []
-        for event in stamped(count, seed):
-            batch.append(encode_line(encoder, event))
-            if len(batch) == 10_000:
-                size += out.write(b"".join(batch))
-                batch.clear()
-        size += out.write(b"".join(batch))
+        while chunk := b"".join(encode_line(encoder, event) for event in islice(stream, 10_000)):
+            size += out.write(chunk)
     return size

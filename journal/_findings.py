@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 from dmj.machine.errors import JournalCorrupt, SequenceGap
 
-__all__ = ["NEXT_STEP", "JournalCheck", "Problem", "ProblemKind", "Recovery", "TornTail"]
+__all__ = ["JournalCheck", "Problem", "ProblemKind", "Recovery", "TornTail"]
 
 NEXT_STEP = (
     "Run `dmj replay --inspect` to see the damage; restore the file from a backup or move it "

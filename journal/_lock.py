@@ -26,9 +26,8 @@ _PID_WAIT = 0.5
 class WriterLock:
     """An exclusive, non-blocking ``flock`` on a lock file; ``release`` (or death) ends it."""
 
-    def __init__(self, fd: int, path: Path) -> None:
+    def __init__(self, fd: int) -> None:
         self._fd: int | None = fd
-        self.path = path
 
     @classmethod
     def acquire(cls, path: Path, *, locking: str) -> WriterLock:
@@ -62,11 +61,7 @@ class WriterLock:
         record = f"{os.getpid()}\n".encode()
         os.pwrite(fd, record, 0)  # then cut: a reader sees the old pid or the new, never none
         os.ftruncate(fd, len(record))
-        return cls(fd, path)
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
+        return cls(fd)
 
     def release(self) -> None:
         """Give up the lock (closing the descriptor releases the ``flock``); idempotent."""

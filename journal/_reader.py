@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Generator, Iterator
+from contextlib import suppress
 from itertools import chain
 from pathlib import Path
 from typing import Any, Generic, overload
 
+from dmj.machine.errors import InvariantBroken, JournalCorrupt
 from dmj.machine.events import AnyEvent
 
 from ._findings import JournalCheck
@@ -34,14 +36,18 @@ class JournalEvents(Generic[E]):
 
     Iteration stops before a torn tail without raising; damage before the tail raises
     ``JournalCorrupt`` (or ``SequenceGap``) naming the file and line, after the records that
-    precede it.
+    precede it. ``check()`` gives the audit of the same pass, so a caller that wants the
+    records and the audit reads the file once.
     """
 
-    __slots__ = ("_blocks", "_events", "_file")
+    __slots__ = ("_blocks", "_end", "_events", "_file")
 
     def __init__(self, file: io.FileIO, name: str, schema: Schema[E]) -> None:
         self._file = file
-        self._blocks = _blocks_then_verdict(file, name, schema)
+        # The scan's verdict lands in a list, not on self: a generator holding self would
+        # make a cycle, and an abandoned reader's file would wait for the cycle collector.
+        self._end: list[JournalCheck] = []
+        self._blocks = _blocks_then_verdict(file, name, schema, self._end)
         # chain.from_iterable walks each block's list in C: the generator resumes once per
         # block, not once per event.
         self._events: Iterator[E] = chain.from_iterable(self._blocks)
@@ -55,7 +61,23 @@ class JournalEvents(Generic[E]):
 
     def blocks(self) -> Iterator[list[E]]:
         """The records in blocks (the same pass as iterating: take one or the other)."""
-        return self._blocks
+        # A view, not the scan itself: a consumer that delegates to it (``yield from``) and
+        # is dropped early must not close the scan under ``check()``; the reader owns it.
+        return (block for block in self._blocks)
+
+    def check(self) -> JournalCheck:
+        """The audit of this pass, as ``check_journal`` gives it; never raises for damage.
+
+        Reads (and drops) whatever records the pass has not handed out yet. Call it after
+        taking the records you want, before ``close()``.
+        """
+        if not self._end:
+            with suppress(JournalCorrupt):
+                for _ in self._blocks:
+                    pass
+        if not self._end:
+            raise InvariantBroken(f"the reader of {self._file.name} was closed before check()")
+        return self._end[0]
 
     def close(self) -> None:
         """Stop reading and close the file (again is harmless)."""
@@ -88,11 +110,15 @@ def read_events(path: Path | str, schema: Schema[Any] = DMJ_SCHEMA) -> JournalEv
 
 
 def _blocks_then_verdict(
-    file: io.FileIO, name: str, schema: Schema[E]
+    file: io.FileIO, name: str, schema: Schema[E], verdict: list[JournalCheck]
 ) -> Generator[list[E], None, None]:
-    """The scan's blocks; then, past the last intact record, the damage it found (if any)."""
+    """The scan's blocks; then, past the last intact record, the damage it found (if any).
+
+    The scan's audit is appended to ``verdict`` before any damage is raised.
+    """
     with file:
         end = yield from scan(file, name, schema)
+    verdict.append(end)
     if end.problem is not None:
         raise end.problem.error()
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dmj.journal import OsStorage
+from dmj.journal import JournalWriter, OsStorage
 from dmj.machine.events import (
     AnyEvent,
     BatchFinished,
@@ -60,6 +59,12 @@ def sample_events(count: int) -> list[AnyEvent]:
         RunPaused(run=RUN, reason="captcha: naïve “quotes” and a \\ backslash"),
     ]
     return [cycle[index % len(cycle)] for index in range(count)]
+
+
+def write_journal(path: Path, events: list[AnyEvent]) -> list[AnyEvent]:
+    """Journal ``events`` at ``path`` with a ``TickingClock``; the acknowledged records."""
+    with JournalWriter.open(path, clock=TickingClock()) as journal:
+        return [journal.append(event) for event in events]
 
 
 class NoSyncStorage(OsStorage):
@@ -118,7 +123,3 @@ def line_starts(data: bytes) -> list[int]:
 def torn_files(directory: Path) -> dict[str, bytes]:
     """The set-aside torn tails in ``directory``, by name."""
     return {path.name: path.read_bytes() for path in sorted(directory.glob("*.torn-*"))}
-
-
-def lines_of(path: Path) -> Iterator[bytes]:
-    yield from path.read_bytes().splitlines(keepends=True)

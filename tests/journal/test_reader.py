@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,13 @@ from dmj.journal import (
     seal,
 )
 from dmj.journal._scan import BLOCK_SIZE, open_for_reading
-from dmj.machine.errors import JournalCorrupt, JournalError, JournalNotFound, SequenceGap
+from dmj.machine.errors import (
+    InvariantBroken,
+    JournalCorrupt,
+    JournalError,
+    JournalNotFound,
+    SequenceGap,
+)
 from dmj.machine.events import (
     AnyEvent,
     BatchStarted,
@@ -30,17 +37,7 @@ from dmj.machine.events import (
 )
 
 from benchmarks.journal_workload import write_journal as write_big_journal
-from tests.journal.support import RUN, TickingClock, sample_events
-
-
-def write_journal(path: Path, events: list[AnyEvent]) -> list[AnyEvent]:
-    with JournalWriter.open(path, clock=TickingClock()) as journal:
-        return [journal.append(event) for event in events]
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    return tmp_path / "journal.jsonl"
+from tests.journal.support import RUN, TickingClock, sample_events, write_journal
 
 
 def test_reading_returns_every_record_as_it_was_acknowledged(journal: Path) -> None:
@@ -269,3 +266,54 @@ def test_the_blocks_run_on_without_a_gap_and_hold_every_record(journal: Path) ->
     assert seqs == list(range(1, 3001))
     assert all(block for block in blocks)
     assert str(journal) not in open_files()
+
+
+def damaged_at_line(journal: Path, line: int) -> None:
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[line - 1] = lines[line - 1].replace(b'"run":', b'"run" :')
+    journal.write_bytes(b"".join(lines))
+
+
+def test_the_reader_gives_the_audit_of_its_own_pass(journal: Path) -> None:
+    acked = write_journal(journal, sample_events(6))
+    journal.write_bytes(journal.read_bytes() + b'{"type":"Dm')
+    with read_events(journal) as events:
+        assert list(events) == acked
+        assert events.check() == check_journal(journal)
+        assert events.check().torn == TornTail(
+            line=7, offset=journal.stat().st_size - 11, length=11
+        )
+
+
+def test_the_audit_of_a_pass_stopped_early_reads_the_rest_and_never_raises(journal: Path) -> None:
+    write_journal(journal, sample_events(6))
+    damaged_at_line(journal, 5)
+    with read_events(journal) as events:
+        assert next(events).seq == 1
+        report = events.check()
+    assert report == check_journal(journal)
+    assert report.problem is not None
+    assert (report.records, report.problem.line) == (4, 5)
+
+
+def test_a_dropped_consumer_of_the_blocks_leaves_the_audit_to_the_reader(journal: Path) -> None:
+    """A generator delegating to ``blocks()`` closes it when dropped; the scan goes on."""
+    write_big_journal(journal, 3000)
+
+    def first_block(blocks: Iterator[list[AnyEvent]]) -> list[AnyEvent]:
+        def delegate() -> Iterator[list[AnyEvent]]:
+            yield from blocks
+
+        return next(delegate())  # the delegating generator is dropped (closed) right here
+
+    with read_events(journal) as events:
+        assert first_block(events.blocks())[0].seq == 1
+        assert events.check().records == 3000
+
+
+def test_the_audit_of_a_closed_reader_is_a_bug(journal: Path) -> None:
+    write_journal(journal, sample_events(2))
+    events = read_events(journal)
+    events.close()
+    with pytest.raises(InvariantBroken, match="was closed before check"):
+        events.check()

@@ -9,19 +9,19 @@ import pytest
 from dmj.journal import CHECK_FIELD, JournalWriter, check_journal, read_events, seal
 from dmj.machine.errors import JournalCorrupt, SequenceGap
 
-from tests.journal.support import RecordingStorage, TickingClock, sample_events, torn_files
+from tests.journal.support import (
+    RecordingStorage,
+    TickingClock,
+    sample_events,
+    torn_files,
+    write_journal,
+)
 
 
-def write_journal(path: Path, count: int) -> bytes:
-    with JournalWriter.open(path, clock=TickingClock()) as journal:
-        for event in sample_events(count):
-            journal.append(event)
+def written(path: Path, count: int) -> bytes:
+    """The bytes of a journal of ``count`` sample events, written at ``path``."""
+    write_journal(path, sample_events(count))
     return path.read_bytes()
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    return tmp_path / "journal.jsonl"
 
 
 TORN_TAILS = {
@@ -37,8 +37,8 @@ TORN_TAILS = {
 def test_a_torn_tail_is_moved_aside_and_the_journal_cut_to_its_last_good_record(
     journal: Path, damage: object
 ) -> None:
-    good = write_journal(journal, 3)
-    next_line = write_journal(journal.with_name("full.jsonl"), 4)[len(good) :]
+    good = written(journal, 3)
+    next_line = written(journal.with_name("full.jsonl"), 4)[len(good) :]
     tail = damage(next_line)  # type: ignore[operator]
     journal.write_bytes(good + tail)
 
@@ -62,7 +62,7 @@ def test_a_torn_tail_is_moved_aside_and_the_journal_cut_to_its_last_good_record(
 def test_the_recovery_warning_names_the_line_the_bytes_and_where_they_went(
     journal: Path,
 ) -> None:
-    good = write_journal(journal, 2)
+    good = written(journal, 2)
     journal.write_bytes(good + b'{"type":"Batch')
     with JournalWriter.open(journal, clock=TickingClock()) as writer:
         assert writer.recovery is not None
@@ -74,7 +74,7 @@ def test_the_recovery_warning_names_the_line_the_bytes_and_where_they_went(
 
 
 def test_recovery_syncs_the_copy_and_the_directory_before_it_truncates(journal: Path) -> None:
-    good = write_journal(journal, 2)
+    good = written(journal, 2)
     journal.write_bytes(good + b"torn")
     storage = RecordingStorage()
     with JournalWriter.open(journal, clock=TickingClock(), storage=storage):
@@ -93,7 +93,7 @@ def test_recovery_syncs_the_copy_and_the_directory_before_it_truncates(journal: 
 
 
 def test_a_second_torn_tail_in_the_same_second_gets_its_own_file(journal: Path) -> None:
-    good = write_journal(journal, 1)
+    good = written(journal, 1)
     for tail in (b"first", b"second"):
         journal.write_bytes(good + tail)
         with JournalWriter.open(journal, clock=TickingClock()):
@@ -130,7 +130,7 @@ def refuses_and_changes_nothing(journal: Path, error: type[JournalCorrupt] = Jou
 def test_a_damaged_record_before_the_tail_is_refused_naming_file_and_line(
     journal: Path,
 ) -> None:
-    data = bytearray(write_journal(journal, 5))
+    data = bytearray(written(journal, 5))
     second_line = data.index(b"\n") + 1
     data[second_line + 30] ^= 0x01
     journal.write_bytes(bytes(data))
@@ -145,7 +145,7 @@ def test_a_lost_newline_before_the_last_record_is_damage_not_a_torn_tail(
     journal: Path,
 ) -> None:
     """Two records glued into one bad line at the end must not be cut off as one torn write."""
-    data = bytearray(write_journal(journal, 4))
+    data = bytearray(written(journal, 4))
     end_of_third = data.rindex(b"\n", 0, len(data) - 1)
     data[end_of_third] = ord(" ")
     journal.write_bytes(bytes(data))
@@ -153,20 +153,20 @@ def test_a_lost_newline_before_the_last_record_is_damage_not_a_torn_tail(
 
 
 def test_a_missing_record_is_a_sequence_gap(journal: Path) -> None:
-    lines = write_journal(journal, 4).splitlines(keepends=True)
+    lines = written(journal, 4).splitlines(keepends=True)
     journal.write_bytes(b"".join(lines[:1] + lines[2:]))
     message = refuses_and_changes_nothing(journal, SequenceGap)
     assert message.startswith(f"{journal} line 2 is corrupt (seq 3 where seq 2 was expected")
 
 
 def test_swapped_records_are_a_sequence_gap(journal: Path) -> None:
-    lines = write_journal(journal, 4).splitlines(keepends=True)
+    lines = written(journal, 4).splitlines(keepends=True)
     journal.write_bytes(b"".join([lines[0], lines[2], lines[1], lines[3]]))
     refuses_and_changes_nothing(journal, SequenceGap)
 
 
 def test_a_first_record_that_is_not_seq_1_is_a_sequence_gap(journal: Path) -> None:
-    lines = write_journal(journal, 3).splitlines(keepends=True)
+    lines = written(journal, 3).splitlines(keepends=True)
     journal.write_bytes(b"".join(lines[1:]))
     assert "line 1 is corrupt (seq 2 where seq 1" in refuses_and_changes_nothing(
         journal, SequenceGap
@@ -181,7 +181,7 @@ def test_an_intact_last_record_of_an_unknown_type_is_refused_not_cut_off(
     journal: Path,
 ) -> None:
     """A complete, sealed line was written on purpose, by a newer dmj: never a torn write."""
-    good = write_journal(journal, 2)
+    good = written(journal, 2)
     journal.write_bytes(
         good + sealed(b'{"type":"ThreadArchived","v":1,"seq":3,"at":"2026-03-14T15:09:26Z"')
     )
@@ -192,7 +192,7 @@ def test_an_intact_last_record_of_an_unknown_type_is_refused_not_cut_off(
 
 
 def test_a_record_of_a_newer_version_is_refused(journal: Path) -> None:
-    good = write_journal(journal, 1)
+    good = written(journal, 1)
     newer = sealed(
         b'{"type":"RunPaused","v":2,"seq":2,"at":"2026-03-14T15:09:26Z","run":"r",'
         b'"reason":"x","why":{"new":"field"}'
@@ -224,7 +224,7 @@ def test_a_sealed_line_that_is_not_json_is_refused(journal: Path) -> None:
 
 
 def test_check_and_writer_agree_on_a_refused_journal(journal: Path) -> None:
-    lines = write_journal(journal, 3).splitlines(keepends=True)
+    lines = written(journal, 3).splitlines(keepends=True)
     journal.write_bytes(lines[0] + lines[2])
     report = check_journal(journal)
     assert report.problem is not None
@@ -235,7 +235,7 @@ def test_a_journal_whose_every_line_was_rewritten_is_refused_not_set_aside(
     journal: Path,
 ) -> None:
     """An editor that saved the journal with CRLF line ends broke every checksum."""
-    journal.write_bytes(write_journal(journal, 4).replace(b"\n", b"\r\n"))
+    journal.write_bytes(written(journal, 4).replace(b"\n", b"\r\n"))
     assert "line 1 is corrupt (checksum mismatch)" in refuses_and_changes_nothing(journal)
 
 
