@@ -218,6 +218,13 @@ class State(Value, frozen=True, kw_only=True):
     memory: Memory = Memory()
 
     @property
+    def runs(self) -> tuple[RunState, ...]:
+        """Every run the journal has started, oldest first (``run`` last)."""
+        if self.run is None:
+            return self.memory.runs
+        return (*self.memory.runs, self.run)
+
+    @property
     def paused(self) -> RunPaused | None:
         """The pause the journal ends with, if the last record is a ``RunPaused``."""
         run = self.run

@@ -30,6 +30,7 @@ from .events import (
     RunPaused,
     RunStarted,
 )
+from .plan import batch_count
 
 __all__ = [
     "batch_finished",
@@ -70,7 +71,7 @@ def _check_plan(event: RunStarted, *, known_unique: bool) -> None:
     plan, size = event.plan, event.batch_size
     if size < 1 or event.max_attempts < 1:
         raise broken(event, "batch_size and max_attempts are at least 1")
-    expected = -(-len(plan) // size)
+    expected = batch_count(len(plan), size)
     if event.total_batches != expected:
         raise broken(
             event,

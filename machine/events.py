@@ -24,6 +24,7 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
     "NOT_JOURNALED",
     "SCHEMA_VERSION",
     "AnyEvent",
@@ -55,6 +56,9 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 """The ``v`` this dmj writes. Readers refuse records with a newer ``v``."""
+
+DEFAULT_MAX_ATTEMPTS = 3
+"""Transient export failures of one DM before it counts as failed, unless the run says."""
 
 NOT_JOURNALED = datetime(1970, 1, 1, tzinfo=UTC)
 """The ``at`` of an event the journal has not stamped yet."""
@@ -156,7 +160,7 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     strategy: Strategy
     package: PackageInfo
     dce: DceInfo
-    max_attempts: int = 3
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
     user: UserInfo | None = None
     pace: Pace = "careful"
     media: bool = False

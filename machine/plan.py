@@ -15,20 +15,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .errors import InvariantBroken, UsageError
-from .events import DceInfo, Pace, PackageInfo, PlanEntry, RunStarted, Strategy, UserInfo
+from .events import (
+    DEFAULT_MAX_ATTEMPTS,
+    DceInfo,
+    Pace,
+    PackageInfo,
+    PlanEntry,
+    RunStarted,
+    Strategy,
+    UserInfo,
+)
 from .package import PackageDm
 
 __all__ = [
-    "DEFAULT_MAX_ATTEMPTS",
     "batch_count",
     "plan_batches",
     "plan_dms",
     "snowflake_key",
     "start_run",
 ]
-
-DEFAULT_MAX_ATTEMPTS = 3
-"""Transient export failures of one DM before it counts as failed."""
 
 
 def plan_dms(dms: Iterable[PackageDm]) -> tuple[PlanEntry, ...]:

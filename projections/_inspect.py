@@ -120,14 +120,13 @@ def build_inspection(
     projections: list[ProjectionStatus],
 ) -> Inspection:
     """The audit of ``archive`` from what was read (see the module docstring)."""
-    runs = [*state.memory.runs, *([state.run] if state.run is not None else [])]
     step = decide(state)
     current = state.run
     return Inspection(
         archive=archive,
         journal=journal,
         through_seq=state.through_seq,
-        runs=tuple(_run_summary(run, state) for run in runs),
+        runs=tuple(_run_summary(run, state) for run in state.runs),
         last_completed_batch=current.last_completed if current is not None else None,
         next_step=step,
         next_step_text=step.describe(),

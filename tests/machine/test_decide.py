@@ -13,6 +13,7 @@ from dmj.machine.events import (
     DmCloseRequested,
     DmOpened,
     DmOpenRequested,
+    ErrorClass,
     ExportFailed,
     ExportRequested,
     OpenDmsCaptured,
@@ -46,6 +47,37 @@ BOB = package_dm("200", name="bob")  # 1-on-1, package channel 1200
 
 def export(channel: str, attempt: int, user: str = "100", name: str = "alice") -> ExportChannel:
     return ExportChannel(batch=0, user_id=user, channel_id=channel, attempt=attempt, name=name)
+
+
+def export_failed(
+    error_class: ErrorClass,
+    message: str,
+    *,
+    attempt: int = 1,
+    channel: str = "1100",
+    user: str = "100",
+) -> list[AnyEvent]:
+    """Attempt ``attempt`` at exporting ``user``'s DM (batch 0) through ``channel``, failed."""
+    return [
+        ExportRequested(run=R, batch=0, channel_id=channel, attempt=attempt, user_id=user),
+        ExportFailed(
+            run=R, batch=0, channel_id=channel, user_id=user, error_class=error_class,
+            message=message, attempts=attempt,
+        ),
+    ]  # fmt: skip
+
+
+def export_done(
+    channel: str = "1100", *, count: int = 2, last: str | None = "5", run: str = R
+) -> list[AnyEvent]:
+    """The first attempt at exporting alice's DM (batch 0) through ``channel``, done."""
+    return [
+        ExportRequested(run=run, batch=0, channel_id=channel, attempt=1, user_id="100"),
+        ChannelExported(
+            run=run, batch=0, channel_id=channel, user_id="100", path="p", message_count=count,
+            last_message_id=last,
+        ),
+    ]  # fmt: skip
 
 
 REOPEN_PATH: list[AnyEvent] = [
@@ -117,11 +149,7 @@ def test_a_dm_open_at_the_start_is_exported_by_its_open_channel_and_never_closed
     assert decide(fold(events)) == export("5100", 1)
     exported = journal([
         *events,
-        ExportRequested(run=R, batch=0, channel_id="5100", attempt=1, user_id="100"),
-        ChannelExported(
-            run=R, batch=0, channel_id="5100", user_id="100", path="p", message_count=1,
-            last_message_id="1",
-        ),
+        *export_done("5100", count=1, last="1"),
     ])  # fmt: skip
     assert decide(fold(exported)) == FinishBatch(batch=0, exported=1, skipped=0, failed=0)
 
@@ -131,11 +159,7 @@ def test_a_dm_open_at_the_start_that_fails_permanently_is_not_reopened() -> None
         run_started([ALICE], batch_size=1),
         OpenDmsCaptured(run=R, channels=(dm_channel("1100", "100"),)),
         BatchStarted(run=R, batch=0, user_ids=("100",)),
-        ExportRequested(run=R, batch=0, channel_id="1100", attempt=1, user_id="100"),
-        ExportFailed(
-            run=R, batch=0, channel_id="1100", user_id="100", error_class="permanent",
-            message="forbidden", attempts=1,
-        ),
+        *export_failed("permanent", "forbidden"),
     ])  # fmt: skip
     assert decide(fold(events)) == FinishBatch(batch=0, exported=0, skipped=0, failed=1)
 
@@ -153,11 +177,7 @@ def test_group_and_deleted_user_dms_are_exported_directly_and_never_reopened(kin
     )
     failed = journal([
         *events,
-        ExportRequested(run=R, batch=0, channel_id="500", attempt=1, user_id="500"),
-        ExportFailed(
-            run=R, batch=0, channel_id="500", user_id="500", error_class="permanent",
-            message="not found", attempts=1,
-        ),
+        *export_failed("permanent", "not found", channel="500", user="500"),
     ])  # fmt: skip
     assert decide(fold(failed)) == FinishBatch(batch=0, exported=0, skipped=0, failed=1)
 
@@ -179,21 +199,9 @@ def test_transient_failures_retry_with_the_next_attempt_until_the_bound() -> Non
         OpenDmsCaptured(run=R, channels=()),
         BatchStarted(run=R, batch=0, user_ids=("100",)),
     ]
-    fail: list[AnyEvent] = [
-        ExportRequested(run=R, batch=0, channel_id="1100", attempt=1, user_id="100"),
-        ExportFailed(
-            run=R, batch=0, channel_id="1100", user_id="100", error_class="transient",
-            message="timed out", attempts=1,
-        ),
-    ]  # fmt: skip
+    fail = export_failed("transient", "timed out")
     assert decide(fold(journal(start + fail))) == export("1100", 2)
-    again: list[AnyEvent] = [
-        ExportRequested(run=R, batch=0, channel_id="1100", attempt=2, user_id="100"),
-        ExportFailed(
-            run=R, batch=0, channel_id="1100", user_id="100", error_class="transient",
-            message="timed out", attempts=2,
-        ),
-    ]  # fmt: skip
+    again = export_failed("transient", "timed out", attempt=2)
     state = fold(journal(start + fail + again))
     assert decide(state) == FinishBatch(batch=0, exported=0, skipped=0, failed=1)
     assert state.batch is not None

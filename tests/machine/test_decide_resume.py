@@ -6,12 +6,10 @@ from dmj.machine.decide import closes_before_stopping, decide
 from dmj.machine.events import (
     BatchFinished,
     BatchStarted,
-    ChannelExported,
     DmClosed,
     DmCloseRequested,
     DmOpenRequested,
     DmSkipped,
-    ExportFailed,
     ExportRequested,
     OpenDmsCaptured,
     RunPaused,
@@ -20,7 +18,15 @@ from dmj.machine.state import fold
 from dmj.machine.steps import CloseDm, ExportChannel, OpenDm, StartBatch
 
 from tests.machine.simulate import dm_channel, journal, run_started
-from tests.machine.test_decide import ALICE, BOB, REOPEN_PATH, R, export
+from tests.machine.test_decide import (
+    ALICE,
+    BOB,
+    REOPEN_PATH,
+    R,
+    export,
+    export_done,
+    export_failed,
+)
 
 
 def test_after_a_fatal_failure_and_a_pause_resume_exports_again_without_using_the_bound() -> None:
@@ -28,11 +34,7 @@ def test_after_a_fatal_failure_and_a_pause_resume_exports_again_without_using_th
         run_started([ALICE], batch_size=1, max_attempts=1),
         OpenDmsCaptured(run=R, channels=()),
         BatchStarted(run=R, batch=0, user_ids=("100",)),
-        ExportRequested(run=R, batch=0, channel_id="1100", attempt=1, user_id="100"),
-        ExportFailed(
-            run=R, batch=0, channel_id="1100", user_id="100", error_class="fatal",
-            message="Authentication token is invalid.", attempts=1,
-        ),
+        *export_failed("fatal", "Authentication token is invalid."),
         RunPaused(run=R, reason="token rejected"),
     ])  # fmt: skip
     state = fold(events)
@@ -56,11 +58,7 @@ def test_an_interrupted_batch_finishes_its_remaining_dms_without_redoing_finishe
         run_started([ALICE, BOB], batch_size=2),
         OpenDmsCaptured(run=R, channels=()),
         BatchStarted(run=R, batch=0, user_ids=("100", "200")),
-        ExportRequested(run=R, batch=0, channel_id="1100", attempt=1, user_id="100"),
-        ChannelExported(
-            run=R, batch=0, channel_id="1100", user_id="100", path="p", message_count=2,
-            last_message_id="5",
-        ),
+        *export_done(),
     ])  # fmt: skip
     assert decide(fold(events)) == export("1200", 1, user="200", name="bob")
 
@@ -83,11 +81,7 @@ def test_the_next_batch_starts_only_after_the_last_completed_one() -> None:
         run_started([ALICE, BOB], batch_size=1),
         OpenDmsCaptured(run=R, channels=()),
         BatchStarted(run=R, batch=0, user_ids=("100",)),
-        ExportRequested(run=R, batch=0, channel_id="1100", attempt=1, user_id="100"),
-        ChannelExported(
-            run=R, batch=0, channel_id="1100", user_id="100", path="p", message_count=2,
-            last_message_id="5",
-        ),
+        *export_done(),
         BatchFinished(run=R, batch=0, exported=1, skipped=0, failed=0),
     ])  # fmt: skip
     assert decide(fold(events)) == StartBatch(batch=1, user_ids=("200",))
@@ -132,11 +126,7 @@ def test_a_new_channel_in_an_incremental_run_is_exported_in_full() -> None:
         run_started([ALICE, BOB], run="run-2", batch_size=1),
         OpenDmsCaptured(run="run-2", channels=()),
         BatchStarted(run="run-2", batch=0, user_ids=("100",)),
-        ExportRequested(run="run-2", batch=0, channel_id="1100", attempt=1, user_id="100"),
-        ChannelExported(
-            run="run-2", batch=0, channel_id="1100", user_id="100", path="p", message_count=0,
-            last_message_id=None,
-        ),
+        *export_done(count=0, last=None, run="run-2"),
         BatchFinished(run="run-2", batch=0, exported=1, skipped=0, failed=0),
         BatchStarted(run="run-2", batch=1, user_ids=("200",)),
     ])  # fmt: skip

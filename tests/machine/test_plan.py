@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dmj.machine.errors import InvariantBroken, UsageError
-from dmj.machine.events import DceInfo, PackageInfo, PlanEntry
+from dmj.machine.events import DceInfo, PackageInfo, PlanEntry, RunStarted
 from dmj.machine.package import PackageDm
 from dmj.machine.plan import batch_count, plan_batches, plan_dms, start_run
 from hypothesis import given
@@ -65,26 +65,23 @@ def test_batches_hold_batch_size_dms_and_the_last_holds_the_rest(
     assert all(len(batch) == size for batch in cut[:-1])
 
 
-def test_start_run_records_the_plan_and_its_batches() -> None:
-    started = start_run(
+def start(batch_size: int) -> RunStarted:
+    return start_run(
         run="r",
         dms=DMS,
-        batch_size=3,
+        batch_size=batch_size,
         strategy="reopen",
         package=PackageInfo(path="/p", fingerprint="f", self_id="1"),
         dce=DceInfo(path="/d", version="2"),
     )
+
+
+def test_start_run_records_the_plan_and_its_batches() -> None:
+    started = start(batch_size=3)
     assert (started.total_batches, started.max_attempts, started.seq) == (2, 3, 0)
     assert started.plan == plan_dms(DMS)
 
 
 def test_start_run_refuses_a_batch_size_below_one() -> None:
     with pytest.raises(UsageError, match=r"^The batch size must be at least 1, not 0; "):
-        start_run(
-            run="r",
-            dms=DMS,
-            batch_size=0,
-            strategy="reopen",
-            package=PackageInfo(path="/p", fingerprint="f", self_id="1"),
-            dce=DceInfo(path="/d", version="2"),
-        )
+        start(batch_size=0)
