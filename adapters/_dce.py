@@ -80,11 +80,10 @@ async def find_dce(
             )
         path = Path(found)
     argv = _command_for(path.absolute())
-    quiet_env = {k: v for k, v in env.items() if not k.startswith("DISCORD_TOKEN")}
     try:
         finished = await run_watched(
             [*argv, "--version"],
-            env=quiet_env,
+            env=_without_token(env),
             token="",
             stall_timeout=stall_timeout,
             kill_grace=5.0,
@@ -144,8 +143,7 @@ class DceRunner:
     ) -> None:
         self.dce = dce
         self._token = token
-        self._env = {k: v for k, v in env.items() if not k.startswith("DISCORD_TOKEN")}
-        self._env |= {"DISCORD_TOKEN": token, "TERM": "dumb"}
+        self._env = _without_token(env) | {"DISCORD_TOKEN": token, "TERM": "dumb"}
         self._stall_timeout = stall_timeout
         self._kill_grace = kill_grace
         self._logger = logger or logging.getLogger("dmj.adapters.dce")
@@ -218,6 +216,11 @@ class DceRunner:
             channel_id=channel_id,
             error_class=error_class,
         )
+
+
+def _without_token(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without DCE's token variables (``DISCORD_TOKEN``, ``DISCORD_TOKEN_BOT``)."""
+    return {k: v for k, v in env.items() if not k.startswith("DISCORD_TOKEN")}
 
 
 def _next_step(error_class: ErrorClass) -> str:
