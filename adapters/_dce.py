@@ -33,6 +33,9 @@ __all__ = ["Dce", "DceRunner", "export_argv", "find_dce"]
 EXECUTABLES = ("DiscordChatExporter.Cli", "DiscordChatExporter.Cli.exe")
 LIBRARY = "DiscordChatExporter.Cli.dll"
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)+)\s*$", re.M)
+VERSION_TIMEOUT = 60.0
+"""Seconds of silence before ``--version`` counts as a hang."""
+VERSION_KILL_GRACE = 5.0
 
 
 class Dce(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +69,7 @@ def _command_for(path: Path) -> tuple[str, ...]:
     )
 
 
-async def find_dce(
-    path: Path | None, *, env: Mapping[str, str], stall_timeout: float = 60.0
-) -> Dce:
+async def find_dce(path: Path | None, *, env: Mapping[str, str]) -> Dce:
     """Locate DCE (``path``, else ``DiscordChatExporter.Cli`` on ``env``'s PATH) and check
     that it runs, by asking its ``--version``."""
     if path is None:
@@ -85,8 +86,8 @@ async def find_dce(
             [*argv, "--version"],
             env=_without_token(env),
             token="",
-            stall_timeout=stall_timeout,
-            kill_grace=5.0,
+            stall_timeout=VERSION_TIMEOUT,
+            kill_grace=VERSION_KILL_GRACE,
         )
     except OSError as exc:
         advice = (
