@@ -27,7 +27,7 @@ from dmj.machine.errors import (
 from dmj.machine.events import ChannelInfo, UserInfo
 
 from ._discord_answers import Answer, Call, Done, RateLimited, Retry, judge
-from ._httpx_errors import is_transient, translate_httpx_error
+from ._httpx_errors import HTTPX_EXCEPTIONS, is_transient, translate_httpx_error
 from ._pacing import CAREFUL, Pacer, Pacing
 
 __all__ = ["DEFAULT_API_BASE", "DiscordClient"]
@@ -159,7 +159,7 @@ class DiscordClient:
             response = await self._http.request(
                 method, self._api_base + path, headers=headers, json=json
             )
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+        except HTTPX_EXCEPTIONS as exc:
             self._logger.debug("%s %s failed: %s", method, path, type(exc).__name__)
             return _Failed(exc)
         finally:
