@@ -49,6 +49,14 @@ async def call(emulator: Emulator, what: str, pacing: Pacing = FAST) -> object:
                 return await discord.reopen_dm(user_with_fate(emulator.world, "reopen"))
 
 
+async def reopen(emulator: Emulator, *, times: int) -> None:
+    """Reopen the DM of the first user whose fate is a reopen, ``times`` times in a row."""
+    user = user_with_fate(emulator.world, "reopen")
+    async with emulated_client(emulator) as discord:
+        for _ in range(times):
+            await discord.reopen_dm(user)
+
+
 @pytest.mark.parametrize(("fault", "what", "reason", "status"), PAUSES, ids=[p[0] for p in PAUSES])
 async def test_each_stop_condition_pauses_without_retrying(
     emulator: Emulator,
@@ -97,10 +105,7 @@ async def test_global_429s_are_waited_out_too(emulator: Emulator) -> None:
 
 async def test_a_rate_limit_window_is_waited_out_exactly(emulator: Emulator) -> None:
     stage(emulator, "limit:open=2/10")
-    user = user_with_fate(emulator.world, "reopen")
-    async with emulated_client(emulator) as discord:
-        for _ in range(5):
-            await discord.reopen_dm(user)
+    await reopen(emulator, times=5)
     assert [r.status for r in emulator.requests()] == [200, 200, 429, 200, 200, 429, 200]
     assert gaps(emulator) == [0.0, 0.0, 10.0, 0.0, 0.0, 10.0]
 
@@ -167,10 +172,7 @@ async def test_no_error_or_log_record_holds_the_token_whatever_the_fault(
 
 async def test_limits_discord_announces_are_waited_out_before_any_429(emulator: Emulator) -> None:
     stage(emulator, "mode=bot,limit:open=2/10")
-    user = user_with_fate(emulator.world, "reopen")
-    async with emulated_client(emulator) as discord:
-        for _ in range(5):
-            await discord.reopen_dm(user)
+    await reopen(emulator, times=5)
     assert [r.status for r in emulator.requests()] == [200] * 5
     assert gaps(emulator) == [0.0, 10.0, 0.0, 10.0]
     assert emulator.stats().rate_limited == 0
