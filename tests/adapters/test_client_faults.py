@@ -12,6 +12,7 @@ from dmj.sandbox import Emulator, FaultPlan
 from trio.testing import MockClock
 
 from tests.adapters.emulated import emulated_client, gaps, user_with_fate
+from tests.adapters.fake_discord import no_gaps
 
 pytestmark = pytest.mark.anyio
 
@@ -120,7 +121,7 @@ async def test_the_emulators_ban_after_too_many_refusals_pauses_the_run(
 
 
 async def test_dmjs_own_budget_stops_before_the_ban(emulator: Emulator) -> None:
-    pacing = Pacing(name="t", gap=(0, 0), pause_every=None, invalid_request_budget=3)
+    pacing = no_gaps(invalid_request_budget=3)
     with pytest.raises(DiscordPaused) as pause:
         await call(stage(emulator, "429=1,invalid-limit=4"), "me", pacing)
     assert pause.value.reason == "invalid-request-budget"

@@ -21,6 +21,7 @@ from dmj.machine.events import ChannelInfo
 from dmj.sandbox import RunningEmulator, Sandbox, world_facts
 
 from tests.adapters.emulated import channel_with_fate, user_with_fate
+from tests.adapters.fake_discord import no_gaps
 
 pytestmark = pytest.mark.anyio
 
@@ -128,7 +129,7 @@ def closed_port() -> int:
 
 
 async def test_nobody_listening_makes_discord_unavailable_after_retries(sandbox: Sandbox) -> None:
-    pacing = Pacing(name="t", gap=(0, 0), pause_every=None, max_retries=2, backoff=(0.01, 0.02))
+    pacing = no_gaps(max_retries=2, backoff=(0.01, 0.02))
     nowhere = f"http://127.0.0.1:{closed_port()}/api/v9"
     async with client(nowhere, sandbox.world.token, pacing) as discord:
         with pytest.raises(RemoteUnavailable, match=r"ConnectError.*after 2 retries") as error:
