@@ -13,7 +13,7 @@ Errors raised here are the classes of ``dmj.machine.errors`` (see ``docs/adapter
 from ._dce import Dce, DceRunner, export_argv, find_dce
 from ._dce_output import ExportResult
 from ._discord import DEFAULT_API_BASE, DiscordClient
-from ._pacing import CAREFUL, FAST, Pacing, PacingName, pacing_preset
+from ._pacing import CAREFUL, FAST, Pacing, pacing_preset
 from ._package import DELETED_USER, read_package
 from ._redact import REDACTED, TokenRedactingFilter, redact
 
@@ -28,7 +28,6 @@ __all__ = [
     "DiscordClient",
     "ExportResult",
     "Pacing",
-    "PacingName",
     "TokenRedactingFilter",
     "export_argv",
     "find_dce",

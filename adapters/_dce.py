@@ -33,6 +33,9 @@ __all__ = ["Dce", "DceRunner", "export_argv", "find_dce"]
 EXECUTABLES = ("DiscordChatExporter.Cli", "DiscordChatExporter.Cli.exe")
 LIBRARY = "DiscordChatExporter.Cli.dll"
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)+)\s*$", re.M)
+VERSION_TIMEOUT = 60.0
+"""Seconds of silence before ``--version`` counts as a hang."""
+VERSION_KILL_GRACE = 5.0
 
 
 class Dce(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +69,7 @@ def _command_for(path: Path) -> tuple[str, ...]:
     )
 
 
-async def find_dce(
-    path: Path | None, *, env: Mapping[str, str], stall_timeout: float = 60.0
-) -> Dce:
+async def find_dce(path: Path | None, *, env: Mapping[str, str]) -> Dce:
     """Locate DCE (``path``, else ``DiscordChatExporter.Cli`` on ``env``'s PATH) and check
     that it runs, by asking its ``--version``."""
     if path is None:
@@ -80,14 +81,13 @@ async def find_dce(
             )
         path = Path(found)
     argv = _command_for(path.absolute())
-    quiet_env = {k: v for k, v in env.items() if not k.startswith("DISCORD_TOKEN")}
     try:
         finished = await run_watched(
             [*argv, "--version"],
-            env=quiet_env,
+            env=_without_token(env),
             token="",
-            stall_timeout=stall_timeout,
-            kill_grace=5.0,
+            stall_timeout=VERSION_TIMEOUT,
+            kill_grace=VERSION_KILL_GRACE,
         )
     except OSError as exc:
         advice = (
@@ -144,8 +144,7 @@ class DceRunner:
     ) -> None:
         self.dce = dce
         self._token = token
-        self._env = {k: v for k, v in env.items() if not k.startswith("DISCORD_TOKEN")}
-        self._env |= {"DISCORD_TOKEN": token, "TERM": "dumb"}
+        self._env = _without_token(env) | {"DISCORD_TOKEN": token, "TERM": "dumb"}
         self._stall_timeout = stall_timeout
         self._kill_grace = kill_grace
         self._logger = logger or logging.getLogger("dmj.adapters.dce")
@@ -218,6 +217,11 @@ class DceRunner:
             channel_id=channel_id,
             error_class=error_class,
         )
+
+
+def _without_token(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without DCE's token variables (``DISCORD_TOKEN``, ``DISCORD_TOKEN_BOT``)."""
+    return {k: v for k, v in env.items() if not k.startswith("DISCORD_TOKEN")}
 
 
 def _next_step(error_class: ErrorClass) -> str:

@@ -27,7 +27,7 @@ from dmj.machine.errors import (
 from dmj.machine.events import ChannelInfo, UserInfo
 
 from ._discord_answers import Answer, Call, Done, RateLimited, Retry, judge
-from ._httpx_errors import is_transient, translate_httpx_error
+from ._httpx_errors import HTTPX_EXCEPTIONS, is_transient, translate_httpx_error
 from ._pacing import CAREFUL, Pacer, Pacing
 
 __all__ = ["DEFAULT_API_BASE", "DiscordClient"]
@@ -159,7 +159,7 @@ class DiscordClient:
             response = await self._http.request(
                 method, self._api_base + path, headers=headers, json=json
             )
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+        except HTTPX_EXCEPTIONS as exc:
             self._logger.debug("%s %s failed: %s", method, path, type(exc).__name__)
             return _Failed(exc)
         finally:
@@ -193,19 +193,17 @@ class DiscordClient:
 
     async def _back_off(self, trouble: Retry | _Failed, call: Call, retries: int) -> None:
         pacing = self._pacer.pacing
-        if isinstance(trouble, _Failed) and not is_transient(trouble.exc):
+        used_up = retries > pacing.max_retries
+        if isinstance(trouble, _Failed) and (used_up or not is_transient(trouble.exc)):
             raise self._translate(trouble.exc, call, retries - 1) from trouble.exc
-        if retries > pacing.max_retries:
-            if isinstance(trouble, _Failed):
-                raise self._translate(trouble.exc, call, retries - 1) from trouble.exc
+        if isinstance(trouble, Retry) and used_up:
             raise RemoteUnavailable(
                 f"Discord kept failing while {call.what} (HTTP {trouble.status}, {retries - 1} "
                 "retries). Discord may be having trouble; run `dmj resume` later.",
                 status=trouble.status,
             )
-        wait = pacing.backoff_wait(retries)
-        if isinstance(trouble, Retry) and trouble.wait is not None:
-            wait = trouble.wait
+        given = trouble.wait if isinstance(trouble, Retry) else None
+        wait = pacing.backoff_wait(retries) if given is None else given
         self._logger.warning("retry %d of %s in %.2f s", retries, call.what, wait)
         await anyio.sleep(wait)
 

@@ -21,6 +21,7 @@ from ._redact import redact
 
 __all__ = [
     "HTTPX_ERRORS",
+    "HTTPX_EXCEPTIONS",
     "HttpxFailure",
     "failure_of",
     "is_transient",
@@ -48,6 +49,9 @@ HTTPX_ERRORS: tuple[tuple[type[Exception], HttpxFailure], ...] = (
     (httpx.HTTPError, "remote"),
 )
 """httpx exception class → what it means for dmj; the first entry that matches wins."""
+
+HTTPX_EXCEPTIONS = tuple(cls for cls, _ in HTTPX_ERRORS)
+"""Every exception httpx may raise, for an ``except`` around a request."""
 
 
 def failure_of(exc: Exception) -> HttpxFailure:

@@ -16,14 +16,12 @@ import logging
 from collections import deque
 from collections.abc import Mapping
 from random import Random
-from typing import Literal
 
 import anyio
 import msgspec
+from dmj.machine.events import Pace
 
-__all__ = ["CAREFUL", "FAST", "Pacer", "Pacing", "PacingName", "pacing_preset"]
-
-PacingName = Literal["careful", "fast"]
+__all__ = ["CAREFUL", "FAST", "Pacer", "Pacing", "pacing_preset"]
 
 HOUR = 3600.0
 INVALID_REQUEST_WINDOW = 600.0
@@ -83,8 +81,8 @@ FAST = Pacing(
 """For the sandbox and tests: no gaps, short backoff. Never against Discord."""
 
 
-def pacing_preset(name: PacingName) -> Pacing:
-    """The preset called ``name``."""
+def pacing_preset(name: Pace) -> Pacing:
+    """The preset called ``name`` (the ``--pace`` a run journals)."""
     match name:
         case "careful":
             return CAREFUL

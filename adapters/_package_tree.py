@@ -8,6 +8,7 @@ one level below the package root. Names are compared case-insensitively.
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from collections.abc import Iterator
@@ -39,7 +40,13 @@ class _Folder:
     root: Path
 
     def names(self) -> list[str]:
-        return [p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()]
+        # os.walk sorts files from folders by the directory entry's type, without a stat per
+        # file (rglob + is_file stats each one: most of the read of a 10,000-DM package).
+        root, names = str(self.root), []
+        for folder, _, files in os.walk(root):
+            prefix = folder[len(root) :].lstrip(os.sep).replace(os.sep, "/")
+            names += [f"{prefix}/{name}" if prefix else name for name in files]
+        return names
 
     def read(self, name: str) -> bytes:
         return (self.root / name).read_bytes()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import tempfile
 import time
 import tracemalloc
@@ -97,9 +98,10 @@ def bench_user_json(folder: Path, megabytes: int) -> None:
 
 def floor_package(root: Path) -> int:
     total = 0
-    for path in root.rglob("*.json"):
-        if path.name in ("channel.json", "index.json"):
-            total += len(path.read_bytes())
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name in ("channel.json", "index.json"):
+                total += len(Path(folder, name).read_bytes())
     return total
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from random import Random
+from typing import Any
 
 import anyio
 import httpx
@@ -27,6 +28,11 @@ DM_CHANNEL = {
     "recipients": [{"id": "222222222222222222", "username": "alice", "global_name": "Alice"}],
 }
 DISCORD_HEADERS = {"content-type": "application/json", "via": "1.1 google"}
+
+
+def no_gaps(**changes: Any) -> Pacing:
+    """A pacing without gaps or pauses; every other setting as ``Pacing``'s, or ``changes``."""
+    return Pacing(name="test", gap=(0, 0), pause_every=None, **changes)
 
 
 def answer(status: int, body: object = None, **headers: str) -> httpx.Response:

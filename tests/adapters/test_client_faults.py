@@ -12,6 +12,7 @@ from dmj.sandbox import Emulator, FaultPlan
 from trio.testing import MockClock
 
 from tests.adapters.emulated import emulated_client, gaps, user_with_fate
+from tests.adapters.fake_discord import no_gaps
 
 pytestmark = pytest.mark.anyio
 
@@ -47,6 +48,14 @@ async def call(emulator: Emulator, what: str, pacing: Pacing = FAST) -> object:
                 return await discord.open_dms()
             case _:
                 return await discord.reopen_dm(user_with_fate(emulator.world, "reopen"))
+
+
+async def reopen(emulator: Emulator, *, times: int) -> None:
+    """Reopen the DM of the first user whose fate is a reopen, ``times`` times in a row."""
+    user = user_with_fate(emulator.world, "reopen")
+    async with emulated_client(emulator) as discord:
+        for _ in range(times):
+            await discord.reopen_dm(user)
 
 
 @pytest.mark.parametrize(("fault", "what", "reason", "status"), PAUSES, ids=[p[0] for p in PAUSES])
@@ -97,10 +106,7 @@ async def test_global_429s_are_waited_out_too(emulator: Emulator) -> None:
 
 async def test_a_rate_limit_window_is_waited_out_exactly(emulator: Emulator) -> None:
     stage(emulator, "limit:open=2/10")
-    user = user_with_fate(emulator.world, "reopen")
-    async with emulated_client(emulator) as discord:
-        for _ in range(5):
-            await discord.reopen_dm(user)
+    await reopen(emulator, times=5)
     assert [r.status for r in emulator.requests()] == [200, 200, 429, 200, 200, 429, 200]
     assert gaps(emulator) == [0.0, 0.0, 10.0, 0.0, 0.0, 10.0]
 
@@ -115,7 +121,7 @@ async def test_the_emulators_ban_after_too_many_refusals_pauses_the_run(
 
 
 async def test_dmjs_own_budget_stops_before_the_ban(emulator: Emulator) -> None:
-    pacing = Pacing(name="t", gap=(0, 0), pause_every=None, invalid_request_budget=3)
+    pacing = no_gaps(invalid_request_budget=3)
     with pytest.raises(DiscordPaused) as pause:
         await call(stage(emulator, "429=1,invalid-limit=4"), "me", pacing)
     assert pause.value.reason == "invalid-request-budget"
@@ -167,10 +173,7 @@ async def test_no_error_or_log_record_holds_the_token_whatever_the_fault(
 
 async def test_limits_discord_announces_are_waited_out_before_any_429(emulator: Emulator) -> None:
     stage(emulator, "mode=bot,limit:open=2/10")
-    user = user_with_fate(emulator.world, "reopen")
-    async with emulated_client(emulator) as discord:
-        for _ in range(5):
-            await discord.reopen_dm(user)
+    await reopen(emulator, times=5)
     assert [r.status for r in emulator.requests()] == [200] * 5
     assert gaps(emulator) == [0.0, 10.0, 0.0, 10.0]
     assert emulator.stats().rate_limited == 0

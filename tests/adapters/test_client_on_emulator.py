@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from random import Random
 
 import httpx
@@ -19,20 +21,23 @@ from dmj.machine.events import ChannelInfo
 from dmj.sandbox import RunningEmulator, Sandbox, world_facts
 
 from tests.adapters.emulated import channel_with_fate, user_with_fate
+from tests.adapters.fake_discord import no_gaps
 
 pytestmark = pytest.mark.anyio
 
 
-def client(http: httpx.AsyncClient, server: RunningEmulator, token: str) -> DiscordClient:
-    return DiscordClient(http, token, random=Random(1), pacing=FAST, api_base=server.base_url)
+@asynccontextmanager
+async def client(api_base: str, token: str, pacing: Pacing = FAST) -> AsyncIterator[DiscordClient]:
+    """A ``DiscordClient`` on ``api_base`` over real HTTP."""
+    async with httpx.AsyncClient() as http:
+        yield DiscordClient(http, token, random=Random(1), pacing=pacing, api_base=api_base)
 
 
 async def test_me_and_the_open_dms_are_the_worlds(
     sandbox: Sandbox, emulator_server: RunningEmulator
 ) -> None:
     world = sandbox.world
-    async with httpx.AsyncClient() as http:
-        discord = client(http, emulator_server, world.token)
+    async with client(emulator_server.base_url, world.token) as discord:
         me = await discord.me()
         open_dms = await discord.open_dms()
     assert (me.id, me.username, me.global_name) == (
@@ -46,8 +51,7 @@ async def test_me_and_the_open_dms_are_the_worlds(
 
 async def test_reopen_then_close_a_dm(sandbox: Sandbox, emulator_server: RunningEmulator) -> None:
     user = user_with_fate(sandbox.world, "reopen")
-    async with httpx.AsyncClient() as http:
-        discord = client(http, emulator_server, sandbox.world.token)
+    async with client(emulator_server.base_url, sandbox.world.token) as discord:
         channel = await discord.reopen_dm(user)
         assert channel.id in {c.id for c in await discord.open_dms()}
         closed = await discord.close_dm(channel)
@@ -64,18 +68,15 @@ async def test_a_moved_dm_reopens_under_its_new_channel_id(
 ) -> None:
     world = sandbox.world
     moved = channel_with_fate(world, "moved")
-    async with httpx.AsyncClient() as http:
-        channel = await client(http, emulator_server, world.token).reopen_dm(
-            user_with_fate(world, "moved")
-        )
+    async with client(emulator_server.base_url, world.token) as discord:
+        channel = await discord.reopen_dm(user_with_fate(world, "moved"))
     assert channel.id == world_facts(world).reopens_elsewhere[moved] != moved
 
 
 async def test_reopening_a_gone_user_is_a_skip(
     sandbox: Sandbox, emulator_server: RunningEmulator
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        discord = client(http, emulator_server, sandbox.world.token)
+    async with client(emulator_server.base_url, sandbox.world.token) as discord:
         with pytest.raises(SkipDm) as skip:
             await discord.reopen_dm(user_with_fate(sandbox.world, "gone"))
     assert (skip.value.reason, skip.value.status, skip.value.code) == (
@@ -88,8 +89,7 @@ async def test_reopening_a_gone_user_is_a_skip(
 async def test_closing_an_unknown_channel_is_a_skip(
     sandbox: Sandbox, emulator_server: RunningEmulator
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        discord = client(http, emulator_server, sandbox.world.token)
+    async with client(emulator_server.base_url, sandbox.world.token) as discord:
         with pytest.raises(SkipDm) as skip:
             await discord.close_dm(ChannelInfo(id="100000000000000000", type=1))
     assert (skip.value.reason, skip.value.status, skip.value.code) == ("not-found", 404, 10003)
@@ -99,8 +99,7 @@ async def test_closing_a_group_dm_is_refused_before_any_request(
     sandbox: Sandbox, emulator_server: RunningEmulator
 ) -> None:
     group = next(c for c in sandbox.world.channels if c.type == 3 and c.open)
-    async with httpx.AsyncClient() as http:
-        discord = client(http, emulator_server, sandbox.world.token)
+    async with client(emulator_server.base_url, sandbox.world.token) as discord:
         with pytest.raises(InvariantBroken, match="closing a group DM leaves it for good"):
             await discord.close_dm(ChannelInfo(id=group.id, type=3))
         assert group.id in {c.id for c in await discord.open_dms()}
@@ -108,8 +107,7 @@ async def test_closing_a_group_dm_is_refused_before_any_request(
 
 
 async def test_a_wrong_token_pauses(sandbox: Sandbox, emulator_server: RunningEmulator) -> None:
-    async with httpx.AsyncClient() as http:
-        discord = client(http, emulator_server, "not-the-token")
+    async with client(emulator_server.base_url, "not-the-token") as discord:
         with pytest.raises(DiscordPaused, match="Discord rejected the token") as pause:
             await discord.me()
     assert (pause.value.reason, pause.value.status) == ("token-rejected", 401)
@@ -118,14 +116,7 @@ async def test_a_wrong_token_pauses(sandbox: Sandbox, emulator_server: RunningEm
 async def test_a_wrong_api_base_is_a_remote_error_naming_it(
     sandbox: Sandbox, emulator_server: RunningEmulator
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        discord = DiscordClient(
-            http,
-            sandbox.world.token,
-            random=Random(1),
-            pacing=FAST,
-            api_base=emulator_server.root_url + "/api/v0",
-        )
+    async with client(emulator_server.root_url + "/api/v0", sandbox.world.token) as discord:
         with pytest.raises(RemoteError, match=r"HTTP 404, code 0.*Check that DMJ_API_BASE"):
             await discord.me()
 
@@ -138,15 +129,9 @@ def closed_port() -> int:
 
 
 async def test_nobody_listening_makes_discord_unavailable_after_retries(sandbox: Sandbox) -> None:
-    pacing = Pacing(name="t", gap=(0, 0), pause_every=None, max_retries=2, backoff=(0.01, 0.02))
-    async with httpx.AsyncClient() as http:
-        discord = DiscordClient(
-            http,
-            sandbox.world.token,
-            random=Random(1),
-            pacing=pacing,
-            api_base=f"http://127.0.0.1:{closed_port()}/api/v9",
-        )
+    pacing = no_gaps(max_retries=2, backoff=(0.01, 0.02))
+    nowhere = f"http://127.0.0.1:{closed_port()}/api/v9"
+    async with client(nowhere, sandbox.world.token, pacing) as discord:
         with pytest.raises(RemoteUnavailable, match=r"ConnectError.*after 2 retries") as error:
             await discord.me()
     assert error.value.status is None

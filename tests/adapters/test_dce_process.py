@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from dmj.adapters._dce_process import Finished, run_watched
 
+from tests.adapters.fake_discord import TOKEN
+
 pytestmark = pytest.mark.anyio
 
 CHILD = Path(__file__).parent / "programs" / "child.py"
-TOKEN = "MTExMTExMTExMTExMTExMTEx.GaBcDe.s3cr3t-t0ken-never-shown"
 
 
 async def run_child(

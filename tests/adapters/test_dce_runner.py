@@ -38,6 +38,12 @@ def runner(
     return DceRunner(dce, token, env=env, stall_timeout=stall_timeout, kill_grace=kill_grace)
 
 
+@pytest.fixture
+def run(sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce) -> DceRunner:
+    """A runner with the world's own token, a 60 s stall timeout and a 5 s kill grace."""
+    return runner(dce, sandbox_env, sandbox.world.token)
+
+
 def channel(sandbox: Sandbox, fate: str, access: str = "ok") -> WorldChannel:
     return next(
         c
@@ -56,10 +62,10 @@ async def test_the_stand_in_is_found_and_answers_its_version(sandbox: Sandbox, d
 
 @pytest.mark.parametrize("fate", ["open", "readable"])
 async def test_an_export_is_verified_and_summed_up(
-    sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce, tmp_path: Path, fate: str
+    sandbox: Sandbox, run: DceRunner, tmp_path: Path, fate: str
 ) -> None:
     target = channel(sandbox, fate)
-    result = await runner(dce, sandbox_env, sandbox.world.token).export(target.id, tmp_path / "x")
+    result = await run.export(target.id, tmp_path / "x")
     last = MessageLog(sandbox.world, target).last_id
     assert result == ExportResult(
         channel_id=target.id,
@@ -74,12 +80,10 @@ async def test_an_export_is_verified_and_summed_up(
 
 
 async def test_partitions_are_verified_and_added_up(
-    sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce, tmp_path: Path
+    sandbox: Sandbox, run: DceRunner, tmp_path: Path
 ) -> None:
     target = channel(sandbox, "open")
-    result = await runner(dce, sandbox_env, sandbox.world.token).export(
-        target.id, tmp_path / "x", partition="5"
-    )
+    result = await run.export(target.id, tmp_path / "x", partition="5")
     parts = -(-target.message_count // 5)
     assert len(result.files) == parts > 2
     assert result.files[1].endswith(" [part 2].json")
@@ -88,39 +92,33 @@ async def test_partitions_are_verified_and_added_up(
 
 
 async def test_after_exports_only_newer_messages(
-    sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce, tmp_path: Path
+    sandbox: Sandbox, run: DceRunner, tmp_path: Path
 ) -> None:
     target = channel(sandbox, "open")
     log = MessageLog(sandbox.world, target)
     after = str(log.id_at(len(log) - 4))
-    result = await runner(dce, sandbox_env, sandbox.world.token).export(
-        target.id, tmp_path / "x", after=after
-    )
+    result = await run.export(target.id, tmp_path / "x", after=after)
     assert (result.message_count, result.last_message_id) == (3, str(log.last_id))
-    nothing = await runner(dce, sandbox_env, sandbox.world.token).export(
-        target.id, tmp_path / "y", after=str(log.last_id)
-    )
+    nothing = await run.export(target.id, tmp_path / "y", after=str(log.last_id))
     assert (nothing.message_count, nothing.last_message_id) == (0, None)
 
 
 async def test_media_goes_to_the_shared_media_folder(
-    sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce, tmp_path: Path
+    sandbox: Sandbox, run: DceRunner, tmp_path: Path
 ) -> None:
     target = channel(sandbox, "open")
-    result = await runner(dce, sandbox_env, sandbox.world.token).export(
-        target.id, tmp_path / "x", media_dir=tmp_path / "media"
-    )
+    result = await run.export(target.id, tmp_path / "x", media_dir=tmp_path / "media")
     assert result.message_count == target.message_count
     assert sorted(p.name for p in (tmp_path / "x").iterdir()) == list(result.files)
 
 
 @pytest.mark.parametrize("access", ["forbidden", "not_found"])
 async def test_a_closed_dm_that_cannot_be_read_is_a_permanent_failure(
-    sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce, tmp_path: Path, access: str
+    sandbox: Sandbox, run: DceRunner, tmp_path: Path, access: str
 ) -> None:
     target = channel(sandbox, "reopen", access)
     with pytest.raises(ChannelExportError) as error:
-        await runner(dce, sandbox_env, sandbox.world.token).export(target.id, tmp_path / "x")
+        await run.export(target.id, tmp_path / "x")
     assert (error.value.error_class, error.value.channel_id) == ("permanent", target.id)
     words = "forbids reading" if access == "forbidden" else "does not find"
     assert f"could not export channel {target.id}: Discord {words} this channel" in str(error.value)
@@ -133,9 +131,8 @@ async def test_a_closed_dm_that_cannot_be_read_is_a_permanent_failure(
 )
 async def test_dces_own_forbidden_and_not_found_texts_are_permanent(
     sandbox: Sandbox,
-    sandbox_env: dict[str, str],
     emulator_server: RunningEmulator,
-    dce: Dce,
+    run: DceRunner,
     tmp_path: Path,
     fault: str,
     words: str,
@@ -143,7 +140,7 @@ async def test_dces_own_forbidden_and_not_found_texts_are_permanent(
     target = channel(sandbox, "open")
     emulator_server.set_faults(f"dce-{fault}={target.id}")
     with pytest.raises(ChannelExportError) as error:
-        await runner(dce, sandbox_env, sandbox.world.token).export(target.id, tmp_path / "x")
+        await run.export(target.id, tmp_path / "x")
     assert error.value.error_class == "permanent"
     assert f"Discord {words} this channel (exit code 1)" in str(error.value)
 
@@ -173,32 +170,27 @@ async def test_an_invalid_token_is_fatal_and_never_shown(
 )
 async def test_what_dce_cannot_get_past_is_fatal(
     sandbox: Sandbox,
-    sandbox_env: dict[str, str],
     emulator_server: RunningEmulator,
-    dce: Dce,
+    run: DceRunner,
     tmp_path: Path,
     faults: str,
     reason: str,
 ) -> None:
     emulator_server.set_faults(faults)
     with pytest.raises(ChannelExportError) as error:
-        await runner(dce, sandbox_env, sandbox.world.token).export(
-            channel(sandbox, "open").id, tmp_path / "x"
-        )
+        await run.export(channel(sandbox, "open").id, tmp_path / "x")
     assert error.value.error_class == "fatal"
     assert f": {reason} (exit code 1)" in str(error.value)
 
 
 async def test_a_crash_mid_file_is_a_transient_failure_and_a_retry_succeeds(
     sandbox: Sandbox,
-    sandbox_env: dict[str, str],
     emulator_server: RunningEmulator,
-    dce: Dce,
+    run: DceRunner,
     tmp_path: Path,
 ) -> None:
     target = channel(sandbox, "open")
     emulator_server.set_faults(f"dce-crash={target.id}x1")
-    run = runner(dce, sandbox_env, sandbox.world.token)
     with pytest.raises(ChannelExportError) as error:
         await run.export(target.id, tmp_path / "first")
     assert error.value.error_class == "transient"
@@ -297,9 +289,9 @@ async def test_cancelling_an_export_kills_and_reaps_dce_even_if_it_ignores_sigte
 
 
 async def test_an_export_folder_that_is_not_empty_is_refused(
-    sandbox: Sandbox, sandbox_env: dict[str, str], dce: Dce, tmp_path: Path
+    run: DceRunner, tmp_path: Path
 ) -> None:
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "old.json").write_text("{}")
     with pytest.raises(InvariantBroken, match="is not empty; dmj always exports into a fresh"):
-        await runner(dce, sandbox_env, sandbox.world.token).export("1", tmp_path / "x")
+        await run.export("1", tmp_path / "x")

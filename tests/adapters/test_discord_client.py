@@ -7,7 +7,7 @@ import json
 import anyio
 import httpx
 import pytest
-from dmj.adapters import FAST, Pacing
+from dmj.adapters import FAST
 from dmj.machine.errors import (
     DiscordPaused,
     InvariantBroken,
@@ -25,6 +25,7 @@ from tests.adapters.fake_discord import (
     Script,
     answer,
     discord,
+    no_gaps,
     rate_limited,
 )
 
@@ -140,7 +141,7 @@ async def test_a_429_asking_for_too_long_pauses_at_once() -> None:
 
 async def test_endless_429s_pause_after_the_allowed_number() -> None:
     script = Script([rate_limited(1.0)])
-    pacing = Pacing(name="test", gap=(0, 0), pause_every=None, max_rate_limits=4)
+    pacing = no_gaps(max_rate_limits=4)
     async with discord(script, pacing=pacing) as client:
         with pytest.raises(DiscordPaused, match=r"5 times in a row") as error:
             await client.me()
@@ -150,7 +151,7 @@ async def test_endless_429s_pause_after_the_allowed_number() -> None:
 
 async def test_refusals_beyond_the_invalid_request_budget_pause_the_run() -> None:
     script = Script([rate_limited(0.5)])
-    pacing = Pacing(name="test", gap=(0, 0), pause_every=None, invalid_request_budget=3)
+    pacing = no_gaps(invalid_request_budget=3)
     async with discord(script, pacing=pacing) as client:
         with pytest.raises(DiscordPaused, match=r"refused 3 requests within 10 minutes") as error:
             await client.me()
@@ -160,7 +161,7 @@ async def test_refusals_beyond_the_invalid_request_budget_pause_the_run() -> Non
 async def test_shared_scope_429s_do_not_count_against_the_budget() -> None:
     shared = rate_limited(0.5, scope="shared")
     script = Script([shared, shared, shared, answer(200, ME)])
-    pacing = Pacing(name="test", gap=(0, 0), pause_every=None, invalid_request_budget=2)
+    pacing = no_gaps(invalid_request_budget=2)
     async with discord(script, pacing=pacing) as client:
         assert (await client.me()).id == ME["id"]
 
@@ -169,14 +170,14 @@ async def test_the_budget_forgets_refusals_older_than_ten_minutes() -> None:
     script = Script(
         [rate_limited(400.0), rate_limited(400.0), rate_limited(400.0), answer(200, ME)]
     )
-    pacing = Pacing(name="test", gap=(0, 0), pause_every=None, invalid_request_budget=3)
+    pacing = no_gaps(invalid_request_budget=3)
     async with discord(script, pacing=pacing) as client:
         assert (await client.me()).id == ME["id"]
 
 
 async def test_server_errors_are_retried_with_doubling_capped_backoff() -> None:
     script = Script([answer(502), answer(500), answer(503), answer(504), answer(200, ME)])
-    pacing = Pacing(name="test", gap=(0, 0), pause_every=None, backoff=(1.0, 5.0))
+    pacing = no_gaps(backoff=(1.0, 5.0))
     async with discord(script, pacing=pacing) as client:
         assert (await client.me()).id == ME["id"]
     assert script.waits() == [1.0, 2.0, 4.0, 5.0]
@@ -184,7 +185,7 @@ async def test_server_errors_are_retried_with_doubling_capped_backoff() -> None:
 
 async def test_server_errors_beyond_the_retries_make_discord_unavailable() -> None:
     script = Script([answer(503)])
-    pacing = Pacing(name="test", gap=(0, 0), pause_every=None, max_retries=2)
+    pacing = no_gaps(max_retries=2)
     async with discord(script, pacing=pacing) as client:
         with pytest.raises(RemoteUnavailable, match=r"kept failing .* \(HTTP 503, 2 retries\)"):
             await client.me()
@@ -193,7 +194,7 @@ async def test_server_errors_beyond_the_retries_make_discord_unavailable() -> No
 
 async def test_connection_errors_are_retried_then_reported() -> None:
     script = Script([httpx.ConnectError("connection refused"), httpx.ReadTimeout("slow")])
-    pacing = Pacing(name="test", gap=(0, 0), pause_every=None, max_retries=3, backoff=(2, 60))
+    pacing = no_gaps(max_retries=3, backoff=(2, 60))
     async with discord(script, pacing=pacing) as client:
         with pytest.raises(RemoteUnavailable) as error:
             await client.me()

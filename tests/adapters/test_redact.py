@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dmj.adapters import REDACTED, Dce, DceRunner, TokenRedactingFilter, redact
 
-TOKEN = "MTExMTExMTExMTExMTExMTEx.GaBcDe.s3cr3t-t0ken-never-shown"
+from tests.adapters.fake_discord import TOKEN
 
 
 def test_redact_replaces_every_occurrence() -> None:
