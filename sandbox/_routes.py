@@ -61,7 +61,6 @@ class DiscordApi:
         self._book = book
         self._clock = clock
         self._logs: dict[str, MessageLog] = {}
-        self._users = {u.id: u for u in world.users}
         self.handlers: dict[str, Callable[[Request, str], Awaitable[Response]]] = {
             "me": self._me, "list": self._list, "open": self._open, "close": self._close,
             "channel": self._channel, "messages": self._messages,
@@ -150,7 +149,7 @@ class DiscordApi:
     def _reachable(self, user_id: str) -> bool:
         if user_id == self._world.self_user.id:
             return True
-        user = self._users.get(user_id)
+        user = self._world.user(user_id)
         return user is not None and not (user.deleted or user.gone) and user_id != DELETED_USER_ID
 
     def _reopen(self, user_id: str) -> WorldChannel:
