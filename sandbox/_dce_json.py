@@ -55,7 +55,7 @@ def channel_name(channel: Json) -> str:
     return ", ".join(_display(u) for u in recipients) or str(channel["id"])
 
 
-def dce_user(user: Json, *, roles: bool = True) -> Json:
+def dce_user(user: Json) -> Json:
     discriminator = int(user.get("discriminator") or 0)
     avatar = user.get("avatar")
     if avatar:
@@ -66,11 +66,9 @@ def dce_user(user: Json, *, roles: bool = True) -> Json:
         url = f"https://cdn.discordapp.com/embed/avatars/{index}.png"
     out: Json = {
         "id": user["id"], "name": user["username"], "discriminator": f"{discriminator:04d}",
-        "nickname": _display(user), "color": None, "isBot": bool(user.get("bot")),
+        "nickname": _display(user), "color": None, "isBot": bool(user.get("bot")), "roles": [],
+        "avatarUrl": url,
     }  # fmt: skip
-    if roles:
-        out["roles"] = []
-    out["avatarUrl"] = url
     return out
 
 
@@ -156,7 +154,6 @@ class JsonExport:
         self._count = 0
         self._bytes = 0
         self.total = 0
-        self.paths: list[Path] = []
 
     def _path(self) -> Path:
         if self._part == 1:
@@ -167,7 +164,6 @@ class JsonExport:
         self._part += 1
         path = self._path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.paths.append(path)
         file = path.open("w", encoding="utf-8", newline="\n")
         preamble = _dumps(self._head)[: -len("\n}")] + ',\n  "messages": ['
         file.write(preamble)

@@ -155,6 +155,3 @@ class World(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     def user(self, user_id: str) -> WorldUser | None:
         """The world user ``user_id`` (not the owner), or None."""
         return self._users_by_id.get(user_id)
-
-    def channel(self, channel_id: str) -> WorldChannel | None:
-        return next((c for c in self.channels if c.id == channel_id), None)
