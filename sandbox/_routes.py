@@ -190,16 +190,10 @@ class DiscordApi:
                 else ("NUMBER_TYPE_MIN", "greater than or equal to 1")
             )
             return r.invalid_form_body("limit", code, f"int value should be {bound}.")
-        cursors = {}
+        cursors: dict[str, int | None] = {}
         for name in ("around", "before", "after"):
             value = _snowflake_param(request, name)
             if isinstance(value, Response):
                 return value
             cursors[name] = value
-        # Discord takes one cursor; when several are sent the sandbox honours around, then
-        # before, then after (the real precedence is unverified, discord-api.md §8).
-        for name in ("around", "before", "after"):
-            if cursors[name] is not None:
-                page = self.log(channel).page(limit=limit, **{name: cursors[name]})
-                return r.discord_json(page)
-        return r.discord_json(self.log(channel).page(limit=limit))
+        return r.discord_json(self.log(channel).page(limit=limit, **cursors))
