@@ -14,12 +14,12 @@ import re
 import signal
 import sys
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 from ._dce_cli import DCE_VERSION, ArgumentError, Invocation, help_text, parse
 from ._dce_export import CommandError, ExportSettings, export_channels
 from ._dce_http import DceError, DceHttp
-from ._dce_json import channel_name
+from ._dce_json import Json, channel_name
 from ._snowflake import snowflake_at
 
 __all__ = ["main"]
@@ -43,7 +43,6 @@ _GUIDE = (
 )
 _FORMATS = frozenset({"plaintext", "htmldark", "htmllight", "csv", "json"})
 """DCE's ``ExportFormat`` names, lower-cased (CliFx matches enum values ignoring case)."""
-Json = dict[str, Any]
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9}
 

@@ -14,7 +14,15 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["DM_GUILD", "JsonExport", "channel_name", "dce_message", "dce_timestamp", "dce_user"]
+__all__ = [
+    "DM_GUILD",
+    "Json",
+    "JsonExport",
+    "channel_name",
+    "dce_message",
+    "dce_timestamp",
+    "dce_user",
+]
 
 DM_GUILD = {
     "id": "0",
@@ -29,6 +37,7 @@ _KINDS = {
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 Json = dict[str, Any]
+"""A JSON object as the API sends it and DCE writes it."""
 
 
 def dce_timestamp(value: str | datetime | None, zone: tzinfo | None) -> str | None:
