@@ -71,12 +71,15 @@ class WorldSpec(msgspec.Struct, frozen=True, kw_only=True):
     """Readable DMs whose messages were all deleted (in the package, 0 messages)."""
 
     @classmethod
-    def sized(cls, users: int, *, seed: int = 1, messages: int = 30) -> WorldSpec:
-        """A spec whose group, duplicate and empty counts grow with ``users``."""
+    def sized(
+        cls, users: int, *, seed: int = 1, messages: int = 30, groups: int | None = None
+    ) -> WorldSpec:
+        """A spec whose group, duplicate and empty counts grow with ``users`` (``groups``
+        given: that many group DMs instead)."""
         return cls(
             seed=seed,
             users=users,
-            groups=max(3, users // 10),
+            groups=max(3, users // 10) if groups is None else groups,
             messages=messages,
             duplicates=max(1, users // 12) if users >= 4 else 0,
             empty=1 if users >= 4 else 0,
