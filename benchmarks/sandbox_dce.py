@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
+from dmj.adapters import Dce, export_argv
 from dmj.sandbox import (
     Emulator,
     RunningEmulator,
@@ -41,11 +42,9 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 def _export(sandbox: Sandbox, channel_id: str, out: Path) -> list[str]:
-    """The argv dmj runs DCE with (design.md §9)."""
-    return [
-        str(sandbox.dce), "export", "-c", channel_id, "-f", "Json", "-o", f"{out}/", "--utc",
-        "--markdown", "false", "--fuck-russia",
-    ]  # fmt: skip
+    """The command line dmj runs DCE with, built by dmj's own ``export_argv``."""
+    dce = Dce(path=str(sandbox.dce), argv=(str(sandbox.dce),), version="v2.47.0")
+    return export_argv(dce, channel_id, out)
 
 
 def _env(sandbox: Sandbox, running: RunningEmulator) -> dict[str, str]:

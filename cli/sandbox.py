@@ -50,12 +50,10 @@ def world_command(
     messages: Annotated[int, typer.Option(min=0, help="Mean messages per DM.")] = 30,
 ) -> None:
     """Write a world: world.json, its data package, a DCE launcher and the token."""
-    import msgspec  # noqa: PLC0415 (the sandbox loads only when used: keeps dmj quick to start)
+    # The sandbox loads only when used: keeps dmj quick to start.
     from dmj.sandbox import LAYOUTS, WorldSpec, create_sandbox  # noqa: PLC0415
 
-    spec = WorldSpec.sized(users, seed=seed, messages=messages)
-    if groups is not None:
-        spec = msgspec.structs.replace(spec, groups=groups)
+    spec = WorldSpec.sized(users, seed=seed, messages=messages, groups=groups)
     sandbox = create_sandbox(out, spec, layout=LAYOUTS[layout.value], as_zip=as_zip)
     world = sandbox.world
     total = sum(c.message_count for c in world.channels)

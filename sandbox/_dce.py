@@ -14,12 +14,12 @@ import re
 import signal
 import sys
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 from ._dce_cli import DCE_VERSION, ArgumentError, Invocation, help_text, parse
 from ._dce_export import CommandError, ExportSettings, export_channels
 from ._dce_http import DceError, DceHttp
-from ._dce_json import channel_name
+from ._dce_json import Json, channel_name
 from ._snowflake import snowflake_at
 
 __all__ = ["main"]
@@ -41,9 +41,8 @@ _GUIDE = (
     "send a message and copy the Authorization header of any request to discord.com/api.\n"
     "(This is dmj's sandbox stand-in: it only ever talks to the sandbox emulator.)\n"
 )
-_FORMATS = {"plaintext": "PlainText", "htmldark": "HtmlDark", "htmllight": "HtmlLight",
-            "csv": "Csv", "json": "Json"}  # fmt: skip
-Json = dict[str, Any]
+_FORMATS = frozenset({"plaintext", "htmldark", "htmllight", "csv", "json"})
+"""DCE's ``ExportFormat`` names, lower-cased (CliFx matches enum values ignoring case)."""
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9}
 
@@ -180,7 +179,7 @@ def _run_with(
     err: TextIO,
 ) -> int:
     command = invocation.command
-    if command == "dm" or settings is None:
+    if settings is None:  # the ``dm`` command
         return _list_dms(http, out)
     faults = _ask_sandbox(http, invocation.values.get("channel", []), environ)
     settings = dataclasses.replace(settings, faults=faults)

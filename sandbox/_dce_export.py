@@ -10,16 +10,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ._dce_http import DceError, DceHttp
-from ._dce_json import DM_GUILD, JsonExport, channel_name, dce_message, dce_timestamp
+from ._dce_json import DM_GUILD, Json, JsonExport, channel_name, dce_message, dce_timestamp
 from ._snowflake import snowflake_ms
 
 __all__ = ["ChannelEmpty", "CommandError", "ExportSettings", "export_channels"]
 
-Json = dict[str, Any]
 _KIND_NAMES = {1: "DirectTextChat", 3: "DirectGroupTextChat"}
 _UNSAFE = re.compile(r'[\0/\\:*?"<>|]')
 

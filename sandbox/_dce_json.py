@@ -14,7 +14,15 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["DM_GUILD", "JsonExport", "channel_name", "dce_message", "dce_timestamp", "dce_user"]
+__all__ = [
+    "DM_GUILD",
+    "Json",
+    "JsonExport",
+    "channel_name",
+    "dce_message",
+    "dce_timestamp",
+    "dce_user",
+]
 
 DM_GUILD = {
     "id": "0",
@@ -29,6 +37,7 @@ _KINDS = {
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 Json = dict[str, Any]
+"""A JSON object as the API sends it and DCE writes it."""
 
 
 def dce_timestamp(value: str | datetime | None, zone: tzinfo | None) -> str | None:
@@ -55,7 +64,7 @@ def channel_name(channel: Json) -> str:
     return ", ".join(_display(u) for u in recipients) or str(channel["id"])
 
 
-def dce_user(user: Json, *, roles: bool = True) -> Json:
+def dce_user(user: Json) -> Json:
     discriminator = int(user.get("discriminator") or 0)
     avatar = user.get("avatar")
     if avatar:
@@ -66,11 +75,9 @@ def dce_user(user: Json, *, roles: bool = True) -> Json:
         url = f"https://cdn.discordapp.com/embed/avatars/{index}.png"
     out: Json = {
         "id": user["id"], "name": user["username"], "discriminator": f"{discriminator:04d}",
-        "nickname": _display(user), "color": None, "isBot": bool(user.get("bot")),
+        "nickname": _display(user), "color": None, "isBot": bool(user.get("bot")), "roles": [],
+        "avatarUrl": url,
     }  # fmt: skip
-    if roles:
-        out["roles"] = []
-    out["avatarUrl"] = url
     return out
 
 
@@ -156,7 +163,6 @@ class JsonExport:
         self._count = 0
         self._bytes = 0
         self.total = 0
-        self.paths: list[Path] = []
 
     def _path(self) -> Path:
         if self._part == 1:
@@ -167,7 +173,6 @@ class JsonExport:
         self._part += 1
         path = self._path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.paths.append(path)
         file = path.open("w", encoding="utf-8", newline="\n")
         preamble = _dumps(self._head)[: -len("\n}")] + ',\n  "messages": ['
         file.write(preamble)

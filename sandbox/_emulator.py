@@ -213,8 +213,7 @@ class Emulator:
         return len(self._invalid) >= self.faults.plan.invalid_limit
 
     def _count_invalid(self, response: Response, now: float) -> None:
-        shared = response.headers.get("X-RateLimit-Scope") == "shared"
-        if response.status_code in (401, 403, 429) and not shared:
+        if response.status_code in (401, 403, 429):
             self._invalid.append(now)
 
     def _record(

@@ -134,7 +134,7 @@ _RULE = re.compile(
     r"(?:@(?P<after>\d+))?(?:x(?P<count>\d+))?$"
 )
 _DCE = re.compile(
-    r"^dce-(?P<kind>hang-hard|hang|crash|forbidden|not-found)=(?P<channel>\d+|\*)"
+    rf"^dce-(?P<kind>{'|'.join(get_args(DceFaultKind))})=(?P<channel>\d+|\*)"
     r"(?:x(?P<count>\d+))?$"
 )
 _SETTING = re.compile(

@@ -47,11 +47,7 @@ class MessageLog:
         self._step = max(1, (channel.last_ms - channel.first_ms) // max(self._n, 1))
         self._seed = mix(world.spec.seed, int(channel.id))
         self._channel_id = int(channel.id)
-        if channel.type == 1:
-            other = world.user(channel.recipients[0])
-            self._others = [api_user(other) if other else api_user_by_id(world, "0")]
-        else:
-            self._others = [api_user_by_id(world, uid) for uid in channel.recipients]
+        self._others = [api_user_by_id(world, uid) for uid in channel.recipients]
         self._self = api_user(world.self_user)
 
     def __len__(self) -> int:
@@ -100,7 +96,11 @@ class MessageLog:
         after: int | None = None,
         around: int | None = None,
     ) -> list[Json]:
-        """``GET /channels/{id}/messages``: up to ``limit`` messages, newest first."""
+        """``GET /channels/{id}/messages``: up to ``limit`` messages, newest first.
+
+        Discord takes one cursor; given several, this honours ``around``, then ``before``,
+        then ``after`` (the real precedence is unverified, discord-api.md §8).
+        """
         if around is not None:
             centre = self.count_before(around)
             start = max(0, min(centre - limit // 2, len(self) - limit))

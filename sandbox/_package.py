@@ -12,13 +12,13 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import msgspec
 
-from ._messages import MessageLog, package_timestamp
+from ._messages import MessageLog, PackageRow, package_timestamp
 from ._snowflake import mix, snowflake_at
 from ._world import World, WorldChannel
 
@@ -56,7 +56,8 @@ _FOLDERS: dict[Casing, tuple[str, str, str]] = {
     "title": ("Messages", "Account", "Servers"),
     "german": ("Nachrichten", "Konto", "Server"),
 }
-_TYPES = {1: ("DM", 1), 3: ("GROUP_DM", 3), 0: ("GUILD_TEXT", 0)}
+_TYPE_NAMES = {1: "DM", 3: "GROUP_DM", 0: "GUILD_TEXT"}
+_DAY_MS = 86_400_000
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _README = (
     "This is your Discord data package.\n"
@@ -120,36 +121,41 @@ def _json(value: Any) -> bytes:
 
 def _write(world: World, sink: _Sink, layout: Layout, exclude: frozenset[str]) -> None:
     messages, account, servers = _FOLDERS[layout.casing]
-    guild_id, guild_channels = _guild_channels(world)
+    guild_id, guild_channels = _guild_channels(world, layout)
     sink.add("README.txt", _README.encode())
     sink.add(f"{account}/user.json", _json(_account(world)))
     sink.add(f"{servers}/index.json", _json({guild_id: "Sandbox Server"}))
     index: dict[str, str | None] = {}
-    package = [c for c in world.channels if c.in_package and c.id not in exclude]
-    for channel in package:
-        folder = f"{messages}/{'c' if layout.prefix else ''}{channel.id}"
-        index[channel.id] = _index_name(world, channel)
-        sink.add(f"{folder}/channel.json", _json(_channel_json(world, channel, layout)))
-        rows = _rows(world, channel)
-        sink.add(f"{folder}/messages.{layout.messages}", _messages_file(rows, layout))
-    for channel_id, doc, name in guild_channels:
-        folder = f"{messages}/{'c' if layout.prefix else ''}{channel_id}"
-        index[channel_id] = name
-        doc["type"] = _TYPES[0][0 if layout.type_style == "string" else 1]
+
+    def add_channel(doc: dict[str, Any], name: str | None, rows: Iterable[PackageRow]) -> None:
+        folder = f"{messages}/{'c' if layout.prefix else ''}{doc['id']}"
+        index[doc["id"]] = name
         sink.add(f"{folder}/channel.json", _json(doc))
-        sink.add(f"{folder}/messages.{layout.messages}", _messages_file([], layout))
+        sink.add(f"{folder}/messages.{layout.messages}", _messages_file(rows, layout))
+
+    for channel in world.channels:
+        if channel.in_package and channel.id not in exclude:
+            doc = _channel_json(world, channel, layout)
+            add_channel(doc, _index_name(world, channel), _rows(world, channel))
+    for doc, name in guild_channels:
+        add_channel(doc, name, ())
     ordered = {k: index[k] for k in sorted(index, key=int)}
     sink.add(f"{messages}/index.json", _json(ordered))
 
 
-def _rows(world: World, channel: WorldChannel) -> Iterator[tuple[int, int, str, str]]:
+def _type(kind: int, layout: Layout) -> str | int:
+    """``channel.json``'s ``type``: ``"DM"`` or ``1`` by the layout's era."""
+    return _TYPE_NAMES[kind] if layout.type_style == "string" else kind
+
+
+def _rows(world: World, channel: WorldChannel) -> Iterator[PackageRow]:
     log = MessageLog(world, channel)
     for i in range(len(log)):
         if (row := log.package_row(i)) is not None:
             yield row
 
 
-def _messages_file(rows: Iterator[tuple[int, int, str, str]] | list[Any], layout: Layout) -> bytes:
+def _messages_file(rows: Iterable[PackageRow], layout: Layout) -> bytes:
     if layout.messages == "json":
         items = [
             {"ID": mid, "Timestamp": package_timestamp(ms, csv_style=False), "Contents": text,
@@ -175,8 +181,7 @@ def _index_name(world: World, channel: WorldChannel) -> str:
 
 
 def _channel_json(world: World, channel: WorldChannel, layout: Layout) -> dict[str, Any]:
-    kind = _TYPES[channel.type][0 if layout.type_style == "string" else 1]
-    doc: dict[str, Any] = {"id": channel.id, "type": kind}
+    doc: dict[str, Any] = {"id": channel.id, "type": _type(channel.type, layout)}
     if channel.type == 3 and channel.name:
         doc["name"] = channel.name
     if channel.package_recipients:
@@ -192,17 +197,21 @@ def _recipient_order(recipient: str) -> tuple[int, int]:
     return (1, 0) if not recipient.isdigit() else (0, int(recipient))
 
 
-def _guild_channels(world: World) -> tuple[str, list[tuple[str, dict[str, Any], str | None]]]:
-    """A server's channels the owner wrote in: the package lists them, DM readers skip them."""
-    base = world.now_ms - 400 * 86_400_000
+def _guild_channels(
+    world: World, layout: Layout
+) -> tuple[str, list[tuple[dict[str, Any], str | None]]]:
+    """A server's channels the owner wrote in: the package lists them, DM readers skip them.
+
+    Returns the server id and each channel's ``channel.json`` with its index name."""
+    base = world.now_ms - 400 * _DAY_MS
     guild_id = str(snowflake_at(base, mix(world.spec.seed, 1)))
     channels = []
     for k, name in enumerate(("general", "random", None)):
         channel_id = str(snowflake_at(base + (k + 1) * 60_000, mix(world.spec.seed, 2, k)))
-        doc: dict[str, Any] = {"id": channel_id, "type": None}
+        doc: dict[str, Any] = {"id": channel_id, "type": _type(0, layout)}
         if name is not None:
             doc |= {"name": name, "guild": {"id": guild_id, "name": "Sandbox Server"}}
-        channels.append((channel_id, doc, f"{name} in Sandbox Server" if name else None))
+        channels.append((doc, f"{name} in Sandbox Server" if name else None))
     return guild_id, channels
 
 

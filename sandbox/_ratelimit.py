@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import Literal
 
 import msgspec
 
@@ -57,7 +58,7 @@ class Denial(msgspec.Struct, frozen=True, kw_only=True):
     """A 429 the limiter decided on."""
 
     retry_after: float
-    scope: str  # user | global | shared
+    scope: Literal["user", "global"]
     headers: dict[str, str]
 
 
@@ -93,7 +94,9 @@ class RateLimiter:
             return self._deny(wait, "user", self._bucket_headers(route, major, now))
         return None
 
-    def _deny(self, wait: float, scope: str, headers: dict[str, str]) -> Denial:
+    def _deny(
+        self, wait: float, scope: Literal["user", "global"], headers: dict[str, str]
+    ) -> Denial:
         self.waits.retry_after += wait
         headers = {**headers, "Retry-After": str(math.ceil(wait)), "X-RateLimit-Scope": scope}
         if self._plan.mode == "user":

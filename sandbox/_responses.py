@@ -134,11 +134,7 @@ def captcha_required() -> Response:
 
 
 def rate_limited(retry_after: float, *, scope: str, headers: dict[str, str]) -> Response:
-    message = (
-        "The resource is being rate limited."
-        if scope == "shared"
-        else ("You are being rate limited.")
-    )
+    message = "You are being rate limited."
     body = {"message": message, "retry_after": retry_after, "global": scope == "global"}
     return discord_json(body, 429, headers)
 

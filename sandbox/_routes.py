@@ -61,7 +61,6 @@ class DiscordApi:
         self._book = book
         self._clock = clock
         self._logs: dict[str, MessageLog] = {}
-        self._users = {u.id: u for u in world.users}
         self.handlers: dict[str, Callable[[Request, str], Awaitable[Response]]] = {
             "me": self._me, "list": self._list, "open": self._open, "close": self._close,
             "channel": self._channel, "messages": self._messages,
@@ -150,7 +149,7 @@ class DiscordApi:
     def _reachable(self, user_id: str) -> bool:
         if user_id == self._world.self_user.id:
             return True
-        user = self._users.get(user_id)
+        user = self._world.user(user_id)
         return user is not None and not (user.deleted or user.gone) and user_id != DELETED_USER_ID
 
     def _reopen(self, user_id: str) -> WorldChannel:
@@ -191,16 +190,10 @@ class DiscordApi:
                 else ("NUMBER_TYPE_MIN", "greater than or equal to 1")
             )
             return r.invalid_form_body("limit", code, f"int value should be {bound}.")
-        cursors = {}
+        cursors: dict[str, int | None] = {}
         for name in ("around", "before", "after"):
             value = _snowflake_param(request, name)
             if isinstance(value, Response):
                 return value
             cursors[name] = value
-        # Discord takes one cursor; when several are sent the sandbox honours around, then
-        # before, then after (the real precedence is unverified, discord-api.md §8).
-        for name in ("around", "before", "after"):
-            if cursors[name] is not None:
-                page = self.log(channel).page(limit=limit, **{name: cursors[name]})
-                return r.discord_json(page)
-        return r.discord_json(self.log(channel).page(limit=limit))
+        return r.discord_json(self.log(channel).page(limit=limit, **cursors))
