@@ -18,7 +18,7 @@ from dmj.machine.errors import UsageError
 from dmj.machine.events import DceInfo, Pace, PackageInfo, RunStarted, Strategy, UserInfo
 from dmj.machine.package import PackageContents
 from dmj.machine.plan import start_run
-from dmj.machine.state import State
+from dmj.machine.state import INITIAL, State
 from dmj.projections import replay_journal
 from rich.console import Console
 from rich.markup import escape
@@ -62,10 +62,9 @@ async def _run(request: RunRequest) -> ExitCode:
     _note_problems(err, contents)
     dce = await find_dce(request.dce, env=env.child_env)
     archive = create_archive(request.archive)
-    before = replay_journal(archive.journal) if archive.journal.is_file() else None
-    if before is not None:
-        refuse_unless_new_run_can_start(before, archive, contents)
-    incremental = before is not None and before.run is not None
+    before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
+    refuse_unless_new_run_can_start(before, archive, contents)
+    incremental = before.run is not None
     token = ask_token(env.token)
     async with discord_client(env, token, request.pace) as discord:
         me = await check_account(
@@ -79,7 +78,7 @@ async def _run(request: RunRequest) -> ExitCode:
             refuse_unless_new_run_can_start(state, archive, contents)
             return started
 
-        ending = await work(session, discord, out, check=check)
+        ending = await work(session, discord, out, seen=before, check=check)
     return render_ending(out, err, ending, archive)
 
 

@@ -69,7 +69,7 @@ async def _resume(request: ResumeRequest) -> ExitCode:
                 )
             out.print(escape(describe_position(now)))
 
-        ending = await work(session, discord, out, check=check)
+        ending = await work(session, discord, out, seen=state, check=check)
     return render_ending(out, err, ending, archive)
 
 

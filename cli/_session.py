@@ -99,10 +99,14 @@ async def work(
     discord: DiscordClient,
     console: Console,
     *,
+    seen: State,
     check: Callable[[State], RunStarted | None],
 ) -> Ending:
-    """Lock the journal, replay it, ``check`` the state, tidy, and drive to the end.
+    """Lock the journal, ``check`` its state, tidy, and drive to the end.
 
+    ``seen`` is the journal as the command replayed it to validate, before the lock: it is the
+    state under the lock too unless another dmj wrote in between (the journal only grows, so
+    the same last seq means the same records); only then is the journal replayed again.
     ``check`` raises if the archive is not in the state the command expects, and returns the
     ``RunStarted`` of a new run to journal first (None to carry on with the journal's run).
     """
@@ -111,7 +115,8 @@ async def work(
         recovery = writer.recovery.message if writer.recovery is not None else None
         if recovery is not None:
             stderr_console().print(f"[yellow]Note:[/] {escape(recovery)}")
-        state = replay_journal(archive.journal)
+        grown = writer.last_seq != seen.through_seq
+        state = replay_journal(archive.journal) if grown else seen
         start = check(state)
         tidy(archive, state)
         run = start or (state.run.started if state.run is not None else None)
