@@ -7,6 +7,7 @@ code follows docs/exit-codes.md (0 finished, 3 paused, 130 interrupted).
 from __future__ import annotations
 
 from dmj.machine.state import Outcome, RunState, State
+from dmj.projections import ID_HISTORY, archived_batch_state
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -102,9 +103,9 @@ def _line(outcome: Outcome, names: dict[str, str]) -> str:
 def _places(run: RunState, archive: Archive, log: str) -> str:
     root = archive.root
     return (
-        f"Exports    {escape(str(root / 'exports'))}/<channel id>/<export id>/\n"
+        f"Exports    {escape(str(archive.exports))}/<channel id>/<export id>/\n"
         f"Journal    {escape(str(archive.journal))}\n"
-        f"Run state  {escape(str(root / 'runs' / run.id / 'batch-state.json'))}\n"
-        f"History    {escape(str(root / 'id-history.json'))}\n"
+        f"Run state  {escape(str(root / archived_batch_state(run.id)))}\n"
+        f"History    {escape(str(root / ID_HISTORY))}\n"
         f"Log        {escape(log)}"
     )
