@@ -64,7 +64,8 @@ async def _resume(request: ResumeRequest) -> ExitCode:
             if now.run is None or now.run.id != run.id or now.run.finished is not None:
                 raise UsageError(
                     f"Run {run.id} in {archive.root} finished while dmj was checking the "
-                    "token (another dmj resumed it); there is nothing left to resume."
+                    "token (another dmj resumed it), so there is nothing left to resume; "
+                    "`dmj replay --inspect` shows how it ended."
                 )
             out.print(escape(describe_position(now)))
 
