@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dmj.machine.state import Outcome, RunState, State
 from dmj.projections import ID_HISTORY, archived_batch_state
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -17,6 +16,7 @@ from ._archive import Archive
 from ._errors import ExitCode
 from ._progress import display_name, short_reason
 from ._session import Ending
+from ._tables import plain_table
 
 __all__ = ["describe_position", "render_ending"]
 
@@ -77,12 +77,8 @@ def _summary(run: RunState) -> Table:
     unreachable = [o for o in outcomes if o.kind == "failed" and o.error_class == "permanent"]
     failed = [o for o in outcomes if o.kind == "failed" and o.error_class != "permanent"]
     skipped = [o for o in outcomes if o.kind == "skipped"]
-    table = Table(
-        "outcome", "DMs", "which, and why",
-        title=f"Run {escape(run.id)} finished: {len(run.started.plan)} DMs planned",
-        title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
-        pad_edge=False, padding=(0, 1, 0, 0),
-    )  # fmt: skip
+    title = f"Run {escape(run.id)} finished: {len(run.started.plan)} DMs planned"
+    table = plain_table("outcome", "DMs", "which, and why", title=title)
     table.add_row("exported", str(run.exported), "")
     for label, group in (("skipped", skipped), ("unreachable", unreachable), ("failed", failed)):
         table.add_row(label, str(len(group)), _first(group, names))
