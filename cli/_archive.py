@@ -17,7 +17,7 @@ from pathlib import Path
 import msgspec
 from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
 from dmj.machine.state import State
-from dmj.projections import make_dirs
+from dmj.projections import JOURNAL, make_dirs
 
 __all__ = ["Archive", "create_archive", "existing_archive", "exported_paths", "tidy"]
 
@@ -29,7 +29,7 @@ class Archive(msgspec.Struct, frozen=True):
 
     @property
     def journal(self) -> Path:
-        return self.root / "journal.jsonl"
+        return self.root / JOURNAL
 
     @property
     def tmp(self) -> Path:

@@ -18,7 +18,7 @@ from dmj.machine.errors import UsageError
 from dmj.machine.events import DceInfo, Pace, PackageInfo, RunStarted, Strategy, UserInfo
 from dmj.machine.package import PackageContents
 from dmj.machine.plan import start_run
-from dmj.machine.state import State
+from dmj.machine.state import INITIAL, State
 from dmj.projections import replay_journal
 from rich.console import Console
 from rich.markup import escape
@@ -26,9 +26,8 @@ from rich.markup import escape
 from ._archive import Archive, create_archive
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
-from ._session import Session, discord_client, run_async, work
+from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
-from ._token import ask_token, check_account
 
 __all__ = ["RunRequest", "new_run_id", "run_command"]
 
@@ -62,24 +61,21 @@ async def _run(request: RunRequest) -> ExitCode:
     _note_problems(err, contents)
     dce = await find_dce(request.dce, env=env.child_env)
     archive = create_archive(request.archive)
-    before = replay_journal(archive.journal) if archive.journal.is_file() else None
-    if before is not None:
-        refuse_unless_new_run_can_start(before, archive, contents)
-    incremental = before is not None and before.run is not None
-    token = ask_token(env.token)
-    async with discord_client(env, token, request.pace) as discord:
-        me = await check_account(
-            discord, owner_id=contents.owner.id, owner_of=f"the data package {request.package}"
-        )
-        started = _run_started(request, contents, dce.info(), me)
+    before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
+    refuse_unless_new_run_can_start(before, archive, contents)
+    incremental = before.run is not None
+    async with open_session(
+        archive, env, dce, command="run", pace=request.pace, owner_id=contents.owner.id,
+        owner_of=f"the data package {request.package}",
+    ) as session:  # fmt: skip
+        started = _run_started(request, contents, dce.info(), session.me)
         out.print(escape(_announce(started, archive, incremental=incremental)))
-        session = Session(archive=archive, env=env, token=token, dce=dce, command="run")
 
         def check(state: State) -> RunStarted:
             refuse_unless_new_run_can_start(state, archive, contents)
             return started
 
-        ending = await work(session, discord, out, check=check)
+        ending = await work(session, out, seen=before, check=check)
     return render_ending(out, err, ending, archive)
 
 

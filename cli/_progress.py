@@ -24,7 +24,7 @@ from dmj.machine.events import (
     PlanEntry,
     RunPaused,
 )
-from dmj.machine.state import DmProgress, State
+from dmj.machine.state import DmProgress, State, count_outcomes
 from dmj.machine.steps import AnyStep, ExportChannel, OpenDm, StartBatch
 from rich.console import Console
 from rich.markup import escape
@@ -64,11 +64,9 @@ def done_and_total(state: State) -> tuple[int, int, tuple[int, int, int]]:
     run = state.run
     if run is None:
         return 0, 0, (0, 0, 0)
-    counts = [run.exported, run.skipped, run.failed]
-    if state.batch is not None:
-        for outcome in state.batch.outcomes():
-            counts[("exported", "skipped", "failed").index(outcome.kind)] += 1
-    return sum(counts), len(run.started.plan), (counts[0], counts[1], counts[2])
+    exported, skipped, failed = count_outcomes(state.batch.outcomes() if state.batch else ())
+    counts = (run.exported + exported, run.skipped + skipped, run.failed + failed)
+    return sum(counts), len(run.started.plan), counts
 
 
 class RunView:

@@ -14,10 +14,11 @@ from dmj.projections import (
     Rebuild,
     RunSummary,
 )
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from ._tables import plain_table
 
 __all__ = ["render_inspection", "render_rebuild"]
 
@@ -97,7 +98,7 @@ def _run_lines(run: RunSummary) -> str:
 def _batches_table(run: RunSummary) -> Table:
     columns = ("batch", "DMs", "exported", "skipped", "failed", "started", "finished", "took")
     title = f"Batches of run {escape(run.run_id)}"
-    table = _table(columns, title=title)
+    table = plain_table(*columns, title=title)
     for batch in run.batches:
         table.add_row(
             str(batch.batch), str(batch.users), str(batch.exported), str(batch.skipped),
@@ -108,7 +109,7 @@ def _batches_table(run: RunSummary) -> Table:
 
 def _projections_table(report: Inspection) -> Table:
     columns = ("file", "state", "throughSeq", "journal says")
-    table = _table(columns, title="Projections")
+    table = plain_table(*columns, title="Projections")
     for status in report.projections:
         table.add_row(
             escape(status.path),
@@ -117,19 +118,6 @@ def _projections_table(report: Inspection) -> Table:
             _seq(status.expected),
         )
     return table
-
-
-def _table(columns: tuple[str, ...], title: str) -> Table:
-    return Table(
-        *columns,
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-    )
 
 
 def _time(moment: datetime) -> str:

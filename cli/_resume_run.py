@@ -21,9 +21,8 @@ from rich.markup import escape
 from ._archive import Archive, existing_archive
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
-from ._session import Session, discord_client, run_async, work
+from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
-from ._token import ask_token, check_account
 
 __all__ = ["ResumeRequest", "resume_command"]
 
@@ -55,21 +54,22 @@ async def _resume(request: ResumeRequest) -> ExitCode:
             f"[yellow]Note:[/] the run began with DCE {escape(started.dce.version)}; "
             f"carrying on with {escape(dce.version)}."
         )
-    token = ask_token(env.token)
-    async with discord_client(env, token, started.pace) as discord:
-        owner = started.user.id if started.user is not None else started.package.self_id
-        await check_account(discord, owner_id=owner, owner_of=f"run {run.id} in {archive.root}")
-        session = Session(archive=archive, env=env, token=token, dce=dce, command="resume")
+    owner = started.user.id if started.user is not None else started.package.self_id
+    async with open_session(
+        archive, env, dce, command="resume", pace=started.pace, owner_id=owner,
+        owner_of=f"run {run.id} in {archive.root}",
+    ) as session:  # fmt: skip
 
         def check(now: State) -> None:
             if now.run is None or now.run.id != run.id or now.run.finished is not None:
                 raise UsageError(
                     f"Run {run.id} in {archive.root} finished while dmj was checking the "
-                    "token (another dmj resumed it); there is nothing left to resume."
+                    "token (another dmj resumed it), so there is nothing left to resume; "
+                    "`dmj replay --inspect` shows how it ended."
                 )
             out.print(escape(describe_position(now)))
 
-        ending = await work(session, discord, out, check=check)
+        ending = await work(session, out, seen=state, check=check)
     return render_ending(out, err, ending, archive)
 
 

@@ -1,10 +1,10 @@
-"""What `dmj run` and `dmj resume` share: build the ports, drive under the lock, catch Ctrl-C.
+"""What `dmj run` and `dmj resume` share: check the account, drive under the lock, catch Ctrl-C.
 
-Both commands validate first (their own modules), then hand over to ``work``: it takes the
-journal's lock, replays the journal, lets the command check the state it found, tidies what a
-crash left behind, and drives the run with the concrete pieces plugged into the driver's
-ports: the ``JournalWriter``, the ``DiscordClient``, DCE behind ``ArchiveExporter``, the
-projection writer and the progress view.
+Both commands validate first (their own modules), ending with ``open_session``: the token and
+its account. Then ``work`` takes the journal's lock, lets the command check the state it
+finds there, tidies what a crash left behind, and drives the run with the concrete pieces
+plugged into the driver's ports: the ``JournalWriter``, the ``DiscordClient``, DCE behind
+``ArchiveExporter``, the projection writer and the progress view.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from anyio.abc import TaskStatus
 from dmj.adapters import Dce, DceRunner, DiscordClient, pacing_preset
 from dmj.journal import JournalWriter
 from dmj.machine.driver import DriverSettings, Ports, RunEnd, drive
-from dmj.machine.events import Pace, RunStarted
+from dmj.machine.events import Pace, RunStarted, UserInfo
 from dmj.machine.state import State
 from dmj.projections import replay_journal, write_projections
 from rich.console import Console
@@ -36,21 +36,24 @@ from ._errors import ExitCode, stderr_console
 from ._exporter import ArchiveExporter
 from ._logs import LOGGER, run_log
 from ._progress import RunView
+from ._token import ask_token, check_account
 
-__all__ = ["Ending", "Session", "discord_client", "run_async", "work"]
+__all__ = ["Ending", "Session", "open_session", "run_async", "work"]
 
 HTTP_TIMEOUT = 30.0
 T = TypeVar("T")
 
 
 class Session(msgspec.Struct, frozen=True, kw_only=True):
-    """What a validated command works with."""
+    """What a validated command works with: ``me`` is the account ``discord`` signs in as."""
 
     archive: Archive
     env: Environment
     token: str
     dce: Dce
     command: str
+    discord: DiscordClient
+    me: UserInfo
 
     def __repr__(self) -> str:
         return f"Session({self.command!r}, {str(self.archive.root)!r})"
@@ -82,27 +85,49 @@ def run_async(main: Callable[[T], Awaitable[ExitCode]], request: T) -> ExitCode:
 
 
 @asynccontextmanager
-async def discord_client(env: Environment, token: str, pace: Pace) -> AsyncIterator[DiscordClient]:
-    """A ``DiscordClient`` on ``DMJ_API_BASE`` with the run's pacing."""
+async def open_session(
+    archive: Archive,
+    env: Environment,
+    dce: Dce,
+    *,
+    command: str,
+    pace: Pace,
+    owner_id: str,
+    owner_of: str,
+) -> AsyncIterator[Session]:
+    """The last of a command's checks: the token (``DISCORD_TOKEN`` or asked for) must be
+    ``owner_id``'s; ``owner_of`` names what belongs to that account in the refusal.
+
+    Discord is reached on ``DMJ_API_BASE`` with ``pace``, the run's pacing.
+    """
+    token = ask_token(env.token)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        yield DiscordClient(
+        discord = DiscordClient(
             http,
             token,
             random=Random(),  # noqa: S311 (pacing jitter, not a secret)
             pacing=pacing_preset(pace),
             api_base=env.api_base,
         )
+        me = await check_account(discord, owner_id=owner_id, owner_of=owner_of)
+        yield Session(
+            archive=archive, env=env, token=token, dce=dce, command=command, discord=discord,
+            me=me,
+        )  # fmt: skip
 
 
 async def work(
     session: Session,
-    discord: DiscordClient,
     console: Console,
     *,
+    seen: State,
     check: Callable[[State], RunStarted | None],
 ) -> Ending:
-    """Lock the journal, replay it, ``check`` the state, tidy, and drive to the end.
+    """Lock the journal, ``check`` its state, tidy, and drive to the end.
 
+    ``seen`` is the journal as the command replayed it to validate, before the lock: it is the
+    state under the lock too unless another dmj wrote in between (the journal only grows, so
+    the same last seq means the same records); only then is the journal replayed again.
     ``check`` raises if the archive is not in the state the command expects, and returns the
     ``RunStarted`` of a new run to journal first (None to carry on with the journal's run).
     """
@@ -111,7 +136,8 @@ async def work(
         recovery = writer.recovery.message if writer.recovery is not None else None
         if recovery is not None:
             stderr_console().print(f"[yellow]Note:[/] {escape(recovery)}")
-        state = replay_journal(archive.journal)
+        grown = writer.last_seq != seen.through_seq
+        state = replay_journal(archive.journal) if grown else seen
         start = check(state)
         tidy(archive, state)
         run = start or (state.run.started if state.run is not None else None)
@@ -121,7 +147,7 @@ async def work(
             view = RunView(console, live=console.is_interactive, logger=logging.getLogger(LOGGER))
             ports = Ports(
                 log=writer,
-                discord=discord,
+                discord=session.discord,
                 exporter=ArchiveExporter(_runner(session), archive, media=media),
                 checkpoint=lambda now: _checkpoint(archive, now),
                 progress=view,

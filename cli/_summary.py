@@ -7,7 +7,7 @@ code follows docs/exit-codes.md (0 finished, 3 paused, 130 interrupted).
 from __future__ import annotations
 
 from dmj.machine.state import Outcome, RunState, State
-from rich import box
+from dmj.projections import ID_HISTORY, archived_batch_state
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -16,6 +16,7 @@ from ._archive import Archive
 from ._errors import ExitCode
 from ._progress import display_name, short_reason
 from ._session import Ending
+from ._tables import plain_table
 
 __all__ = ["describe_position", "render_ending"]
 
@@ -76,12 +77,8 @@ def _summary(run: RunState) -> Table:
     unreachable = [o for o in outcomes if o.kind == "failed" and o.error_class == "permanent"]
     failed = [o for o in outcomes if o.kind == "failed" and o.error_class != "permanent"]
     skipped = [o for o in outcomes if o.kind == "skipped"]
-    table = Table(
-        "outcome", "DMs", "which, and why",
-        title=f"Run {escape(run.id)} finished: {len(run.started.plan)} DMs planned",
-        title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
-        pad_edge=False, padding=(0, 1, 0, 0),
-    )  # fmt: skip
+    title = f"Run {escape(run.id)} finished: {len(run.started.plan)} DMs planned"
+    table = plain_table("outcome", "DMs", "which, and why", title=title)
     table.add_row("exported", str(run.exported), "")
     for label, group in (("skipped", skipped), ("unreachable", unreachable), ("failed", failed)):
         table.add_row(label, str(len(group)), _first(group, names))
@@ -102,9 +99,9 @@ def _line(outcome: Outcome, names: dict[str, str]) -> str:
 def _places(run: RunState, archive: Archive, log: str) -> str:
     root = archive.root
     return (
-        f"Exports    {escape(str(root / 'exports'))}/<channel id>/<export id>/\n"
+        f"Exports    {escape(str(archive.exports))}/<channel id>/<export id>/\n"
         f"Journal    {escape(str(archive.journal))}\n"
-        f"Run state  {escape(str(root / 'runs' / run.id / 'batch-state.json'))}\n"
-        f"History    {escape(str(root / 'id-history.json'))}\n"
+        f"Run state  {escape(str(root / archived_batch_state(run.id)))}\n"
+        f"History    {escape(str(root / ID_HISTORY))}\n"
         f"Log        {escape(log)}"
     )

@@ -28,7 +28,10 @@ def ask_token(from_env: str | None) -> str:
         )
     token = str(typer.prompt("Discord token (input is hidden)", hide_input=True)).strip()
     if not token:
-        raise UsageError("No Discord token was entered; nothing was started.")
+        raise UsageError(
+            "No Discord token was entered, so nothing was started; run the command again and "
+            "paste the token at the prompt, or set DISCORD_TOKEN."
+        )
     return token
 
 

@@ -30,7 +30,9 @@ def replay(
 ) -> None:
     """Rebuild batch-state.json and id-history.json from the journal, or audit it."""
     if json and not inspect:
-        raise typer.BadParameter("--json goes with --inspect.", param_hint="--json")
+        raise typer.BadParameter(
+            "--json goes with --inspect: run `dmj replay --inspect --json`.", param_hint="--json"
+        )
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
     from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415

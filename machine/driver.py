@@ -268,9 +268,8 @@ class _Driver:
         """Close what this batch opened, journal the stop, write the projections."""
         for close in closes_before_stopping(self.state):
             self.ports.progress.step(self.state, close)
-            self.journal(close.intent(self.run_id))
             try:
-                await self.close(close)
+                await self.take(close)
             except (Paused, RemoteUnavailable):
                 break  # journaled as open: resume closes it
         return self.pause(

@@ -46,8 +46,7 @@ def test_yes_accepts_a_batch_size_above_40(served: Served) -> None:
 
 @pytest.mark.parametrize(("answer", "code"), [("n", 2), ("y", 2)])
 def test_a_batch_size_of_41_asks_first(served: Served, answer: str, code: int) -> None:
-    args = served.run_args(batch_size=41)
-    args[args.index("--package") + 1] = "/no/such/package"  # stops right after the question
+    args = served.run_args(batch_size=41, package="/no/such/package")  # stops after the question
     exit_code, shown = in_terminal(args, served.env(), {"(y/n)": answer})
     assert "Recommended batch size < 40. Proceed with batch size > 40? (y/n)" in shown
     assert exit_code == code
@@ -58,8 +57,7 @@ def test_a_batch_size_of_41_asks_first(served: Served, answer: str, code: int) -
 
 
 def test_a_batch_size_of_40_does_not_ask(served: Served) -> None:
-    args = served.run_args(batch_size=40)
-    args[args.index("--package") + 1] = "/no/such/package"
+    args = served.run_args(batch_size=40, package="/no/such/package")
     exit_code, shown = in_terminal(args, served.env(), {"(y/n)": "n"})
     assert "(y/n)" not in shown
     assert exit_code == 2
@@ -87,9 +85,7 @@ def test_no_token_and_no_terminal_is_a_usage_error_and_nothing_is_journaled(
 
 def test_the_token_must_belong_to_the_package_owner(served: Served, tmp_path: Path) -> None:
     other = create_sandbox(tmp_path / "other", WorldSpec(users=2, seed=99))
-    args = served.run_args()
-    args[args.index("--package") + 1] = str(other.package)
-    result = invoke(served, *args)
+    result = invoke(served, *served.run_args(package=other.package))
     assert result.exit_code == 2
     me = served.sandbox.world.self_user
     assert (
@@ -107,12 +103,8 @@ def test_a_rejected_token_is_a_usage_error(served: Served) -> None:
 
 
 def test_a_missing_package_or_dce_is_a_usage_error(served: Served) -> None:
-    args = served.run_args()
-    args[args.index("--package") + 1] = "/no/such/package"
-    assert invoke(served, *args).exit_code == 2
-    args = served.run_args()
-    args[args.index("--dce") + 1] = "/no/such/dce"
-    result = invoke(served, *args)
+    assert invoke(served, *served.run_args(package="/no/such/package")).exit_code == 2
+    result = invoke(served, *served.run_args(dce="/no/such/dce"))
     assert result.exit_code == 2
     assert "--dce /no/such/dce is not DiscordChatExporter's command-line version" in (
         result.stderr.replace("\n", " ")

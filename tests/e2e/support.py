@@ -125,9 +125,16 @@ class Served:
             check=False,
         )
 
-    def run_args(self, *extra: str, batch_size: int = 4) -> list[str]:
+    def run_args(
+        self,
+        *extra: str,
+        batch_size: int = 4,
+        package: Path | str | None = None,
+        dce: Path | str | None = None,
+    ) -> list[str]:
+        """``dmj run`` on this world (or on another ``package``, with another ``dce``)."""
         return [
-            "run", "--package", str(self.sandbox.package), "--dce", str(self.dce),
+            "run", "--package", str(package or self.sandbox.package), "--dce", str(dce or self.dce),
             "--archive", str(self.archive.path), "--pace", "fast",
             "--batch-size", str(batch_size), *extra,
         ]  # fmt: skip

@@ -82,7 +82,7 @@ def test_an_incremental_run_exports_only_new_messages_and_new_dms_in_full(
         sandbox.world, tmp_path / "earlier", LAYOUTS["2025"], as_zip=False, exclude=[newcomer]
     )
     with serving(sandbox, tmp_path / "archive") as served:
-        first = served.dmj(*_with_package(served.run_args(), earlier))
+        first = served.dmj(*served.run_args(package=earlier))
         assert first.returncode == 0, first.stderr
         grown = sorted(set(facts_exports.values()) - {facts_exports[newcomer]})[0]
         served.server.add_messages(grown, 3)
@@ -110,8 +110,3 @@ def test_an_incremental_run_exports_only_new_messages_and_new_dms_in_full(
 
 def _exports(sandbox: Sandbox) -> dict[str, str]:
     return world_facts(sandbox.world).exports
-
-
-def _with_package(args: list[str], package: Path) -> list[str]:
-    at = args.index("--package")
-    return [*args[: at + 1], str(package), *args[at + 2 :]]

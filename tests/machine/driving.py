@@ -53,13 +53,13 @@ class Crashed(BaseException):
 
 @dataclass
 class Recorder:
-    """One timeline of what happened: journal appends and effects, in order."""
+    """One timeline of what happened: journal appends and effects, in order (and the
+    driver's ``Progress`` port, which it ignores)."""
 
     timeline: list[str] = field(default_factory=list)
-    steps: list[AnyStep] = field(default_factory=list)
 
     def step(self, state: State, step: AnyStep) -> None:
-        self.steps.append(step)
+        pass
 
     def recorded(self, state: State, event: AnyEvent) -> None:
         pass
