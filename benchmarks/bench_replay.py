@@ -46,8 +46,7 @@ from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 
-from dmj.journal import DMJ_SCHEMA, read_events
-from dmj.journal._scan import BLOCK_SIZE
+from dmj.journal import read_events
 from dmj.machine.state import State, fold
 from dmj.projections import (
     BatchStateDoc,
@@ -58,29 +57,8 @@ from dmj.projections import (
     write_projections,
 )
 
+from benchmarks.bench_journal import floor_blocks as floor
 from benchmarks.replay_workload import write_archive, write_stress
-
-
-def floor(path: Path) -> int:
-    """The journal's bare typed decode: same block reads, ``decode_lines``, every event.
-
-    As ``benchmarks/bench_journal.py``'s floor, except that a line longer than a block (the
-    ``RunStarted`` of a big plan: ~80 bytes per planned DM) is gathered in a list rather than
-    by repeated concatenation, which would make the floor quadratic in that line's length.
-    """
-    decoder, count = DMJ_SCHEMA.decoder, 0
-    pending: list[bytes] = []
-    with path.open("rb", buffering=0) as file:
-        while data := file.read(BLOCK_SIZE):
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                pending.append(data)
-                continue
-            block = b"".join([*pending, data[:cut]])
-            pending = [data[cut:]]
-            for _event in decoder.decode_lines(block):
-                count += 1
-    return count
 
 
 def read(path: Path) -> int:

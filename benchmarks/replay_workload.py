@@ -11,10 +11,10 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dmj.journal import DMJ_SCHEMA, encode_line
-from dmj.machine.events import AnyEvent, DmKind
+from dmj.machine.events import DmKind
 from dmj.machine.package import PackageDm
 
+from benchmarks.journal_workload import write_events
 from tests.machine.simulate import Simulation, World, dm_channel, package_dm, run_started
 
 __all__ = ["EVENTS_PER_DM", "write_archive", "write_stress"]
@@ -56,7 +56,7 @@ def write_archive(path: Path, events: int, dms: int, seed: int = 1) -> tuple[int
         runs += 1
         sim.start(run_started(package, run=f"run-{runs}", batch_size=20))
         sim.run_to_end(limit=10**8)
-    _write(path, sim.events)
+    write_events(path, sim.events)
     return len(sim.events), runs
 
 
@@ -66,17 +66,10 @@ def write_stress(path: Path, events: int, seed: int = 1) -> tuple[int, int]:
     sim = Simulation(world=World(choose=realistic_choice(rng), fatal_budget=10**9))
     sim.start(run_started(_package(rng, int(events / EVENTS_PER_DM)), run="run-1", batch_size=20))
     sim.run_to_end(limit=10**8)
-    _write(path, sim.events)
+    write_events(path, sim.events)
     return len(sim.events), 1
 
 
 def _package(rng: random.Random, dms: int) -> list[PackageDm]:
     kinds: list[DmKind] = rng.choices(["dm", "group", "deleted"], [90, 7, 3], k=dms)
     return [package_dm(str(10**17 + i * 7919), kind) for i, kind in enumerate(kinds)]
-
-
-def _write(path: Path, events: list[AnyEvent]) -> None:
-    encoder = DMJ_SCHEMA.encoder
-    with path.open("wb") as out:
-        for start in range(0, len(events), 10_000):
-            out.write(b"".join(encode_line(encoder, e) for e in events[start : start + 10_000]))

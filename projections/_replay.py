@@ -12,7 +12,7 @@ from itertools import chain
 from pathlib import Path
 
 import msgspec
-from dmj.journal import JournalCheck, JournalEvents, JournalWriter, check_journal, read_events
+from dmj.journal import JournalCheck, JournalEvents, JournalWriter, read_events
 from dmj.machine.errors import JournalCorrupt, JournalNotFound
 from dmj.machine.events import AnyEvent
 from dmj.machine.state import State, fold, fold_until_broken
@@ -59,9 +59,9 @@ def rebuild_projections(archive: Path) -> Rebuild:
 def inspect_archive(archive: Path) -> Inspection:
     """The read-only audit of ``archive`` (no lock; nothing is written)."""
     journal = _existing_journal(archive)
-    check = check_journal(journal)
     with read_events(journal) as events:
         state, error = fold_until_broken(_Intact(events))
+        check = events.check()
     return build_inspection(
         archive=str(archive),
         journal=_summary(check),
