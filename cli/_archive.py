@@ -81,7 +81,7 @@ def existing_archive(path: Path) -> Archive:
 
 def exported_paths(state: State) -> set[str]:
     """Every export folder the journal records (``ChannelExported.path``), all runs."""
-    runs = [*state.memory.runs, *([state.run] if state.run is not None else [])]
+    runs = state.runs
     paths = {o.path for run in runs for record in run.finished_batches() for o in record.outcomes}
     if state.batch is not None:
         paths.update(outcome.path for outcome in state.batch.outcomes())

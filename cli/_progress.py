@@ -198,4 +198,4 @@ class RunView:
     @staticmethod
     def _dm(state: State, user_id: str) -> DmProgress | None:
         batch = state.batch
-        return next((d for d in batch.dms if d.entry.user_id == user_id), None) if batch else None
+        return batch.dm(user_id) if batch else None

@@ -112,6 +112,10 @@ class BatchProgress(Value, frozen=True, kw_only=True):
     def outcomes(self) -> Iterator[Outcome]:
         return (dm.outcome for dm in self.dms if dm.outcome is not None)
 
+    def dm(self, user_id: str) -> DmProgress | None:
+        """The batch's DM of ``user_id``, if it has one."""
+        return next((dm for dm in self.dms if dm.entry.user_id == user_id), None)
+
 
 class BatchRecord(Value, frozen=True, kw_only=True):
     """A finished batch: its outcomes in plan order, the channels it saw, its timings."""

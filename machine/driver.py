@@ -253,7 +253,7 @@ class _Driver:
     async def back_off(self, user_id: str) -> None:
         """Before a DM's next attempt, wait (a Ctrl-C cuts the wait short)."""
         batch = self.state.batch
-        dm = next((d for d in batch.dms if d.entry.user_id == user_id), None) if batch else None
+        dm = batch.dm(user_id) if batch else None
         if dm is None or dm.outcome is not None:
             return
         with anyio.move_on_after(self.settings.retry_wait(dm.transient_failures)):
