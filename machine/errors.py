@@ -34,9 +34,10 @@ without importing the adapters.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .events import ErrorClass
+if TYPE_CHECKING:  # annotations only: `dmj --help` need not load the event catalogue (msgspec)
+    from .events import ErrorClass
 
 __all__ = [
     "ChannelExportError",
