@@ -16,7 +16,7 @@ from pathlib import Path
 from dmj.adapters import DceRunner
 from dmj.machine.errors import ChannelExportError, FileWriteFailed
 from dmj.machine.ports import ExportedChannel
-from dmj.projections import make_dirs
+from dmj.projections import fsync_path, make_dirs
 
 from ._archive import Archive
 
@@ -62,21 +62,13 @@ def _file_away(source: Path, target: Path) -> None:
     try:
         for path in sorted(source.rglob("*")):
             if path.is_file():
-                _sync(path, os.O_RDONLY)
+                fsync_path(path)
         make_dirs(target.parent)
         os.rename(source, target)
-        _sync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-        _sync(source.parent, os.O_RDONLY | os.O_DIRECTORY)
+        fsync_path(target.parent)
+        fsync_path(source.parent)
     except OSError as exc:
         raise FileWriteFailed(
             f"The export in {source} could not be moved to {target} ({exc.strerror or exc}). "
             "Check the free space and permissions of the archive, then run `dmj resume`."
         ) from exc
-
-
-def _sync(path: Path, flags: int) -> None:
-    fd = os.open(path, flags | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

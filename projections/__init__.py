@@ -8,7 +8,7 @@ The builders are pure (``State`` → document → bytes, and the ``Inspection`` 
 read the journal. Formats: ``docs/projections.md``.
 """
 
-from ._atomic import DIR_MODE, FILE_MODE, make_dirs, remove_durably, write_atomic
+from ._atomic import DIR_MODE, FILE_MODE, fsync_path, make_dirs, remove_durably, write_atomic
 from ._build import (
     BATCH_STATE,
     ID_HISTORY,
@@ -65,6 +65,7 @@ __all__ = [
     "build_id_history",
     "build_inspection",
     "encode_document",
+    "fsync_path",
     "inspect_archive",
     "make_dirs",
     "projection_files",

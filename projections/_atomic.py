@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dmj.machine.errors import FileWriteFailed
 
-__all__ = ["DIR_MODE", "FILE_MODE", "make_dirs", "remove_durably", "write_atomic"]
+__all__ = ["DIR_MODE", "FILE_MODE", "fsync_path", "make_dirs", "remove_durably", "write_atomic"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -34,7 +34,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)
-        _fsync_directory(directory)
+        fsync_path(directory)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
@@ -53,7 +53,7 @@ def make_dirs(path: Path, *, mode: int = DIR_MODE) -> None:
     try:
         for directory in reversed(missing):
             directory.mkdir(mode=mode)
-            _fsync_directory(directory.parent)
+            fsync_path(directory.parent)
     except OSError as exc:
         raise _failed(path, exc) from exc
 
@@ -67,14 +67,18 @@ def remove_durably(path: Path) -> bool:
     except OSError as exc:
         raise _failed(path, exc) from exc
     try:
-        _fsync_directory(path.parent)
+        fsync_path(path.parent)
     except OSError as exc:
         raise _failed(path, exc) from exc
     return True
 
 
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+def fsync_path(path: Path) -> None:
+    """fsync the file or directory at ``path`` (for a directory: its entries are durable).
+
+    Raises ``OSError``; callers say what could not be written.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         os.fsync(fd)
     finally:
