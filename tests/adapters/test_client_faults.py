@@ -9,17 +9,11 @@ import pytest
 from dmj.adapters import FAST, Pacing
 from dmj.machine.errors import DiscordPaused, DmjError, RemoteUnavailable
 from dmj.sandbox import Emulator, FaultPlan
-from trio.testing import MockClock
 
 from tests.adapters.emulated import emulated_client, gaps, user_with_fate
 from tests.adapters.fake_discord import no_gaps
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    return "trio", {"clock": MockClock(autojump_threshold=0)}
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 def stage(emulator: Emulator, spec: str) -> Emulator:

@@ -16,7 +16,6 @@ from dmj.machine.errors import (
     UsageError,
 )
 from dmj.machine.events import ChannelInfo, UserInfo
-from trio.testing import MockClock
 
 from tests.adapters.fake_discord import (
     DM_CHANNEL,
@@ -29,13 +28,7 @@ from tests.adapters.fake_discord import (
     rate_limited,
 )
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    """Virtual time: every wait the client makes takes no real time at all."""
-    return "trio", {"clock": MockClock(autojump_threshold=0)}
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 async def test_me_sends_the_raw_token_and_reads_the_account() -> None:

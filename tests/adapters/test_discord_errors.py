@@ -9,11 +9,10 @@ import pytest
 from dmj.adapters import REDACTED
 from dmj.machine.errors import DiscordPaused, DmjError, RemoteError, SkipDm
 from dmj.machine.events import ChannelInfo
-from trio.testing import MockClock
 
 from tests.adapters.fake_discord import TOKEN, Script, answer, discord
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 CAPTCHA = {
     "captcha_key": ["invalid-input-response"],
@@ -24,11 +23,6 @@ CLOUDFLARE_PAGE = httpx.Response(
     400, text="<html><title>Access denied | discord.com used Cloudflare</title></html>"
 )
 CLOUDFLARE_429 = httpx.Response(429, text="error code: 1015", headers={"retry-after": "60"})
-
-
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    return "trio", {"clock": MockClock(autojump_threshold=0)}
 
 
 def body(code: int, message: str) -> dict[str, object]:

@@ -6,16 +6,10 @@ from __future__ import annotations
 import pytest
 from dmj.adapters import CAREFUL, FAST, Pacing, pacing_preset
 from dmj.sandbox import Emulator, FaultPlan
-from trio.testing import MockClock
 
 from tests.adapters.emulated import emulated_client, gaps, user_with_fate
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    return "trio", {"clock": MockClock(autojump_threshold=0)}
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 async def call_me(emulator: Emulator, times: int, pacing: Pacing, seed: int = 7) -> list[float]:

@@ -13,16 +13,10 @@ from dmj.machine.driver import DriverSettings, Ports, drive
 from dmj.machine.state import INITIAL
 from dmj.sandbox import Emulator, Sandbox
 from rich.console import Console
-from trio.testing import MockClock
 
 from tests.machine.driving import driving, world_run
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    return "trio", {"clock": MockClock(autojump_threshold=0)}
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 async def show_a_run(emulator: Emulator, sandbox: Sandbox, *, live: bool) -> str:

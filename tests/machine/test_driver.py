@@ -26,17 +26,11 @@ from dmj.machine.events import (
 from dmj.machine.package import PackageDm
 from dmj.machine.state import fold
 from dmj.sandbox import Emulator, FaultPlan, Sandbox, world_facts
-from trio.testing import MockClock
 
 from tests.machine.driving import Crashed, Driving, RecordingDiscord, driving, world_run
 from tests.promises import broken_promises, exported_channels
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    return "trio", {"clock": MockClock(autojump_threshold=0)}
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
 @pytest.fixture

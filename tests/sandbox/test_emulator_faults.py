@@ -6,16 +6,10 @@ import anyio
 import httpx
 import pytest
 from dmj.sandbox import Emulator, FaultPlan, World, WorldChannel
-from trio.testing import MockClock
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 VERIFY = "You need to verify your account in order to perform this action."
-
-
-@pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
-    return ("trio", {"clock": MockClock(autojump_threshold=0)})
 
 
 def channel(world: World, fate: str, index: int = 0) -> WorldChannel:
