@@ -6,6 +6,8 @@ imported below; a command parses and renders, then calls one function that does 
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -37,9 +39,20 @@ class _DmjGroup(TyperGroup):
         except DmjError as error:
             render_error(error)
             raise typer.Exit(exit_code_for(error)) from None
+        except BrokenPipeError:
+            # Whoever read our output left (`dmj … | head`): not a bug, nothing to say. Point
+            # stdout at /dev/null so the interpreter's last flush stays quiet, as rich does.
+            _silence_stdout()
+            raise typer.Exit(ExitCode.FAILURE) from None
         except Exception as error:
             render_bug(error)
             raise typer.Exit(ExitCode.FAILURE) from None
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 app = typer.Typer(

@@ -40,3 +40,17 @@ def test_console_script_runs_as_a_real_process() -> None:
         [str(dmj), "--version"], capture_output=True, text=True, check=False, timeout=30
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, f"dmj {dmj_version()}\n", "")
+
+
+def test_a_reader_that_leaves_early_is_not_reported_as_a_bug(tmp_path: Path) -> None:
+    """`dmj sandbox world … | head -1`: the pipe closes before dmj writes; dmj stops quietly."""
+    dmj = Path(sys.executable).parent / "dmj"
+    argv = [str(dmj), "sandbox", "world", "--out", str(tmp_path / "w"), "--users", "3"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        child.stdout.close()  # before dmj has even started up
+        stderr = child.stderr.read().decode()
+        code = child.wait(timeout=60)
+    assert (code, stderr) == (1, "")
+    assert (tmp_path / "w" / "world.json").is_file()
