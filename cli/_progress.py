@@ -143,9 +143,7 @@ class RunView:
         reason = short_reason(event.message)
         dm = self._dm(state, event.user_id)
         if dm is not None and dm.outcome is not None:
-            # named as the final summary names it: permanent failures are "unreachable"
-            kind = "unreachable" if event.error_class == "permanent" else "failed"
-            self._outcome(state, event.user_id, f"{kind}: {reason}")
+            self._outcome(state, event.user_id, f"{dm.outcome.verdict}: {reason}")
         elif event.error_class == "transient":
             self._say(f"  attempt {event.attempts} failed ({reason}); trying again")
 

@@ -74,9 +74,9 @@ def render_ending(out: Console, err: Console, ending: Ending, archive: Archive) 
 def _summary(run: RunState) -> Table:
     outcomes = [o for record in run.finished_batches() for o in record.outcomes]
     names = {entry.user_id: display_name(entry.name) for entry in run.started.plan}
-    unreachable = [o for o in outcomes if o.kind == "failed" and o.error_class == "permanent"]
-    failed = [o for o in outcomes if o.kind == "failed" and o.error_class != "permanent"]
-    skipped = [o for o in outcomes if o.kind == "skipped"]
+    unreachable = [o for o in outcomes if o.verdict == "unreachable"]
+    failed = [o for o in outcomes if o.verdict == "failed"]
+    skipped = [o for o in outcomes if o.verdict == "skipped"]
     title = f"Run {escape(run.id)} finished: {len(run.started.plan)} DMs planned"
     table = plain_table("outcome", "DMs", "which, and why", title=title)
     table.add_row("exported", str(run.exported), "")

@@ -27,6 +27,7 @@ from .events import (
 )
 
 __all__ = [
+    "VERDICTS",
     "BatchProgress",
     "BatchRecord",
     "Chain",
@@ -37,12 +38,31 @@ __all__ = [
     "OutcomeKind",
     "RunState",
     "State",
+    "Verdict",
     "count_outcomes",
+    "verdict_of",
 ]
 
 OutcomeKind = Literal["exported", "skipped", "failed"]
 """How a planned DM ended: exported; skipped (Discord would not open it: deleted user, not
 found); failed (DCE could not export it: unreachable, or transient failures exhausted)."""
+
+Verdict = Literal["exported", "skipped", "unreachable", "failed"]
+"""What people read about a DM's outcome, everywhere (progress lines, summaries, ``replay
+--inspect``, status, exports): ``failed`` outcomes split into ``unreachable`` (Discord refused
+the channel for good: forbidden or not found) and ``failed`` (something passing went wrong:
+DCE, the disk, the network; ``dmj resume`` can try again). ``OutcomeKind`` stays the
+journal's and the projections' three-way model."""
+
+VERDICTS: tuple[Verdict, ...] = ("exported", "skipped", "unreachable", "failed")
+"""The verdicts in the order people read them."""
+
+
+def verdict_of(kind: OutcomeKind, error_class: ErrorClass | None) -> Verdict:
+    """The verdict of an outcome of ``kind`` whose last failure was ``error_class``."""
+    if kind == "failed" and error_class == "permanent":
+        return "unreachable"
+    return kind
 
 
 class Value(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -70,6 +90,11 @@ class Outcome(Value, frozen=True, kw_only=True):
     message_count: int = 0
     last_message_id: str | None = None
     path: str = ""
+
+    @property
+    def verdict(self) -> Verdict:
+        """This outcome in the words people read (``Verdict``)."""
+        return verdict_of(self.kind, self.error_class)
 
 
 class DmProgress(Value, frozen=True, kw_only=True):

@@ -19,6 +19,7 @@ from . import _dm_events as dm
 from . import _run_events as run
 from ._memory import remember
 from ._model import (
+    VERDICTS,
     BatchProgress,
     BatchRecord,
     Chain,
@@ -29,7 +30,9 @@ from ._model import (
     OutcomeKind,
     RunState,
     State,
+    Verdict,
     count_outcomes,
+    verdict_of,
 )
 from ._working import Working
 from .errors import RuleBroken, SequenceGap
@@ -54,6 +57,7 @@ from .events import (
 __all__ = [
     "HANDLERS",
     "INITIAL",
+    "VERDICTS",
     "BatchProgress",
     "BatchRecord",
     "Chain",
@@ -65,11 +69,13 @@ __all__ = [
     "RunState",
     "Sequenced",
     "State",
+    "Verdict",
     "apply",
     "count_outcomes",
     "fold",
     "fold_until_broken",
     "remember",
+    "verdict_of",
 ]
 
 INITIAL = State()

@@ -16,13 +16,22 @@ from dmj.machine.events import (
     DmOpened,
     DmOpenRequested,
     DmSkipped,
+    ErrorClass,
     ExportFailed,
     ExportRequested,
     OpenDmsCaptured,
     RunFinished,
     RunPaused,
 )
-from dmj.machine.state import HANDLERS, INITIAL, apply, fold, fold_until_broken
+from dmj.machine.state import (
+    HANDLERS,
+    INITIAL,
+    OutcomeKind,
+    apply,
+    fold,
+    fold_until_broken,
+    verdict_of,
+)
 from msgspec.structs import replace
 
 from tests.machine.simulate import (
@@ -293,3 +302,20 @@ def test_fold_until_broken_stops_at_a_sequence_gap() -> None:
 def test_fold_continues_from_a_given_state() -> None:
     stamped = journal(ALL_EXPORTED)
     assert fold(stamped[5:], fold(stamped[:5])) == fold(stamped)
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_class", "verdict"),
+    [
+        ("exported", None, "exported"),
+        ("skipped", None, "skipped"),
+        ("failed", "permanent", "unreachable"),
+        ("failed", "transient", "failed"),
+        ("failed", "fatal", "failed"),
+    ],
+    ids=["exported", "skipped", "refused-for-good", "passing-failure", "fatal"],
+)
+def test_people_read_a_permanent_failure_as_unreachable(
+    kind: OutcomeKind, error_class: ErrorClass | None, verdict: str
+) -> None:
+    assert verdict_of(kind, error_class) == verdict
