@@ -5,10 +5,12 @@ imports below are the list of commands.
 """
 
 from . import (
+    export,  # noqa: F401  (registers `dmj export`)
     replay,  # noqa: F401  (registers `dmj replay`)
     resume,  # noqa: F401  (registers `dmj resume`)
     run,  # noqa: F401  (registers `dmj run`)
     sandbox,  # noqa: F401  (registers `dmj sandbox`)
+    show,  # noqa: F401  (registers `dmj show`)
 )
 from ._app import app, main
 

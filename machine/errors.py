@@ -10,6 +10,7 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
     ├── UsageError              bad input from the user: options, paths, files   → exit 2
     │   ├── PackageError        the Discord data package cannot be read
     │   ├── JournalNotFound     the archive directory or its journal.jsonl is missing
+    │   ├── BadQuery            a history query (dmj show/export) cannot be read
     │   └── ExporterNotFound    --dce names no DiscordChatExporter.Cli
     ├── JournalError            journal.jsonl and its lock                      → exit 1
     │   ├── JournalCorrupt      a bad record before the tail, unknown type/version
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # annotations only: `dmj --help` need not load the event cata
     from .events import ErrorClass
 
 __all__ = [
+    "BadQuery",
     "ChannelExportError",
     "DiscordPaused",
     "DmjError",
@@ -80,6 +82,20 @@ class PackageError(UsageError):
 
 class JournalNotFound(UsageError):
     """The archive directory, or the journal in it, does not exist: most likely a wrong path."""
+
+
+class BadQuery(UsageError):
+    """A history query cannot be read; the message quotes it with a caret under the problem.
+
+    ``start``/``end`` are the offending characters of ``query`` (offsets into the string), so
+    a reader other than the terminal (the archive browser) can mark them its own way.
+    """
+
+    def __init__(self, message: str, *, query: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.query = query
+        self.start = start
+        self.end = end
 
 
 class JournalError(DmjError):

@@ -10,11 +10,20 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from dmj.machine.errors import FileWriteFailed
 
-__all__ = ["DIR_MODE", "FILE_MODE", "fsync_path", "make_dirs", "remove_durably", "write_atomic"]
+__all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
+    "fsync_path",
+    "make_dirs",
+    "remove_durably",
+    "write_atomic",
+    "write_chunks_atomic",
+]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -41,6 +50,42 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
         if isinstance(exc, OSError):
             raise _failed(path, exc) from exc
         raise
+
+
+def write_chunks_atomic(
+    path: Path, chunks: Iterable[bytes], *, overwrite: bool, mode: int = FILE_MODE
+) -> None:
+    """Write ``chunks`` to ``path`` as ``write_atomic`` does, streaming them (a big export).
+
+    ``overwrite=False``: an existing ``path`` is never replaced, even one created while the
+    chunks were written (the finished file is linked in place): ``FileExistsError``.
+    """
+    directory = path.parent
+    try:
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as file:
+            os.fchmod(file.fileno(), mode)
+            for chunk in chunks:
+                file.write(chunk)
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+        fsync_path(directory)
+    except FileExistsError:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, OSError):
+            raise _failed(path, exc) from exc
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
 
 
 def make_dirs(path: Path, *, mode: int = DIR_MODE) -> None:

@@ -34,6 +34,13 @@ IO_MODULES: dict[str, str] = {
     "through write_atomic",
     "projections/_replay.py": "the journal's edge for projections: reads journal.jsonl, takes "
     "its lock to rebuild",
+    "projections/history/_journal.py": "the history index's edge to the journal: reads "
+    "journal.jsonl without its lock",
+    "projections/history/_index.py": "builds and refreshes index.sqlite (sqlite3) from the "
+    "journal and the DCE files it records",
+    "projections/history/_reader.py": "reads index.sqlite (sqlite3): one snapshot per reader",
+    "projections/history/_export.py": "streams an export into a file (through the atomic "
+    "writer) or a stream",
 }
 """Modules of machine/ and projections/ that may do I/O, each with the reason it must.
 

@@ -1,0 +1,104 @@
+"""``dmj export [json|md|txt] [QUERY]...``: the selected messages as a file (or stdout).
+
+Formats: docs/export-format.md; queries: docs/index.md. The work is
+``dmj.projections.history.export_history``, imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from dmj.machine.errors import UsageError
+
+from ._app import app, dmj_version
+from ._history import HISTORY_COMMAND, LocalTime, OrderChoice, OrderOption, notice
+from ._options import DEFAULT_ARCHIVE, ArchiveOption
+
+__all__ = ["export"]
+
+FORMATS = ("json", "md", "txt")
+_BARE_WORD = re.compile(r"[A-Za-z]+")
+
+
+@app.command(context_settings=HISTORY_COMMAND)
+def export(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[json|md|txt] [QUERY]...",
+            help="The format (json when left out; a first plain word is always taken as the "
+            "format), then the query in Discord's search syntax (see `dmj show --help`).",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    order: OrderOption = OrderChoice.TIME,
+    filename: Annotated[
+        str | None,
+        typer.Option(
+            "--filename",
+            help="Write here, exactly this name (no extension is added); - writes to stdout. "
+            "Default: export_dm-<local YYYYMMDD-HHMMSS>.<format> in the current folder.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the file if it exists.")
+    ] = False,
+    archive: ArchiveOption = DEFAULT_ARCHIVE,
+) -> None:
+    """Export the messages a query selects as JSON, Markdown or text."""
+    fmt, query_words = _format_and_query(words or [])
+    from datetime import UTC, datetime  # noqa: PLC0415 (loaded when the command runs)
+
+    from dmj.projections.history import (  # noqa: PLC0415
+        ExportRequest,
+        export_history,
+        parse_query,
+    )
+
+    query = parse_query(" ".join(query_words))
+    zone = LocalTime()
+    now = datetime.now(UTC)
+    name = filename or f"export_dm-{now.astimezone(zone):%Y%m%d-%H%M%S}.{fmt}"
+    given = [fmt] if words and words[0].lower() == fmt else []
+    ordered = ["--order", order.value] if _given(ctx, "order") else []
+    request = ExportRequest(
+        query=query, order=order.value, format=fmt,  # type: ignore[arg-type]
+        target=None if name == "-" else Path(name), overwrite=force,
+        app=f"dmj {dmj_version()}", generated_at=now,
+        filter_input=" ".join(["export", *given, *query_words, *ordered]),
+    )  # fmt: skip
+    done = export_history(archive, request, zone=zone, notice=notice, stream=sys.stdout.buffer)
+    gaps = f" and {done.gaps} conversation{'s' if done.gaps != 1 else ''} without messages"
+    summary = f"Exported {done.count:,} message{'s' if done.count != 1 else ''}"
+    summary += (gaps if done.gaps else "") + f" to {done.path or 'stdout'}."
+    if done.path is None:
+        notice(summary)
+    else:
+        typer.echo(summary)
+
+
+def _format_and_query(words: list[str]) -> tuple[str, list[str]]:
+    """The format (the first word when it is a plain word) and the query's words."""
+    if not words or not _BARE_WORD.fullmatch(words[0]):
+        return "json", words
+    first = words[0].lower()
+    if first not in FORMATS:
+        raise UsageError(
+            f"{words[0]!r} is not an export format: use json, md or txt. A first plain word "
+            f"is always the format; to search for it, name the format first: "
+            f"`dmj export json {words[0]}`."
+        )
+    return first, words[1:]
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` came from the command line (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"

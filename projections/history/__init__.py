@@ -1,0 +1,71 @@
+"""The archive's history: the message index, the query language and the export formats.
+
+Readers (``dmj show``, ``dmj export``, and later the browser and ``dmj status``) call
+``open_history`` and get one consistent snapshot of ``index.sqlite``, refreshed from the
+journal first. Queries are parsed by ``parse_query`` (Discord's search syntax) and compiled
+to SQL in one place (``_sql``). The writers turn a stream of messages into a stream of
+text chunks (``write_json``/``write_markdown``/``write_text``). docs/index.md and
+docs/export-format.md describe it all.
+"""
+
+from ._export import Exported, ExportRequest, export_history
+from ._index import INDEX, Notice, Refresh, rebuild_index, refresh_index
+from ._model import (
+    Attachment,
+    Conversation,
+    Gap,
+    Mention,
+    Message,
+    Order,
+    Person,
+    Source,
+    channel_path,
+)
+from ._query import KEYS, Query, parse_query
+from ._reader import History, Selection, open_history
+from ._writers import (
+    FORMATS,
+    ExportMeta,
+    Format,
+    Writer,
+    fence_for,
+    write_json,
+    write_listing,
+    write_markdown,
+    write_text,
+)
+
+__all__ = [
+    "FORMATS",
+    "INDEX",
+    "KEYS",
+    "Attachment",
+    "Conversation",
+    "ExportMeta",
+    "ExportRequest",
+    "Exported",
+    "Format",
+    "Gap",
+    "History",
+    "Mention",
+    "Message",
+    "Notice",
+    "Order",
+    "Person",
+    "Query",
+    "Refresh",
+    "Selection",
+    "Source",
+    "Writer",
+    "channel_path",
+    "export_history",
+    "fence_for",
+    "open_history",
+    "parse_query",
+    "rebuild_index",
+    "refresh_index",
+    "write_json",
+    "write_listing",
+    "write_markdown",
+    "write_text",
+]

@@ -1,0 +1,310 @@
+"""All of the history index's SQL: the schema, the statements, and the query compiler.
+
+The one module that spells a table name (pure: it builds SQL text and parameters; ``_index``
+and ``_reader`` run them). ``compile_query`` turns a parsed ``Query`` into a WHERE clause:
+
+- words and phrases: the full-text table ``message_words`` (folded bodies, whole words);
+  a word with no letters or digits (an emoji) is found as written, with ``instr``;
+- ``from:`` any of the names (``people``: every username, display name and id an author has
+  had), ``from:me`` the archive's owner; ``in:`` any of the conversations (``conversation
+  names``: its name, its id, and in a 1-on-1 DM the other person's names);
+- ``has:``/``is:edited``: bits of ``messages.flags``; dates: ``messages.ts`` ranges;
+- negated terms exclude; everything else must all hold; ``last:N`` keeps the N newest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from ._dce import FLAGS
+from ._model import GAP_VERDICTS, Order
+from ._query import Author, Conversation, DateBound, Edited, Has, Query, Term, Text
+from ._text import fold, words
+
+__all__ = [
+    "CLEAR_CONVERSATIONS",
+    "FRESH_INDEXES",
+    "INSERT",
+    "MESSAGE_COLUMNS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "Compiled",
+    "compile_query",
+    "count_sql",
+    "gaps_sql",
+    "select_sql",
+]
+
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of the index; another value means: rebuild it."""
+
+MESSAGE_COLUMNS = (
+    "id", "channel_id", "ts", "created_at", "edited_at", "author_id", "author_name",
+    "author_display", "content", "kind", "flags", "attachments", "mentions", "reply_to",
+    "source", "seq",
+)  # fmt: skip
+
+SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT",
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, ts INTEGER NOT NULL,
+        created_at TEXT NOT NULL, edited_at TEXT, author_id INTEGER NOT NULL,
+        author_name TEXT NOT NULL, author_display TEXT NOT NULL, content TEXT NOT NULL,
+        kind TEXT, flags INTEGER NOT NULL, attachments TEXT, mentions TEXT, reply_to INTEGER,
+        source TEXT NOT NULL, seq INTEGER NOT NULL) STRICT""",
+    "CREATE VIRTUAL TABLE message_words USING fts5(body, content='', columnsize=0, "
+    "tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TABLE people (key TEXT NOT NULL, user_id INTEGER NOT NULL, "
+    "PRIMARY KEY (key, user_id)) WITHOUT ROWID, STRICT",
+    "CREATE TABLE channel_titles (channel_id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "seq INTEGER NOT NULL) STRICT",
+    """CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
+        sort_key TEXT NOT NULL, recipients TEXT NOT NULL, verdict TEXT,
+        reason TEXT NOT NULL, at TEXT, dm_key TEXT, package_channel_id TEXT) STRICT""",
+    "CREATE INDEX conversations_order ON conversations (sort_key, id)",
+    "CREATE TABLE conversation_names (key TEXT NOT NULL, channel_id INTEGER NOT NULL, "
+    "PRIMARY KEY (key, channel_id)) WITHOUT ROWID, STRICT",
+    "CREATE TABLE recipients (key TEXT NOT NULL, channel_id INTEGER NOT NULL, "
+    "PRIMARY KEY (key, channel_id)) WITHOUT ROWID, STRICT",
+    "CREATE TABLE problems (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, "
+    "problem TEXT NOT NULL) STRICT",
+)
+"""The tables (a fresh build adds ``FRESH_INDEXES`` after loading the messages)."""
+
+FRESH_INDEXES = (
+    "CREATE INDEX messages_time ON messages (ts, id)",
+    "CREATE INDEX messages_channel ON messages (channel_id, ts, id)",
+    "CREATE INDEX messages_author ON messages (author_id, ts, id)",
+)
+
+
+class _Statements:
+    """The statements the index builder runs, by name (``INSERT.messages`` …)."""
+
+    messages = (
+        f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
+    )
+    words = "INSERT INTO message_words (rowid, body) VALUES (?, ?)"
+    forget_words = "INSERT INTO message_words (message_words, rowid, body) VALUES ('delete', ?, ?)"
+    present = "SELECT id, content FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    remove = "DELETE FROM messages WHERE id = ?"
+    people = "INSERT OR IGNORE INTO people (key, user_id) VALUES (?, ?)"
+    title = (
+        "INSERT INTO channel_titles (channel_id, name, seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (channel_id) DO UPDATE SET name = excluded.name, seq = excluded.seq "
+        "WHERE excluded.seq >= channel_titles.seq"
+    )
+    titles = "SELECT channel_id, name FROM channel_titles"
+    channels_with_messages = "SELECT DISTINCT channel_id FROM messages"
+    has_messages = "SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1"
+    conversation = "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    conversation_name = "INSERT OR IGNORE INTO conversation_names (key, channel_id) VALUES (?, ?)"
+    recipient = "INSERT OR IGNORE INTO recipients (key, channel_id) VALUES (?, ?)"
+    problem = "INSERT OR REPLACE INTO problems (seq, path, problem) VALUES (?, ?, ?)"
+    problems = "SELECT seq, path, problem FROM problems ORDER BY seq"
+    meta_set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+    meta_all = "SELECT key, value FROM meta"
+    conversations = (
+        "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
+        "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
+        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) "
+        "FROM conversations c ORDER BY c.sort_key, c.id"
+    )
+    optimize = "INSERT INTO message_words (message_words) VALUES ('optimize')"
+
+
+INSERT = _Statements()
+
+CLEAR_CONVERSATIONS = (
+    "DELETE FROM conversations",
+    "DELETE FROM conversation_names",
+    "DELETE FROM recipients",
+)
+
+_SELECTED = (
+    "m.id, m.channel_id, c.name, c.kind, m.ts, m.created_at, m.edited_at, m.author_id, "
+    "m.author_name, m.author_display, m.content, m.kind, m.attachments, m.mentions, "
+    "m.reply_to, m.source"
+)
+"""The columns a selection yields, in ``_reader``'s order."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ORDER = {"time": "m.ts, m.id", "channel": "c.sort_key, c.id, m.ts, m.id"}
+
+
+class Compiled:
+    """A query as SQL: the WHERE clause over ``messages m`` and its parameters, ``last``,
+    and the WHERE clause over ``conversations c`` that says which gaps are in scope."""
+
+    def __init__(self, where: str, params: list[Any], last: int | None, gaps: str,
+                 gap_params: list[Any]) -> None:  # fmt: skip
+        self.where = where
+        self.params = params
+        self.last = last
+        self.gaps = gaps
+        self.gap_params = gap_params
+
+
+def compile_query(query: Query, *, zone: tzinfo, owner: int | None) -> Compiled:
+    """``query`` as SQL; dates are local days, months or years in ``zone``."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    _words(query.terms, clauses, params)
+    _authors([t for t in query.terms if isinstance(t, Author)], owner, clauses, params)
+    conversations = [t for t in query.terms if isinstance(t, Conversation)]
+    _any_of(conversations, "m.channel_id", "conversation_names", clauses, params)
+    for term in query.terms:
+        _simple(term, zone, clauses, params)
+    gap_clauses: list[str] = []
+    gap_params: list[Any] = []
+    _any_of(conversations, "c.id", "conversation_names", gap_clauses, gap_params)
+    _gap_authors(query.terms, owner, gap_clauses, gap_params)
+    return Compiled(
+        " AND ".join(clauses) or "1", params, query.last, " AND ".join(gap_clauses) or "1",
+        gap_params,
+    )  # fmt: skip
+
+
+def _words(terms: Sequence[Term], clauses: list[str], params: list[Any]) -> None:
+    texts = [t for t in terms if isinstance(t, Text)]
+    found = [_phrase(t.text) for t in texts if not t.negated and words(t.text)]
+    if found:
+        clauses.append("m.id IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
+        params.append(" AND ".join(found))
+    excluded = [_phrase(t.text) for t in texts if t.negated and words(t.text)]
+    if excluded:
+        clauses.append("m.id NOT IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
+        params.append(" OR ".join(excluded))
+    for term in texts:
+        if not words(term.text):
+            clauses.append(f"instr(m.content, ?) {'=' if term.negated else '>'} 0")
+            params.append(term.text)
+
+
+def _phrase(text: str) -> str:
+    """An FTS5 phrase of ``text``'s words (only letters and digits: nothing to escape)."""
+    return '"' + " ".join(words(text)) + '"'
+
+
+def _authors(terms: list[Author], owner: int | None, clauses: list[str], params: list[Any]) -> None:
+    for negated in (False, True):
+        chosen = [t for t in terms if t.negated == negated]
+        if not chosen:
+            continue
+        keys = [fold(t.name) for t in chosen if t.name.lower() != "me"]
+        me = len(keys) < len(chosen)
+        parts = []
+        if keys:
+            marks = ", ".join("?" * len(keys))
+            parts.append(f"m.author_id IN (SELECT user_id FROM people WHERE key IN ({marks}))")
+            params.extend(keys)
+        if me:
+            parts.append("m.author_id = ?")
+            params.append(owner if owner is not None else -1)
+        either = " OR ".join(parts)
+        clauses.append(f"NOT ({either})" if negated else f"({either})")
+
+
+def _any_of(
+    terms: list[Conversation], column: str, table: str, clauses: list[str], params: list[Any]
+) -> None:
+    for negated in (False, True):
+        keys = [fold(t.name) for t in terms if t.negated == negated]
+        if keys:
+            marks = ", ".join("?" * len(keys))
+            inside = "NOT IN" if negated else "IN"
+            clauses.append(
+                f"{column} {inside} (SELECT channel_id FROM {table} WHERE key IN ({marks}))"
+            )
+            params.extend(keys)
+
+
+def _gap_authors(
+    terms: Sequence[Term], owner: int | None, clauses: list[str], params: list[Any]
+) -> None:
+    """A positive ``from:`` keeps the gaps where one of those people takes part."""
+    named = [t for t in terms if isinstance(t, Author) and not t.negated]
+    if not named or any(t.name.lower() == "me" for t in named):
+        return
+    keys = [fold(t.name) for t in named]
+    marks = ", ".join("?" * len(keys))
+    clauses.append(f"c.id IN (SELECT channel_id FROM recipients WHERE key IN ({marks}))")
+    params.extend(keys)
+
+
+def _simple(term: Term, zone: tzinfo, clauses: list[str], params: list[Any]) -> None:
+    if isinstance(term, Has):
+        clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
+        params.append(FLAGS[term.what])
+    elif isinstance(term, Edited):
+        clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
+        params.append(FLAGS["edited"])
+    elif isinstance(term, DateBound):
+        start, end = period(term, zone)
+        if term.relation == "before":
+            clauses.append("m.ts < ?")
+            params.append(start)
+        elif term.relation == "after":
+            clauses.append("m.ts >= ?")
+            params.append(end)
+        else:
+            clauses.append("m.ts >= ? AND m.ts < ?")
+            params.extend((start, end))
+
+
+def period(term: DateBound, zone: tzinfo) -> tuple[int, int]:
+    """The local year, month or day of ``term`` as [start, end) in UTC microseconds."""
+    first = datetime(term.year, term.month or 1, term.day or 1)
+    if term.day is not None:
+        after = first + timedelta(days=1)
+    elif term.month is not None:
+        after = datetime(term.year + term.month // 12, term.month % 12 + 1, 1)
+    else:
+        after = datetime(term.year + 1, 1, 1)
+    return _local(first, zone), _local(after, zone)
+
+
+def _local(moment: datetime, zone: tzinfo) -> int:
+    return (moment.replace(tzinfo=zone) - _EPOCH) // timedelta(microseconds=1)
+
+
+def select_sql(compiled: Compiled, order: Order) -> tuple[str, list[Any]]:
+    """The selection, ordered, as (SQL, parameters); rows in ``_SELECTED``'s order."""
+    where, params = _limited(compiled)
+    return (
+        f"SELECT {_SELECTED} FROM messages m JOIN conversations c ON c.id = m.channel_id "
+        f"WHERE {where} ORDER BY {_ORDER[order]}",
+        params,
+    )
+
+
+def count_sql(compiled: Compiled) -> tuple[str, list[Any]]:
+    """How many messages the selection holds, as (SQL, parameters)."""
+    where, params = _limited(compiled)
+    return f"SELECT count(*) FROM messages m WHERE {where}", params
+
+
+def _limited(compiled: Compiled) -> tuple[str, list[Any]]:
+    if compiled.last is None:
+        return compiled.where, list(compiled.params)
+    return (
+        f"m.id IN (SELECT m.id FROM messages m WHERE {compiled.where} "
+        "ORDER BY m.ts DESC, m.id DESC LIMIT ?)",
+        [*compiled.params, compiled.last],
+    )
+
+
+def gaps_sql(compiled: Compiled) -> tuple[str, list[Any]]:
+    """The gaps in the query's scope, by conversation name, as (SQL, parameters)."""
+    verdicts = ", ".join(f"'{v}'" for v in GAP_VERDICTS)
+    return (
+        "SELECT c.id, c.kind, c.name, c.verdict, c.reason FROM conversations c "
+        f"WHERE c.verdict IN ({verdicts}) "
+        "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = c.id) "
+        f"AND {compiled.gaps} ORDER BY c.sort_key, c.id",
+        list(compiled.gap_params),
+    )
