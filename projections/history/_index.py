@@ -37,7 +37,16 @@ from ._model import Conversation
 from ._sql import CLEAR_CONVERSATIONS, FRESH_INDEXES, INSERT, SCHEMA, SCHEMA_VERSION
 from ._text import fold
 
-__all__ = ["INDEX", "Notice", "Refresh", "connect", "rebuild_index", "refresh_index"]
+__all__ = [
+    "INDEX",
+    "Notice",
+    "Refresh",
+    "connect",
+    "insert_rows",
+    "rebuild_index",
+    "refresh_index",
+    "store_conversations",
+]
 
 INDEX = "index.sqlite"
 _PART = re.compile(r" \[part (\d+)\]\.json$")
@@ -193,7 +202,7 @@ def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp:
     for outcome in pending:
         _ingest(conn, archive, outcome, filled if fresh else None)
     titles = dict(conn.execute(INSERT.titles).fetchall())
-    _store_conversations(conn, state, titles)
+    store_conversations(conn, _conversations(state, titles))
     owner = state.runs[-1].started if state.runs else None
     meta = {
         "through_seq": state.through_seq, "through_at": view.at_end, "journal": stamp,
@@ -230,7 +239,7 @@ def _ingest(
                 chunk = msgspec.structs.replace(
                     export, messages=export.messages[start : start + _CHUNK]
                 )
-                _insert(conn, rows_of(chunk, outcome.seq), int(export.channel.id), filled)
+                insert_rows(conn, rows_of(chunk, outcome.seq), int(export.channel.id), filled)
     except (OSError, ValueError, msgspec.DecodeError) as exc:
         conn.execute("ROLLBACK TO export")
         conn.execute(INSERT.problem, (outcome.seq, outcome.path, str(exc)))
@@ -242,7 +251,11 @@ def _part_number(path: Path) -> int:
     return int(match[1]) if match else 1
 
 
-def _insert(conn: sqlite3.Connection, rows: Rows, channel: int, filled: set[int] | None) -> None:
+def insert_rows(
+    conn: sqlite3.Connection, rows: Rows, channel: int, filled: set[int] | None
+) -> None:
+    """Add ``rows`` of ``channel``, replacing the copies the index has of the same messages
+    (``filled``: the channels that have messages so far, when building from scratch)."""
     fresh_channel = channel not in filled if filled is not None else None
     if fresh_channel is None:
         fresh_channel = conn.execute(INSERT.has_messages, (channel,)).fetchone() is None
@@ -262,14 +275,18 @@ def _forget(conn: sqlite3.Connection, ids: list[int]) -> None:
     conn.executemany(INSERT.remove, [(id_,) for id_, _ in old])
 
 
-def _store_conversations(conn: sqlite3.Connection, state: State, titles: dict[int, str]) -> None:
-    for statement in CLEAR_CONVERSATIONS:
-        conn.execute(statement)
+def _conversations(state: State, titles: dict[int, str]) -> list[Conversation]:
+    """The journal's conversations, plus any channel with messages it does not name."""
     conversations = build_conversations(state, titles)
     known = {c.id for c in conversations}
-    conversations += [
-        Conversation(id=i, kind="dm", name=t) for i, t in titles.items() if i not in known
-    ]
+    extra = [Conversation(id=i, kind="dm", name=t) for i, t in titles.items() if i not in known]
+    return conversations + extra
+
+
+def store_conversations(conn: sqlite3.Connection, conversations: Iterable[Conversation]) -> None:
+    """Replace the index's conversations (and the keys ``in:`` and gaps match them by)."""
+    for statement in CLEAR_CONVERSATIONS:
+        conn.execute(statement)
     for c in conversations:
         recipients = msgspec.json.encode(c.recipients).decode()
         at = c.at.isoformat() if c.at else None
