@@ -7,7 +7,6 @@ content (``_text.fold``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -19,27 +18,39 @@ __all__ = [
     "FLAGS",
     "DceChannel",
     "DceFile",
+    "DceMessage",
+    "Extra",
     "MessageRow",
     "Rows",
     "decode_export",
     "microseconds",
     "rows_of",
+    "searchable",
 ]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 FLAGS = {
     "attachment": 1, "image": 2, "video": 4, "file": 8, "link": 16, "embed": 32, "edited": 64,
 }  # fmt: skip
 """The bits of a message's ``flags`` column: what ``has:`` and ``is:edited`` test."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
+MessageRow = tuple[int, int, int, int, str, int, str, str, str, int, bytes | None]
+"""row, id, channel_id, ts, created_at, author_id, author_name, author_display, content,
+flags, extra (``Extra`` as JSON, or None when it would say nothing)."""
 
-MessageRow = tuple[
-    int, int, int, str, str | None, int, str, str, str, str | None, int, str | None,
-    str | None, int | None, str, int,
-]  # fmt: skip
-"""id, channel_id, ts, created_at, edited_at, author_id, author_name, author_display,
-content, kind, flags, attachments (JSON), mentions (JSON), reply_to, source, seq."""
+
+class Extra(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """What only some messages have, in one column (a JSON array; most messages need none):
+    the edit time, DCE's type when not ``Default``, attachments, mentions, the message a
+    reply answers."""
+
+    edited_at: str | None = None
+    kind: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    reply_to: int | None = None
 
 
 class _User(msgspec.Struct, gc=False):
@@ -62,7 +73,9 @@ class _Reference(msgspec.Struct, rename="camel", gc=False):
     message_id: str | None = None
 
 
-class _Message(msgspec.Struct, rename="camel", gc=False):
+class DceMessage(msgspec.Struct, rename="camel", gc=False):
+    """The fields of a DCE message the index keeps (reference/dce.md §3)."""
+
     id: str
     timestamp: str
     author: _User
@@ -85,7 +98,7 @@ class DceFile(msgspec.Struct, gc=False):
     """One JSON part of a DCE export: its channel and messages."""
 
     channel: DceChannel
-    messages: list[_Message]
+    messages: list[DceMessage]
 
 
 _DECODER = msgspec.json.Decoder(DceFile)
@@ -94,11 +107,11 @@ _ENCODER = msgspec.json.Encoder()
 
 class Rows(msgspec.Struct, gc=False):
     """What one DCE file adds to the index: message rows, their searchable text, and the
-    (folded name or id, user id) pairs ``from:`` looks up."""
+    (folded name or id, user id) pairs ``from:`` looks up for authors not met before."""
 
     messages: list[MessageRow]
     words: list[tuple[int, str]]
-    people: set[tuple[str, int]]
+    people: list[tuple[str, int]]
 
 
 def decode_export(data: bytes) -> DceFile:
@@ -111,52 +124,54 @@ def microseconds(timestamp: str) -> int:
     return (datetime.fromisoformat(timestamp) - _EPOCH) // _MICROSECOND
 
 
-def rows_of(export: DceFile, seq: int) -> Rows:
-    """The rows of every message of ``export``, recorded by journal record ``seq``."""
-    channel = int(export.channel.id)
+def searchable(content: str) -> str:
+    """The text the full-text index holds for ``content``: ASCII as it is (the tokenizer
+    ignores its case), anything else folded (``_text.fold``)."""
+    return content if content.isascii() else fold(content)
+
+
+def rows_of(
+    messages: list[DceMessage], channel: int, first_row: int, authors: set[tuple[str, str, str]]
+) -> Rows:
+    """The rows of ``messages`` of ``channel``, numbered from ``first_row``; ``authors``
+    (id, name, display) already looked up by ``from:`` are skipped, new ones added."""
     rows: list[MessageRow] = []
     words: list[tuple[int, str]] = []
-    people: set[tuple[str, int]] = set()
-    for message in export.messages:
-        row = _row(message, channel, seq)
+    people: list[tuple[str, int]] = []
+    for number, message in enumerate(messages, start=first_row):
+        row = _row(number, message, channel)
         rows.append(row)
-        words.append((row[0], fold(message.content)))
-        people.update(_names(message.author, row[5]))
+        words.append((number, searchable(message.content)))
+        author = message.author
+        if (author.id, author.name, row[7]) not in authors:
+            authors.add((author.id, author.name, row[7]))
+            people += [(fold(author.name), row[5]), (fold(row[7]), row[5]), (author.id, row[5])]
     return Rows(messages=rows, words=words, people=people)
 
 
-def _row(message: _Message, channel: int, seq: int) -> MessageRow:
+def _row(number: int, message: DceMessage, channel: int) -> MessageRow:
     author = message.author
     content = message.content
-    flags = (FLAGS["link"] if has_link(content) else 0) | (FLAGS["embed"] if message.embeds else 0)
-    if message.timestamp_edited is not None:
-        flags |= FLAGS["edited"]
-    attachments = None
-    if message.attachments:
-        flags |= FLAGS["attachment"]
+    flags = FLAGS["embed"] if message.embeds else 0
+    if "://" in content and has_link(content):
+        flags |= FLAGS["link"]
+    extra = None
+    edited, kind, reference = message.timestamp_edited, message.type, message.reference
+    if edited is not None or kind != "Default" or message.attachments or message.mentions:
+        flags |= FLAGS["edited"] if edited is not None else 0
         for item in message.attachments:
-            flags |= FLAGS[attachment_kind(item.file_name)]
-        attachments = _ENCODER.encode(
-            [Attachment(file_name=a.file_name, url=a.url, size_bytes=a.file_size_bytes)
-             for a in message.attachments]
-        ).decode()  # fmt: skip
-    mentions = None
-    if message.mentions:
-        mentions = _ENCODER.encode(
-            [Mention(id=u.id, name=u.nickname or u.name) for u in message.mentions]
-        ).decode()
-    reference = message.reference
-    reply_to = reference.message_id if reference is not None else None
+            flags |= FLAGS["attachment"] | FLAGS[attachment_kind(item.file_name)]
+        reply_to = reference.message_id if reference is not None else None
+        extra = _ENCODER.encode(Extra(
+            edited_at=edited, kind=None if kind == "Default" else kind,
+            attachments=tuple(
+                Attachment(file_name=a.file_name, url=a.url, size_bytes=a.file_size_bytes)
+                for a in message.attachments
+            ),
+            mentions=tuple(Mention(id=u.id, name=u.nickname or u.name) for u in message.mentions),
+            reply_to=int(reply_to) if reply_to and reply_to.isdigit() else None,
+        ))  # fmt: skip
     return (
-        int(message.id), channel, microseconds(message.timestamp), message.timestamp,
-        message.timestamp_edited, int(author.id), author.name, author.nickname or author.name,
-        content, None if message.type == "Default" else message.type, flags, attachments,
-        mentions, int(reply_to) if reply_to and reply_to.isdigit() else None, "discord", seq,
+        number, int(message.id), channel, microseconds(message.timestamp), message.timestamp,
+        int(author.id), author.name, author.nickname or author.name, content, flags, extra,
     )  # fmt: skip
-
-
-def _names(author: _User, author_id: int) -> Iterator[tuple[str, int]]:
-    yield fold(author.name), author_id
-    if author.nickname:
-        yield fold(author.nickname), author_id
-    yield author.id, author_id

@@ -31,7 +31,7 @@ from dmj.machine.state import Outcome, State
 from dmj.projections._atomic import fsync_path
 
 from ._conversations import build_conversations, conversation_keys
-from ._dce import Rows, decode_export, rows_of
+from ._dce import DceMessage, decode_export, rows_of, searchable
 from ._journal import JournalView, journal_stamp, read_journal
 from ._model import Conversation
 from ._sql import CLEAR_CONVERSATIONS, FRESH_INDEXES, INSERT, SCHEMA, SCHEMA_VERSION
@@ -39,10 +39,10 @@ from ._text import fold
 
 __all__ = [
     "INDEX",
+    "Loader",
     "Notice",
     "Refresh",
     "connect",
-    "insert_rows",
     "rebuild_index",
     "refresh_index",
     "store_conversations",
@@ -198,9 +198,9 @@ def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp:
     if state.through_seq < through:
         return 0  # another reader got further while this one read the journal
     pending = sorted(_exported(state, after=through), key=lambda o: o.seq)
-    filled: set[int] = set()
+    loader = Loader(conn, fresh=fresh)
     for outcome in pending:
-        _ingest(conn, archive, outcome, filled if fresh else None)
+        _ingest(archive, outcome, loader)
     titles = dict(conn.execute(INSERT.titles).fetchall())
     store_conversations(conn, _conversations(state, titles))
     owner = state.runs[-1].started if state.runs else None
@@ -222,28 +222,29 @@ def _exported(state: State, *, after: int) -> Iterable[Outcome]:
         yield from (o for o in state.batch.outcomes() if o.kind == "exported" and o.seq > after)
 
 
-def _ingest(
-    conn: sqlite3.Connection, archive: Path, outcome: Outcome, filled: set[int] | None
-) -> None:
-    """Add one export's messages (all of them or, if it cannot be read, none: a problem)."""
-    folder = archive / outcome.path
-    conn.execute("SAVEPOINT export")
+def _ingest(archive: Path, outcome: Outcome, loader: Loader) -> None:
+    """Add one export's messages: all of them or, if any part cannot be read, none (the
+    export is recorded as a problem). Every part is read and checked before anything is
+    added, so no savepoint is needed (FTS5 writes a segment at each one)."""
     try:
-        files = sorted(folder.glob("*.json"), key=_part_number)
+        files = sorted((archive / outcome.path).glob("*.json"), key=_part_number)
         if not files:
             raise OSError(f"{outcome.path} holds no JSON file")
-        for file in files:
-            export = decode_export(file.read_bytes())
-            conn.execute(INSERT.title, (int(export.channel.id), export.channel.name, outcome.seq))
-            for start in range(0, len(export.messages), _CHUNK):
-                chunk = msgspec.structs.replace(
-                    export, messages=export.messages[start : start + _CHUNK]
-                )
-                insert_rows(conn, rows_of(chunk, outcome.seq), int(export.channel.id), filled)
+        parts = [decode_export(file.read_bytes()) for file in files]
+        for part in parts:
+            if not part.channel.id.isdigit():
+                raise ValueError(f"its channel id {part.channel.id!r} is not a number")
+            for message in part.messages:
+                if not (message.id.isdigit() and message.author.id.isdigit()):
+                    raise ValueError(f"message {message.id!r} has an id that is not a number")
     except (OSError, ValueError, msgspec.DecodeError) as exc:
-        conn.execute("ROLLBACK TO export")
-        conn.execute(INSERT.problem, (outcome.seq, outcome.path, str(exc)))
-    conn.execute("RELEASE export")
+        loader.conn.execute(INSERT.problem, (outcome.seq, outcome.path, str(exc)))
+        return
+    for part in parts:
+        channel = int(part.channel.id)
+        loader.conn.execute(INSERT.title, (channel, part.channel.name, outcome.seq))
+        for start in range(0, len(part.messages), _CHUNK):
+            loader.add(part.messages[start : start + _CHUNK], channel)
 
 
 def _part_number(path: Path) -> int:
@@ -251,28 +252,44 @@ def _part_number(path: Path) -> int:
     return int(match[1]) if match else 1
 
 
-def insert_rows(
-    conn: sqlite3.Connection, rows: Rows, channel: int, filled: set[int] | None
-) -> None:
-    """Add ``rows`` of ``channel``, replacing the copies the index has of the same messages
-    (``filled``: the channels that have messages so far, when building from scratch)."""
-    fresh_channel = channel not in filled if filled is not None else None
-    if fresh_channel is None:
-        fresh_channel = conn.execute(INSERT.has_messages, (channel,)).fetchone() is None
-    if not fresh_channel:
-        _forget(conn, [row[0] for row in rows.messages])
-    elif filled is not None:
-        filled.add(channel)
-    conn.executemany(INSERT.messages, rows.messages)
-    conn.executemany(INSERT.words, rows.words)
-    conn.executemany(INSERT.people, rows.people)
+class Loader:
+    """Adds messages to an index: numbers their rows in order, replaces older copies.
 
+    ``fresh``: the index is being built and has no secondary indexes yet, so it remembers
+    each channel's newest message id: only a batch reaching back to it can hold a message
+    already loaded (an export that overlaps an earlier one), and only then is the table
+    searched. Otherwise every batch is looked up by id (``messages_id``).
+    """
 
-def _forget(conn: sqlite3.Connection, ids: list[int]) -> None:
-    """Remove the messages ``ids`` already in the index (a newer export replaces them)."""
-    old = conn.execute(INSERT.present, (msgspec.json.encode(ids),)).fetchall()
-    conn.executemany(INSERT.forget_words, [(id_, fold(content)) for id_, content in old])
-    conn.executemany(INSERT.remove, [(id_,) for id_, _ in old])
+    def __init__(self, conn: sqlite3.Connection, *, fresh: bool) -> None:
+        self.conn = conn
+        self.fresh = fresh
+        self.next_row: int = conn.execute(INSERT.next_row).fetchone()[0]
+        self._newest: dict[int, int] = {}
+        self._authors: set[tuple[str, str, str]] = set()
+
+    def add(self, messages: list[DceMessage], channel: int) -> None:
+        """Add ``messages`` of ``channel``; a message already in the index is replaced."""
+        rows = rows_of(messages, channel, self.next_row, self._authors)
+        self.next_row += len(rows.messages)
+        ids = [row[1] for row in rows.messages]
+        if ids and self._may_hold(channel, ids):
+            self._forget(ids)
+        self.conn.executemany(INSERT.messages, rows.messages)
+        self.conn.executemany(INSERT.words, rows.words)
+        self.conn.executemany(INSERT.people, rows.people)
+
+    def _may_hold(self, channel: int, ids: list[int]) -> bool:
+        if not self.fresh:
+            return True
+        newest = self._newest.get(channel)
+        self._newest[channel] = max(newest or 0, *ids)
+        return newest is not None and min(ids) <= newest
+
+    def _forget(self, ids: list[int]) -> None:
+        old = self.conn.execute(INSERT.present, (msgspec.json.encode(ids),)).fetchall()
+        self.conn.executemany(INSERT.forget_words, [(row, searchable(text)) for row, text in old])
+        self.conn.executemany(INSERT.remove, [(row,) for row, _ in old])
 
 
 def _conversations(state: State, titles: dict[int, str]) -> list[Conversation]:

@@ -17,15 +17,16 @@ from typing import Any
 
 import msgspec
 
+from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
-from ._model import Attachment, Conversation, Gap, Mention, Message, Order, Person
+from ._model import Conversation, Gap, Message, Order, Person
 from ._query import Query
 from ._sql import INSERT, compile_query, count_sql, gaps_sql, select_sql
 
 __all__ = ["History", "Selection", "open_history"]
 
-_ATTACHMENTS = msgspec.json.Decoder(tuple[Attachment, ...])
-_MENTIONS = msgspec.json.Decoder(tuple[Mention, ...])
+_EXTRA = msgspec.json.Decoder(Extra)
+_NOTHING = Extra()
 _PEOPLE = msgspec.json.Decoder(tuple[Person, ...])
 
 
@@ -122,13 +123,12 @@ def open_history(archive: Path, *, zone: tzinfo, notice: Notice) -> Iterator[His
 
 
 def _message(row: Any) -> Message:
-    (id_, channel, name, kind, ts, created, edited, author, username, display, content,
-     message_kind, attachments, mentions, reply_to, source) = row  # fmt: skip
+    (id_, channel, name, kind, ts, created, author, username, display, content, extra,
+     source) = row  # fmt: skip
+    more = _EXTRA.decode(extra) if extra is not None else _NOTHING
     return Message(
         id=id_, channel_id=channel, channel_name=name, channel_kind=kind, ts=ts,
-        created_at=created, edited_at=edited, author_id=author, author_name=username,
-        author_display=display, content=content, kind=message_kind,
-        attachments=_ATTACHMENTS.decode(attachments) if attachments else (),
-        mentions=_MENTIONS.decode(mentions) if mentions else (), reply_to=reply_to,
-        source=source,
+        created_at=created, edited_at=more.edited_at, author_id=author, author_name=username,
+        author_display=display, content=content, kind=more.kind, attachments=more.attachments,
+        mentions=more.mentions, reply_to=more.reply_to, source=source,
     )  # fmt: skip

@@ -41,19 +41,18 @@ SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of the index; another value means: rebuild it."""
 
 MESSAGE_COLUMNS = (
-    "id", "channel_id", "ts", "created_at", "edited_at", "author_id", "author_name",
-    "author_display", "content", "kind", "flags", "attachments", "mentions", "reply_to",
-    "source", "seq",
+    "row", "id", "channel_id", "ts", "created_at", "author_id", "author_name",
+    "author_display", "content", "flags", "extra",
 )  # fmt: skip
+"""The columns an ingested row fills (``_dce.MessageRow``); ``source`` keeps its default."""
 
 SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT",
     """CREATE TABLE messages (
-        id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-        created_at TEXT NOT NULL, edited_at TEXT, author_id INTEGER NOT NULL,
+        row INTEGER PRIMARY KEY, id INTEGER NOT NULL, channel_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL, created_at TEXT NOT NULL, author_id INTEGER NOT NULL,
         author_name TEXT NOT NULL, author_display TEXT NOT NULL, content TEXT NOT NULL,
-        kind TEXT, flags INTEGER NOT NULL, attachments TEXT, mentions TEXT, reply_to INTEGER,
-        source TEXT NOT NULL, seq INTEGER NOT NULL) STRICT""",
+        flags INTEGER NOT NULL, extra BLOB, source TEXT NOT NULL DEFAULT 'discord') STRICT""",
     "CREATE VIRTUAL TABLE message_words USING fts5(body, content='', columnsize=0, "
     "tokenize='unicode61 remove_diacritics 0')",
     "CREATE TABLE people (key TEXT NOT NULL, user_id INTEGER NOT NULL, "
@@ -72,9 +71,16 @@ SCHEMA = (
     "CREATE TABLE problems (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, "
     "problem TEXT NOT NULL) STRICT",
 )
-"""The tables (a fresh build adds ``FRESH_INDEXES`` after loading the messages)."""
+"""The tables (a fresh build adds ``FRESH_INDEXES`` after loading the messages).
+
+``messages.row`` numbers the rows in the order they were ingested (appending is what SQLite
+and FTS5 do fastest); ``id`` is the message's snowflake, unique. The full-text table
+``message_words`` is contentless: its rowid is ``messages.row`` and it holds the text
+``_dce.searchable`` gives.
+"""
 
 FRESH_INDEXES = (
+    "CREATE UNIQUE INDEX messages_id ON messages (id)",
     "CREATE INDEX messages_time ON messages (ts, id)",
     "CREATE INDEX messages_channel ON messages (channel_id, ts, id)",
     "CREATE INDEX messages_author ON messages (author_id, ts, id)",
@@ -90,8 +96,9 @@ class _Statements:
     )
     words = "INSERT INTO message_words (rowid, body) VALUES (?, ?)"
     forget_words = "INSERT INTO message_words (message_words, rowid, body) VALUES ('delete', ?, ?)"
-    present = "SELECT id, content FROM messages WHERE id IN (SELECT value FROM json_each(?))"
-    remove = "DELETE FROM messages WHERE id = ?"
+    present = "SELECT row, content FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    remove = "DELETE FROM messages WHERE row = ?"
+    next_row = "SELECT coalesce(max(row), 0) + 1 FROM messages"
     people = "INSERT OR IGNORE INTO people (key, user_id) VALUES (?, ?)"
     title = (
         "INSERT INTO channel_titles (channel_id, name, seq) VALUES (?, ?, ?) "
@@ -126,9 +133,8 @@ CLEAR_CONVERSATIONS = (
 )
 
 _SELECTED = (
-    "m.id, m.channel_id, c.name, c.kind, m.ts, m.created_at, m.edited_at, m.author_id, "
-    "m.author_name, m.author_display, m.content, m.kind, m.attachments, m.mentions, "
-    "m.reply_to, m.source"
+    "m.id, m.channel_id, c.name, c.kind, m.ts, m.created_at, m.author_id, m.author_name, "
+    "m.author_display, m.content, m.extra, m.source"
 )
 """The columns a selection yields, in ``_reader``'s order."""
 
@@ -173,11 +179,11 @@ def _words(terms: Sequence[Term], clauses: list[str], params: list[Any]) -> None
     texts = [t for t in terms if isinstance(t, Text)]
     found = [_phrase(t.text) for t in texts if not t.negated and words(t.text)]
     if found:
-        clauses.append("m.id IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
+        clauses.append("m.row IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
         params.append(" AND ".join(found))
     excluded = [_phrase(t.text) for t in texts if t.negated and words(t.text)]
     if excluded:
-        clauses.append("m.id NOT IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
+        clauses.append("m.row NOT IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
         params.append(" OR ".join(excluded))
     for term in texts:
         if not words(term.text):
@@ -292,7 +298,7 @@ def _limited(compiled: Compiled) -> tuple[str, list[Any]]:
     if compiled.last is None:
         return compiled.where, list(compiled.params)
     return (
-        f"m.id IN (SELECT m.id FROM messages m WHERE {compiled.where} "
+        f"m.row IN (SELECT m.row FROM messages m WHERE {compiled.where} "
         "ORDER BY m.ts DESC, m.id DESC LIMIT ?)",
         [*compiled.params, compiled.last],
     )

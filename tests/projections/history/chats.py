@@ -116,7 +116,9 @@ class Chat:
         return self.people[0].id if self.kind == "dm" else self.channel
 
 
-def write_archive(root: Path, chats: Sequence[Chat], *, runs: Sequence[Sequence[Chat]] = ()) -> Path:
+def write_archive(
+    root: Path, chats: Sequence[Chat], *, runs: Sequence[Sequence[Chat]] = ()
+) -> Path:
     """An archive at ``root`` whose first run ends each of ``chats`` by its fate; each of
     ``runs`` is a later run over the same DMs (its chats' messages exported again)."""
     sim: Simulation | None = None

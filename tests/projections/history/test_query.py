@@ -92,9 +92,9 @@ def test_a_malformed_query_is_quoted_with_a_caret_under_the_problem(
     assert lines[0].startswith(f"The query cannot be read: {problem}")
     assert lines[1] == f"  {text}"
     assert lines[2] == f"  {caret}"
-    assert lines[3].startswith(
-        "Valid keys: from: in: has: before: after: during: is: last:"
-    ), "the valid keys are listed"
+    assert lines[3].startswith("Valid keys: from: in: has: before: after: during: is: last:"), (
+        "the valid keys are listed"
+    )
     assert error.query == text
     assert text[error.start : error.end].strip(), "the span names the offending text"
 

@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import msgspec
 from dmj.machine.events import UserInfo
 from dmj.projections.history import Conversation, History, Person, parse_query
-from dmj.projections.history._dce import decode_export, rows_of
-from dmj.projections.history._index import insert_rows, store_conversations
+from dmj.projections.history._dce import decode_export
+from dmj.projections.history._index import Loader, store_conversations
 from dmj.projections.history._sql import FRESH_INDEXES, INSERT, SCHEMA
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -221,7 +221,10 @@ def reference(terms: list[str], sent: list[Sent]) -> tuple[list[int], list[int],
         )
     by_kind: dict[str, list[str]] = {}
     for t in terms:
-        by_kind.setdefault(t.lstrip("-").split(":")[0] if ":" in t and not t.startswith(('"', '-"')) else "word", []).append(t)  # noqa: E501
+        by_kind.setdefault(
+            t.lstrip("-").split(":")[0] if ":" in t and not t.startswith(('"', '-"')) else "word",
+            [],
+        ).append(t)
     chosen = [m for m in sent if _all_hold(by_kind, m, names)]
     chosen.sort(key=lambda m: (m.when, m.id))
     if last is not None:
@@ -259,8 +262,10 @@ def _gaps(by_kind: dict[str, list[str]], sent: list[Sent]) -> set[int]:
             continue
         people = [t.split(":", 1)[1].strip('"') for t in by_kind.get("from", [])
                   if not t.startswith("-")]  # fmt: skip
-        if people and all(p.lower() != "me" for p in people) and not any(
-            fold(p) in participant_keys(c) for p in people
+        if (
+            people
+            and all(p.lower() != "me" for p in people)
+            and not any(fold(p) in participant_keys(c) for p in people)
         ):
             continue
         gaps.add(c.id)
@@ -274,13 +279,13 @@ def index_of(sent: list[Sent]) -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     for statement in (*SCHEMA, *FRESH_INDEXES):
         conn.execute(statement)
+    loader = Loader(conn, fresh=False)
     for channel in sorted({m.channel for m in sent}):
         document = {
             "channel": {"id": str(channel), "type": "DirectTextChat", "name": "x"},
             "messages": [_dce(m) for m in sent if m.channel == channel],
         }
-        rows = rows_of(decode_export(msgspec.json.encode(document)), seq=7)
-        insert_rows(conn, rows, channel, None)
+        loader.add(decode_export(msgspec.json.encode(document)).messages, channel)
     store_conversations(conn, CONVERSATIONS)
     conn.execute(INSERT.meta_set, ("owner", ME.id))
     return conn
