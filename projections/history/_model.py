@@ -54,8 +54,10 @@ class Mention(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     name: str
 
 
-class Message(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Message(msgspec.Struct, frozen=True, gc=False):
     """One archived message and its conversation, as readers get it.
+
+    Not keyword-only: the reader builds a million of these positionally (10x faster).
 
     ``author_name`` is the username, ``author_display`` the display name at the time of the
     export. ``kind`` is DCE's message type when it is not ``Default`` (``Reply``, ``Call``…).

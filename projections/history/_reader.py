@@ -13,15 +13,15 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any
 
 import msgspec
+from dmj.machine.events import DmKind
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
 from ._model import Conversation, Gap, Message, Order, Person
 from ._query import Query
-from ._sql import INSERT, compile_query, count_sql, gaps_sql, select_sql
+from ._sql import FEW, INSERT, compile_query, count_sql, gaps_sql, probe_sql, select_sql
 
 __all__ = ["History", "Selection", "open_history"]
 
@@ -39,14 +39,46 @@ class Selection(msgspec.Struct, frozen=True, kw_only=True):
     sql: str
     params: tuple[object, ...]
     conn: sqlite3.Connection
+    channels: dict[int, tuple[str, DmKind]]
 
     def messages(self) -> Iterator[Message]:
         """The selected messages in the selection's order, one at a time."""
         cursor = self.conn.execute(self.sql, self.params)
         cursor.arraysize = 500
+        channels, nothing, decode = self.channels, _NOTHING, _EXTRA.decode
         while rows := cursor.fetchmany():
-            for row in rows:
-                yield _message(row)
+            for (
+                id_,
+                channel,
+                ts,
+                created,
+                author,
+                username,
+                display,
+                content,
+                extra,
+                source,
+            ) in rows:
+                name, kind = channels.get(channel, (str(channel), "dm"))
+                more = decode(extra) if extra is not None else nothing
+                yield Message(
+                    id_,
+                    channel,
+                    name,
+                    kind,
+                    ts,
+                    created,
+                    more.edited_at,
+                    author,
+                    username,
+                    display,
+                    content,
+                    more.kind,
+                    more.attachments,
+                    more.mentions,
+                    more.reply_to,
+                    source,
+                )
 
 
 class History:
@@ -59,11 +91,15 @@ class History:
         owner = meta.get("owner")
         self.owner: int | None = int(str(owner)) if owner is not None else None
         self.through_seq = int(str(meta.get("through_seq", 0)))
+        self._names: dict[int, tuple[str, DmKind]] | None = None
 
     def select(self, query: Query, order: Order = "time") -> Selection:
         """The messages ``query`` selects in ``order``, their count and the gaps in scope."""
         compiled = compile_query(query, zone=self._zone, owner=self.owner)
-        count_text, count_params = count_sql(compiled)
+        probe = False
+        if (probing := probe_sql(compiled)) is not None:
+            probe = self._conn.execute(*probing).fetchone()[0] < FEW
+        count_text, count_params = count_sql(compiled, probe=probe)
         count = self._conn.execute(count_text, count_params).fetchone()[0]
         gaps_text, gaps_params = gaps_sql(compiled)
         gaps = tuple(
@@ -71,8 +107,17 @@ class History:
                 reason=row[4])
             for row in self._conn.execute(gaps_text, gaps_params)
         )  # fmt: skip
-        sql, params = select_sql(compiled, order)
-        return Selection(count=count, gaps=gaps, sql=sql, params=tuple(params), conn=self._conn)
+        sql, params = select_sql(compiled, order, probe=probe)
+        return Selection(
+            count=count, gaps=gaps, sql=sql, params=tuple(params), conn=self._conn,
+            channels=self._channels(),
+        )  # fmt: skip
+
+    def _channels(self) -> dict[int, tuple[str, DmKind]]:
+        if self._names is None:
+            rows = self._conn.execute(INSERT.channels)
+            self._names = {id_: (name, kind) for id_, name, kind in rows}
+        return self._names
 
     def conversations(self) -> list[Conversation]:
         """Every conversation the archive remembers, by name, with what the index holds."""
@@ -120,15 +165,3 @@ def open_history(archive: Path, *, zone: tzinfo, notice: Notice) -> Iterator[His
             yield history
         finally:
             conn.execute("ROLLBACK")
-
-
-def _message(row: Any) -> Message:
-    (id_, channel, name, kind, ts, created, author, username, display, content, extra,
-     source) = row  # fmt: skip
-    more = _EXTRA.decode(extra) if extra is not None else _NOTHING
-    return Message(
-        id=id_, channel_id=channel, channel_name=name, channel_kind=kind, ts=ts,
-        created_at=created, edited_at=more.edited_at, author_id=author, author_name=username,
-        author_display=display, content=content, kind=more.kind, attachments=more.attachments,
-        mentions=more.mentions, reply_to=more.reply_to, source=source,
-    )  # fmt: skip

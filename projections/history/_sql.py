@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+import msgspec
+
 from ._dce import FLAGS
 from ._model import GAP_VERDICTS, Order
 from ._query import Author, Conversation, DateBound, Edited, Has, Query, Term, Text
@@ -34,6 +36,7 @@ __all__ = [
     "compile_query",
     "count_sql",
     "gaps_sql",
+    "probe_sql",
     "select_sql",
 ]
 
@@ -121,7 +124,7 @@ class _Statements:
         "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) "
         "FROM conversations c ORDER BY c.sort_key, c.id"
     )
-    optimize = "INSERT INTO message_words (message_words) VALUES ('optimize')"
+    channels = "SELECT id, name, kind FROM conversations"
 
 
 INSERT = _Statements()
@@ -133,62 +136,71 @@ CLEAR_CONVERSATIONS = (
 )
 
 _SELECTED = (
-    "m.id, m.channel_id, c.name, c.kind, m.ts, m.created_at, m.author_id, m.author_name, "
-    "m.author_display, m.content, m.extra, m.source"
+    "m.id, m.channel_id, m.ts, m.created_at, m.author_id, m.author_name, m.author_display, "
+    "m.content, m.extra, m.source"
 )
 """The columns a selection yields, in ``_reader``'s order."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ORDER = {"time": "m.ts, m.id", "channel": "c.sort_key, c.id, m.ts, m.id"}
+_WORDS = "(SELECT rowid FROM message_words WHERE message_words MATCH ?)"
+_PROBED = "EXISTS (SELECT 1 FROM message_words w WHERE w.message_words MATCH ? AND w.rowid = m.row)"
+FEW = 20_000
+"""Up to this many candidates, the full-text match is checked message by message."""
 
 
-class Compiled:
-    """A query as SQL: the WHERE clause over ``messages m`` and its parameters, ``last``,
-    and the WHERE clause over ``conversations c`` that says which gaps are in scope."""
+class Compiled(msgspec.Struct, frozen=True, kw_only=True):
+    """A query as SQL over ``messages m``: ``filters`` (everything but words, and their
+    ``params``), the full-text terms (``words``: positive or negated FTS5 queries), the
+    plain-text terms (``spelled``: text without letters or digits, found with ``instr``),
+    ``last``, and the gaps in scope (``gaps`` over ``conversations c``)."""
 
-    def __init__(self, where: str, params: list[Any], last: int | None, gaps: str,
-                 gap_params: list[Any]) -> None:  # fmt: skip
-        self.where = where
-        self.params = params
-        self.last = last
-        self.gaps = gaps
-        self.gap_params = gap_params
+    filters: tuple[str, ...]
+    params: tuple[Any, ...]
+    words: tuple[tuple[bool, str], ...]
+    spelled: tuple[tuple[bool, str], ...]
+    last: int | None
+    gaps: str
+    gap_params: tuple[Any, ...]
+
+    def where(self, *, probe: bool) -> tuple[str, list[Any]]:
+        """The WHERE clause: full-text terms as one lookup (``probe`` False: right for many
+        candidates) or checked per candidate (``probe``: right for few)."""
+        clauses, params = list(self.filters), list(self.params)
+        for negated, match in self.words:
+            if probe:
+                clauses.append(f"{'NOT ' if negated else ''}{_PROBED}")
+            else:
+                clauses.append(f"m.row {'NOT IN' if negated else 'IN'} {_WORDS}")
+            params.append(match)
+        for negated, text in self.spelled:
+            clauses.append(f"instr(m.content, ?) {'=' if negated else '>'} 0")
+            params.append(text)
+        return " AND ".join(clauses) or "1", params
 
 
 def compile_query(query: Query, *, zone: tzinfo, owner: int | None) -> Compiled:
     """``query`` as SQL; dates are local days, months or years in ``zone``."""
     clauses: list[str] = []
     params: list[Any] = []
-    _words(query.terms, clauses, params)
     _authors([t for t in query.terms if isinstance(t, Author)], owner, clauses, params)
     conversations = [t for t in query.terms if isinstance(t, Conversation)]
-    _any_of(conversations, "m.channel_id", "conversation_names", clauses, params)
+    _any_of(conversations, "m.channel_id", clauses, params)
     for term in query.terms:
         _simple(term, zone, clauses, params)
+    texts = [t for t in query.terms if isinstance(t, Text)]
+    found = [_phrase(t.text) for t in texts if not t.negated and words(t.text)]
+    excluded = [_phrase(t.text) for t in texts if t.negated and words(t.text)]
+    matches = [(False, " AND ".join(found))] if found else []
+    matches += [(True, " OR ".join(excluded))] if excluded else []
     gap_clauses: list[str] = []
     gap_params: list[Any] = []
-    _any_of(conversations, "c.id", "conversation_names", gap_clauses, gap_params)
-    _gap_authors(query.terms, owner, gap_clauses, gap_params)
+    _any_of(conversations, "c.id", gap_clauses, gap_params)
+    _gap_authors(query.terms, gap_clauses, gap_params)
     return Compiled(
-        " AND ".join(clauses) or "1", params, query.last, " AND ".join(gap_clauses) or "1",
-        gap_params,
+        filters=tuple(clauses), params=tuple(params), words=tuple(matches),
+        spelled=tuple((t.negated, t.text) for t in texts if not words(t.text)),
+        last=query.last, gaps=" AND ".join(gap_clauses) or "1", gap_params=tuple(gap_params),
     )  # fmt: skip
-
-
-def _words(terms: Sequence[Term], clauses: list[str], params: list[Any]) -> None:
-    texts = [t for t in terms if isinstance(t, Text)]
-    found = [_phrase(t.text) for t in texts if not t.negated and words(t.text)]
-    if found:
-        clauses.append("m.row IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
-        params.append(" AND ".join(found))
-    excluded = [_phrase(t.text) for t in texts if t.negated and words(t.text)]
-    if excluded:
-        clauses.append("m.row NOT IN (SELECT rowid FROM message_words WHERE message_words MATCH ?)")
-        params.append(" OR ".join(excluded))
-    for term in texts:
-        if not words(term.text):
-            clauses.append(f"instr(m.content, ?) {'=' if term.negated else '>'} 0")
-            params.append(term.text)
 
 
 def _phrase(text: str) -> str:
@@ -197,42 +209,40 @@ def _phrase(text: str) -> str:
 
 
 def _authors(terms: list[Author], owner: int | None, clauses: list[str], params: list[Any]) -> None:
+    """``from:``: any of the positive names; none of the negated ones."""
     for negated in (False, True):
         chosen = [t for t in terms if t.negated == negated]
         if not chosen:
             continue
         keys = [fold(t.name) for t in chosen if t.name.lower() != "me"]
-        me = len(keys) < len(chosen)
         parts = []
         if keys:
             marks = ", ".join("?" * len(keys))
             parts.append(f"m.author_id IN (SELECT user_id FROM people WHERE key IN ({marks}))")
             params.extend(keys)
-        if me:
+        if len(keys) < len(chosen):
             parts.append("m.author_id = ?")
             params.append(owner if owner is not None else -1)
         either = " OR ".join(parts)
         clauses.append(f"NOT ({either})" if negated else f"({either})")
 
 
-def _any_of(
-    terms: list[Conversation], column: str, table: str, clauses: list[str], params: list[Any]
-) -> None:
+def _any_of(terms: list[Conversation], column: str, clauses: list[str], params: list[Any]) -> None:
+    """``in:``: any of the positive conversations; none of the negated ones."""
     for negated in (False, True):
         keys = [fold(t.name) for t in terms if t.negated == negated]
         if keys:
             marks = ", ".join("?" * len(keys))
             inside = "NOT IN" if negated else "IN"
             clauses.append(
-                f"{column} {inside} (SELECT channel_id FROM {table} WHERE key IN ({marks}))"
+                f"{column} {inside} (SELECT channel_id FROM conversation_names "
+                f"WHERE key IN ({marks}))"
             )
             params.extend(keys)
 
 
-def _gap_authors(
-    terms: Sequence[Term], owner: int | None, clauses: list[str], params: list[Any]
-) -> None:
-    """A positive ``from:`` keeps the gaps where one of those people takes part."""
+def _gap_authors(terms: Sequence[Term], clauses: list[str], params: list[Any]) -> None:
+    """A positive ``from:`` (other than ``from:me``) keeps the gaps those people are in."""
     named = [t for t in terms if isinstance(t, Author) and not t.negated]
     if not named or any(t.name.lower() == "me" for t in named):
         return
@@ -243,23 +253,17 @@ def _gap_authors(
 
 
 def _simple(term: Term, zone: tzinfo, clauses: list[str], params: list[Any]) -> None:
-    if isinstance(term, Has):
+    """``has:``, ``is:edited`` and the dates."""
+    if isinstance(term, Has | Edited):
         clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
-        params.append(FLAGS[term.what])
-    elif isinstance(term, Edited):
-        clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
-        params.append(FLAGS["edited"])
+        params.append(FLAGS[term.what if isinstance(term, Has) else "edited"])
     elif isinstance(term, DateBound):
         start, end = period(term, zone)
-        if term.relation == "before":
-            clauses.append("m.ts < ?")
-            params.append(start)
-        elif term.relation == "after":
-            clauses.append("m.ts >= ?")
-            params.append(end)
-        else:
-            clauses.append("m.ts >= ? AND m.ts < ?")
-            params.extend((start, end))
+        bounds = {"before": ("m.ts < ?", (start,)), "after": ("m.ts >= ?", (end,)),
+                  "during": ("m.ts >= ? AND m.ts < ?", (start, end))}  # fmt: skip
+        clause, values = bounds[term.relation]
+        clauses.append(clause)
+        params.extend(values)
 
 
 def period(term: DateBound, zone: tzinfo) -> tuple[int, int]:
@@ -278,29 +282,43 @@ def _local(moment: datetime, zone: tzinfo) -> int:
     return (moment.replace(tzinfo=zone) - _EPOCH) // timedelta(microseconds=1)
 
 
-def select_sql(compiled: Compiled, order: Order) -> tuple[str, list[Any]]:
+def probe_sql(compiled: Compiled) -> tuple[str, list[Any]] | None:
+    """How many candidates the filters leave (up to ``FEW``), if there are filters and words:
+    few means the words are best checked per candidate."""
+    if not compiled.filters or not compiled.words:
+        return None
+    where = " AND ".join(compiled.filters)
+    return f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE {where} LIMIT {FEW})", list(
+        compiled.params
+    )
+
+
+def select_sql(compiled: Compiled, order: Order, *, probe: bool) -> tuple[str, list[Any]]:
     """The selection, ordered, as (SQL, parameters); rows in ``_SELECTED``'s order."""
-    where, params = _limited(compiled)
+    where, params = _limited(compiled, probe=probe)
+    if order == "time":
+        return f"SELECT {_SELECTED} FROM messages m WHERE {where} ORDER BY m.ts, m.id", params
     return (
         f"SELECT {_SELECTED} FROM messages m JOIN conversations c ON c.id = m.channel_id "
-        f"WHERE {where} ORDER BY {_ORDER[order]}",
+        f"WHERE {where} ORDER BY c.sort_key, c.id, m.ts, m.id",
         params,
     )
 
 
-def count_sql(compiled: Compiled) -> tuple[str, list[Any]]:
+def count_sql(compiled: Compiled, *, probe: bool) -> tuple[str, list[Any]]:
     """How many messages the selection holds, as (SQL, parameters)."""
-    where, params = _limited(compiled)
+    where, params = _limited(compiled, probe=probe)
     return f"SELECT count(*) FROM messages m WHERE {where}", params
 
 
-def _limited(compiled: Compiled) -> tuple[str, list[Any]]:
+def _limited(compiled: Compiled, *, probe: bool) -> tuple[str, list[Any]]:
+    where, params = compiled.where(probe=probe)
     if compiled.last is None:
-        return compiled.where, list(compiled.params)
+        return where, params
     return (
-        f"m.row IN (SELECT m.row FROM messages m WHERE {compiled.where} "
+        f"m.row IN (SELECT m.row FROM messages m WHERE {where} "
         "ORDER BY m.ts DESC, m.id DESC LIMIT ?)",
-        [*compiled.params, compiled.last],
+        [*params, compiled.last],
     )
 
 

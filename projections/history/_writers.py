@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from itertools import islice
 from typing import Literal
 
@@ -26,6 +26,7 @@ __all__ = [
     "FORMATS",
     "ExportMeta",
     "Format",
+    "LocalClock",
     "Writer",
     "fence_for",
     "write_json",
@@ -71,30 +72,10 @@ class _Head(msgspec.Struct, rename="camel"):
     count: int
 
 
-class _Author(msgspec.Struct):
-    id: str
-    name: str
-
-
 class _Attachment(msgspec.Struct, rename="camel"):
     file_name: str
     url: str
     size_bytes: int
-
-
-class _Message(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
-    """A message as the JSON export writes it (fields in this order; ``editedAt`` and
-    ``type`` only when they say something)."""
-
-    id: str
-    created_at: str
-    edited_at: str | None = None
-    channel_path: str
-    channel_id: str
-    author: _Author
-    content: str
-    attachments: list[_Attachment]
-    type: str | None = None
 
 
 class _Gap(msgspec.Struct, rename="camel"):
@@ -121,10 +102,54 @@ def write_json(
         count=meta.count,
     )
     yield _formatted(head)[: -len(b"\n}")] + b',\n  "messages": ['
-    yield from _array(_json_message(m) for m in messages)
+    yield from _json_messages(messages)
     yield b',\n  "gaps": ['
     yield from _array(_json_gap(g) for g in gaps)
     yield b"\n}\n"
+
+
+_JSON_HEAD = b'\n    {\n      "id": "%d",\n      "createdAt": %s'
+_JSON_NEXT = b"," + _JSON_HEAD
+_JSON_BODY = (
+    b',\n      "channelPath": %s,\n      "channelId": "%d",\n      "author": {\n        '
+    b'"id": "%d",\n        "name": %s\n      },\n      "content": %s,\n      "attachments": %s'
+)
+
+
+def _json_messages(messages: Iterable[Message]) -> Iterator[bytes]:
+    """The messages array's elements and its closing bracket, in batches.
+
+    Each message is laid out here, field by field, exactly as ``msgspec.json.format``
+    indents it (the tests compare the two): building a struct per message to encode and
+    re-indent cost twice as much."""
+    encode = _ENCODER.encode
+    paths: dict[int, bytes] = {}
+    parts: list[bytes] = []
+    head = _JSON_HEAD
+    for count, m in enumerate(messages, start=1):
+        path = paths.get(m.channel_id)
+        if path is None:
+            path = paths[m.channel_id] = encode(m.channel_path)
+        parts.append(head % (m.id, encode(m.created_at)))
+        head = _JSON_NEXT
+        if m.edited_at is not None:
+            parts.append(b',\n      "editedAt": ' + encode(m.edited_at))
+        attachments = _attachments(m) if m.attachments else b"[]"
+        parts.append(_JSON_BODY % (path, m.channel_id, m.author_id, encode(m.author_display),
+                                   encode(m.content), attachments))  # fmt: skip
+        if m.kind is not None:
+            parts.append(b',\n      "type": ' + encode(m.kind))
+        parts.append(b"\n    }")
+        if count % _BATCH == 0:
+            yield b"".join(parts)
+            parts.clear()
+    yield b"".join(parts) + (b"]" if head is _JSON_HEAD else b"\n  ]")
+
+
+def _attachments(m: Message) -> bytes:
+    items = [_Attachment(file_name=a.file_name, url=a.url, size_bytes=a.size_bytes)
+             for a in m.attachments]  # fmt: skip
+    return _formatted(items).replace(b"\n", b"\n      ")
 
 
 def _array(items: Iterator[msgspec.Struct]) -> Iterator[bytes]:
@@ -139,17 +164,6 @@ def _array(items: Iterator[msgspec.Struct]) -> Iterator[bytes]:
 
 def _formatted(value: object) -> bytes:
     return msgspec.json.format(_ENCODER.encode(value), indent=2)
-
-
-def _json_message(m: Message) -> _Message:
-    return _Message(
-        id=str(m.id), created_at=m.created_at, edited_at=m.edited_at, channel_path=m.channel_path,
-        channel_id=str(m.channel_id), author=_Author(id=str(m.author_id), name=m.author_display),
-        content=m.content,
-        attachments=[_Attachment(file_name=a.file_name, url=a.url, size_bytes=a.size_bytes)
-                     for a in m.attachments],
-        type=m.kind,
-    )  # fmt: skip
 
 
 def _json_gap(g: Gap) -> _Gap:
@@ -174,19 +188,24 @@ def write_markdown(
     head = {"generatedAt": meta.generated, "app": meta.app, "filterInput": meta.filter_input,
             "orderApplied": meta.order, "count": meta.count}  # fmt: skip
     yield b"```json meta\n" + _formatted(head) + b"\n```\n"
+    clock, names = LocalClock(zone), _Names()
+    parts: list[str] = []
     ordinal = 0
-    for ordinal, message in enumerate(messages, start=1):
-        fence = fence_for(message.content)
-        heading = f"## {ordinal}. {_line(message.channel_path)} — {_line(message.author_display)}"
-        parts = [f"\n{heading} — {_local(message.ts, zone)}\n\n"]
-        if message.attachments:
+    for ordinal, m in enumerate(messages, start=1):
+        fence = fence_for(m.content)
+        parts += ("\n## ", str(ordinal), ". ", names.path(m), " — ", names.author(m), " — ",
+                  clock(m.ts), "\n\n")  # fmt: skip
+        if m.attachments:
             links = ", ".join(
                 f"[{_md_name(a.file_name)}]({_md_url(a.url)}) ({_size(a.size_bytes)})"
-                for a in message.attachments
+                for a in m.attachments
             )
-            parts.append(f"Attachments: {links}\n\n")
-        parts.append(f"{fence}\n{message.content}\n{fence}\n")
-        yield "".join(parts).encode()
+            parts += ("Attachments: ", links, "\n\n")
+        parts += (fence, "\n", m.content, "\n", fence, "\n")
+        if ordinal % _BATCH == 0:
+            yield "".join(parts).encode()
+            parts.clear()
+    yield "".join(parts).encode()
     for number, gap in enumerate(gaps, start=ordinal + 1):
         reason = _line(gap.reason or gap.verdict)
         yield f"\n## {number}. {_line(gap.channel_path)} — error\n\n> Error: {reason}\n".encode()
@@ -233,23 +252,25 @@ def write_listing(
 
 def _entries(messages: Iterable[Message], gaps: Sequence[Gap], zone: tzinfo) -> Iterator[bytes]:
     """Each message (heading, verbatim body, attachment lines), then each gap, between rules."""
-    between = ""
+    clock, names = LocalClock(zone), _Names()
+    rule = SEPARATOR + "\n"
+    parts: list[str] = []
     ordinal = 0
-    for ordinal, message in enumerate(messages, start=1):
-        lines = [
-            f"{between}#{ordinal} {_line(message.channel_path)} — "
-            f"{_line(message.author_display)} — {_local(message.ts, zone)}\n{message.content}\n"
-        ]
-        lines.extend(
-            f"Attachment: {_line(a.file_name)} ({_size(a.size_bytes)}) {a.url}\n"
-            for a in message.attachments
-        )
-        yield "".join(lines).encode()
-        between = SEPARATOR + "\n"
+    for ordinal, m in enumerate(messages, start=1):
+        if ordinal > 1:
+            parts.append(rule)
+        parts += ("#", str(ordinal), " ", names.path(m), " — ", names.author(m), " — ",
+                  clock(m.ts), "\n", m.content, "\n")  # fmt: skip
+        for a in m.attachments:
+            parts.append(f"Attachment: {_line(a.file_name)} ({_size(a.size_bytes)}) {a.url}\n")
+        if ordinal % _BATCH == 0:
+            yield "".join(parts).encode()
+            parts.clear()
+    yield "".join(parts).encode()
     for number, gap in enumerate(gaps, start=ordinal + 1):
         reason = _line(gap.reason or gap.verdict)
+        between = rule if number > 1 else ""
         yield f"{between}#{number} {_line(gap.channel_path)} [error]\nError: {reason}\n".encode()
-        between = SEPARATOR + "\n"
 
 
 # --- shared -----------------------------------------------------------------------------
@@ -258,9 +279,58 @@ FORMATS: dict[Format, Writer] = {"json": write_json, "md": write_markdown, "txt"
 """Each format's writer, by the name ``dmj export`` takes."""
 
 
-def _local(ts: int, zone: tzinfo) -> str:
-    """``YYYY-MM-DD HH:MM`` in ``zone``."""
-    return datetime.fromtimestamp(ts // 1_000_000, zone).strftime("%Y-%m-%d %H:%M")
+class LocalClock:
+    """``YYYY-MM-DD HH:MM`` in a zone, for a UTC time in microseconds, fast.
+
+    The zone's offset is looked up once per hour of UTC time (and used for the whole hour
+    when it is the same at both ends of it), the date text once per local day."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self._zone = zone
+        self._offsets: dict[int, int | None] = {}
+        self._days: dict[int, str] = {}
+
+    def __call__(self, ts: int) -> str:
+        seconds = ts // 1_000_000
+        hour = seconds // 3600
+        offset = self._offsets.get(hour, -1)
+        if offset == -1:
+            offset = self._offsets[hour] = self._steady_offset(hour)
+        if offset is None:
+            moment = datetime.fromtimestamp(seconds, self._zone)
+            return f"{moment:%Y-%m-%d %H:%M}"
+        local = seconds + offset
+        day, rest = divmod(local, 86400)
+        date = self._days.get(day)
+        if date is None:
+            date = self._days[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
+        return f"{date} {rest // 3600:02d}:{rest // 60 % 60:02d}"
+
+    def _steady_offset(self, hour: int) -> int | None:
+        """The zone's offset in seconds all through ``hour``, or None if it changes in it."""
+        ends = (datetime.fromtimestamp(hour * 3600 + s, UTC) for s in (0, 3599))
+        first, last = (self._zone.utcoffset(end.astimezone(self._zone)) for end in ends)
+        if first is None or first != last:
+            return None
+        return int(first.total_seconds())
+
+
+class _Names:
+    """Channel paths and author names on one line, remembered per channel and author."""
+
+    def __init__(self) -> None:
+        self._paths: dict[int, str] = {}
+
+    def path(self, m: Message) -> str:
+        path = self._paths.get(m.channel_id)
+        if path is None:
+            path = self._paths[m.channel_id] = _line(m.channel_path)
+        return path
+
+    @staticmethod
+    def author(m: Message) -> str:
+        name = m.author_display
+        return name if "\n" not in name and "\r" not in name else _line(name)
 
 
 def _line(text: str) -> str:
