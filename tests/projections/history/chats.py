@@ -137,7 +137,9 @@ def write_events(root: Path, events: Sequence[AnyEvent]) -> Path:
     """``root/journal.jsonl`` holding ``events`` (appended after what it already holds)."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / "journal.jsonl"
-    with JournalWriter.open(path, clock=TickingClock(T0 + timedelta(seconds=1))) as journal:
+    written = len(path.read_bytes().splitlines()) if path.exists() else 0
+    clock = TickingClock(T0 + timedelta(seconds=written + 1))  # record N at T0 + N seconds
+    with JournalWriter.open(path, clock=clock) as journal:
         for event in events[journal.last_seq :]:
             journal.append(event)
     return path
@@ -145,8 +147,14 @@ def write_events(root: Path, events: Sequence[AnyEvent]) -> Path:
 
 def _package_dm(chat: Chat) -> PackageDm:
     if chat.kind == "dm":
-        return PackageDm(channel_id=chat.channel, kind="dm", user_id=chat.key,
-                         recipient_ids=(chat.key,), name=f"Direct Message with {chat.people[0].username}")  # fmt: skip
+        name = f"Direct Message with {chat.people[0].username}"
+        return PackageDm(
+            channel_id=chat.channel,
+            kind="dm",
+            user_id=chat.key,
+            recipient_ids=(chat.key,),
+            name=name,
+        )
     return PackageDm(channel_id=chat.channel, kind=chat.kind, user_id=None, name=chat.name or "")
 
 

@@ -56,10 +56,28 @@ WORDS = ["café", "CAFE", "Cafe", "cafés", "flat", "Flat!", "rent", "don't", "n
          "under_score", "ﬁne", "fine"]  # fmt: skip
 SEPARATORS = [" ", "  ", "\n", "\r\n", "\t", ", ", "-", "…"]
 FILES = {"a.png": "image", "b.MP4": "video", "c.pdf": "file", "README": "file"}
-NAMES = ["alice", "ALICE", "alice_w", "zoe", "Zoë", "ana maria", "Ana María", "bob_k", "olafur",
-         "Ólafur", "carol", "me", "100", "200", "nobody", "Deleted User"]  # fmt: skip
-CONVERSATION_NAMES = ["Zoë", "zoe", "trip crew", "Trip Crew", "1000", "2000", "3000", "4000",
-                      "deleted user", "alice", "olafur", "carol", "old friends", "nowhere"]  # fmt: skip
+NAMES = [
+    "alice",
+    "ALICE",
+    "alice_w",
+    "zoe",
+    "Zoë",
+    "ana maria",
+    "Ana María",
+    "bob_k",
+    "olafur",
+    "Ólafur",
+    "carol",
+    "me",
+    "100",
+    "200",
+    "nobody",
+    "Deleted User",
+]
+CONVERSATION_NAMES = [
+    "Zoë", "zoe", "trip crew", "Trip Crew", "1000", "2000", "3000", "4000", "deleted user",
+    "alice", "olafur", "carol", "old friends", "nowhere",
+]  # fmt: skip
 DAYS = [date(2023, 1, 1) + timedelta(days=n) for n in range(0, 730, 11)]
 
 
@@ -194,9 +212,9 @@ def matches(term: str, m: Sent, names: dict[str, set[str]]) -> bool:
         hit = fold(value) in conversation_keys(conversation)
     elif key == "has":
         kinds = {FILES[f] for f in m.files}
+        link = re.search(r"(?i)https?://\S", m.content) is not None
         hit = {
-            "attachment": bool(m.files), "link": re.search(r"(?i)https?://\S", m.content) is not None,
-            "embed": m.embeds > 0,
+            "attachment": bool(m.files), "link": link, "embed": m.embeds > 0,
         }.get(value, value in kinds)  # fmt: skip
     elif key == "is":
         hit = m.edited

@@ -1,0 +1,70 @@
+"""The archives the history tests share: a few conversations of every fate, and a later run.
+
+``FIRST`` (run 1): alice's DM (exported: backtick runs, CRLF, an emoji, an attachment without
+text, an edit), the "Trip crew" group (exported), bob's DM (unreachable), carol's (skipped:
+a deleted account), "Old friends" (failed: DCE kept crashing). ``SECOND`` (run 2, an
+incremental re-run): alice's DM again with a newer copy of one message (edited since) and a
+new message; the rest as before.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dmj.projections.history import Message
+
+from tests.projections.history.chats import ME, Chat, dce_message, person, snowflake
+
+__all__ = ["ALICE", "BOB", "FIRST", "SECOND", "T", "first_archive", "ids", "two_run_archive"]
+
+ALICE = person("100", "alice", "Alice W")
+BOB = person("200", "bob")
+CAROL = person("300", "carol")
+T = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
+"""The first message's time; the others follow a few hours apart."""
+
+
+def _at(hours: float, n: int = 0) -> int:
+    return snowflake(T + timedelta(hours=hours), n)
+
+
+HELLO = dce_message(_at(0), ALICE, "hello ``` fenced ``` and ````four````")
+REPLY = dce_message(_at(1), ME, "café au lait\r\nsecond line 😀", offset=timedelta(hours=2))
+PICTURE = dce_message(_at(2), ALICE, "", attachments=[("IMG 1.png", 2_483_991)])
+EDITED = dce_message(_at(3), ME, "see you at 7", edited=T + timedelta(hours=3, minutes=2))
+GROUP_1 = dce_message(_at(0.5), ALICE, "`start` and end`", mentions=[ME])
+GROUP_2 = dce_message(_at(25), BOB, "  leading and trailing  \n", kind="Reply", reply_to=_at(0.5))
+EDITED_AGAIN = dce_message(_at(3), ME, "see you at 8", edited=T + timedelta(days=2))
+LATER = dce_message(_at(48), ALICE, "``````")
+
+
+def _chats(alice: list[dict[str, Any]]) -> list[Chat]:
+    return [
+        Chat("1000", (ALICE,), alice),
+        Chat("2000", (ALICE, BOB), [GROUP_1, GROUP_2], kind="group", name="Trip crew"),
+        Chat("3000", (BOB,), fate="unreachable"),
+        Chat("4000", (CAROL,), fate="skipped"),
+        Chat("5000", (BOB, CAROL), kind="group", name="Old friends", fate="failed"),
+    ]
+
+
+FIRST = _chats([HELLO, REPLY, PICTURE, EDITED])
+SECOND = _chats([EDITED_AGAIN, LATER])
+
+
+def first_archive(root: Path) -> Path:
+    from tests.projections.history.chats import write_archive  # noqa: PLC0415
+
+    return write_archive(root, FIRST)
+
+
+def two_run_archive(root: Path) -> Path:
+    from tests.projections.history.chats import write_archive  # noqa: PLC0415
+
+    return write_archive(root, FIRST, runs=[SECOND])
+
+
+def ids(messages: list[Message]) -> list[int]:
+    return [m.id for m in messages]
