@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ._app import app
 from ._errors import ExitCode
 from ._options import DEFAULT_ARCHIVE, ArchiveOption
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["replay"]
 
@@ -28,7 +32,7 @@ def replay(
         bool, typer.Option("--json", help="With --inspect: print the report as JSON.")
     ] = False,
 ) -> None:
-    """Rebuild batch-state.json and id-history.json from the journal, or audit it."""
+    """Rebuild batch-state.json, id-history.json and index.sqlite from the journal, or audit it."""
     if json and not inspect:
         raise typer.BadParameter(
             "--json goes with --inspect: run `dmj replay --inspect --json`.", param_hint="--json"
@@ -41,7 +45,10 @@ def replay(
 
     console = Console(highlight=False, soft_wrap=True)
     if not inspect:
-        render_rebuild(console, rebuild_projections(archive))
+        rebuild = rebuild_projections(archive)
+        render_rebuild(console, rebuild)
+        if rebuild.changes:
+            _rebuild_index(console, archive)
         return
     report = inspect_archive(archive)
     if json:
@@ -50,3 +57,16 @@ def replay(
         render_inspection(console, report)
     if not report.healthy:
         raise typer.Exit(ExitCode.FAILURE)
+
+
+def _rebuild_index(console: Console, archive: Path) -> None:
+    """``index.sqlite`` from scratch: the message index is a projection too."""
+    from dmj.projections.history import INDEX, rebuild_index  # noqa: PLC0415
+
+    from ._history import notice  # noqa: PLC0415
+
+    built = rebuild_index(archive, notice=notice)
+    console.print(
+        f"Rebuilt the message index {INDEX}: {built.messages:,} messages in "
+        f"{built.conversations:,} conversations (throughSeq {built.through_seq})."
+    )

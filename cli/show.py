@@ -38,7 +38,7 @@ def show(
             selection.messages(), selection.gaps, query=query.text, order=order.value,
             count=selection.count, zone=zone,
         )  # fmt: skip
-        if sys.stdout.isatty():
+        if _on_terminal():
             _page(b"".join(chunks).decode())
         else:
             out = sys.stdout.buffer
@@ -47,7 +47,12 @@ def show(
             out.flush()
 
 
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _page(text: str) -> None:
+    """``text`` through rich's pager (``$PAGER``, else ``less``)."""
     from rich.console import Console  # noqa: PLC0415
 
     console = Console(highlight=False)

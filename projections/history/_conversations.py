@@ -14,7 +14,7 @@ from datetime import datetime
 
 import msgspec
 from dmj.machine.events import ChannelInfo, DmKind, PlanEntry
-from dmj.machine.state import Outcome, State, Verdict, remember
+from dmj.machine.state import Outcome, RunState, State, Verdict, remember
 
 from ._model import Conversation, Person
 from ._text import fold
@@ -56,9 +56,10 @@ def build_conversations(state: State, titles: Mapping[int, str]) -> list[Convers
         finished.add(entry.user_id)
     for run in state.runs:
         for entry in run.started.plan:
-            if entry.user_id not in finished and entry.channel_id not in drafts:
-                drafts[entry.channel_id] = _Draft(
-                    id=entry.channel_id, kind=entry.kind, plan_name=entry.name,
+            channel = _current_channel(state, run, entry)
+            if entry.user_id not in finished and channel not in drafts:
+                drafts[channel] = _Draft(
+                    id=channel, kind=entry.kind, plan_name=entry.name,
                     dm_key=entry.user_id, package_channel_id=entry.channel_id,
                 )  # fmt: skip
     seen = _seen(state)
@@ -76,6 +77,15 @@ def _outcomes(state: State) -> Iterator[tuple[PlanEntry, Outcome]]:
             outcomes.extend(state.batch.outcomes())
         for outcome in outcomes:
             yield entries[outcome.user_id], outcome
+
+
+def _current_channel(state: State, run: RunState, entry: PlanEntry) -> str:
+    """The channel a DM without an outcome is read from: the one dmj opened for it, the one
+    open when its run started, or the package's."""
+    dm = state.batch.dm(entry.user_id) if run is state.run and state.batch else None
+    if dm is not None and dm.opened is not None:
+        return dm.opened
+    return run.open_by_user.get(entry.user_id, entry.channel_id)
 
 
 def _seen(state: State) -> dict[str, ChannelInfo]:

@@ -58,11 +58,14 @@ Notice = Callable[[str], None]
 
 
 class Refresh(msgspec.Struct, frozen=True, kw_only=True):
-    """What a refresh did: ``built`` (from scratch, and why) or the exports it ingested."""
+    """What a refresh did: ``built`` (from scratch, and why) or the exports it ingested;
+    a build also says how many messages and conversations the index holds."""
 
     through_seq: int
     exports: int = 0
     built: str | None = None
+    messages: int = 0
+    conversations: int = 0
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -141,12 +144,16 @@ def _build(
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
+            messages, conversations = conn.execute(INSERT.sizes).fetchone()
             conn.execute("PRAGMA journal_mode = WAL")
         _install(temp, archive / INDEX)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
-    return Refresh(through_seq=view.state.through_seq, exports=exports, built=why or "rebuilt")
+    return Refresh(
+        through_seq=view.state.through_seq, exports=exports, built=why or "rebuilt",
+        messages=messages, conversations=conversations,
+    )  # fmt: skip
 
 
 def _create_private(path: Path) -> None:

@@ -125,6 +125,7 @@ class _Statements:
         "FROM conversations c ORDER BY c.sort_key, c.id"
     )
     channels = "SELECT id, name, kind FROM conversations"
+    sizes = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)"
 
 
 INSERT = _Statements()

@@ -132,10 +132,11 @@ def test_replay_rebuilds_both_projections_and_says_what_changed(archive: Path) -
         f"Rebuilt the projections from {archive / 'journal.jsonl'} (13 records):\n"
         "  id-history.json   created (throughSeq 13)\n"
         "  batch-state.json  created (throughSeq 13)\n"
+        "Rebuilt the message index index.sqlite: 0 messages in 5 conversations (throughSeq 13).\n"
     )
     assert files_in(archive) == projection_files(fold(mid_run()))
     again = dmj("--archive", str(archive))
-    assert again.output.splitlines()[1:] == [
+    assert again.output.splitlines()[1:3] == [
         "  id-history.json   unchanged (throughSeq 13)",
         "  batch-state.json  unchanged (throughSeq 13)",
     ]
@@ -150,6 +151,7 @@ def test_replay_after_the_run_finished_archives_batch_state_under_runs(archive: 
         "  id-history.json              updated (throughSeq 13 → 29)",
         "  runs/run-1/batch-state.json  created (throughSeq 29)",
         "  batch-state.json             removed (its run finished; see runs/<run_id>/)",
+        "Rebuilt the message index index.sqlite: 0 messages in 5 conversations (throughSeq 29).",
     ]
     assert sorted(files_in(archive)) == ["id-history.json", "runs/run-1/batch-state.json"]
 

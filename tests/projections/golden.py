@@ -41,3 +41,16 @@ def assert_golden_text(name: str, text: str, *, area: str = "projections") -> No
         f"output differs from tests/golden/{area}/{name}; if intended, rerun with "
         "DMJ_REGEN_GOLDEN=1 and review the diff"
     )
+
+
+def assert_golden_bytes(name: str, data: bytes, *, area: str) -> None:
+    """``data`` must equal ``tests/golden/<area>/<name>`` byte for byte (no newline
+    translation: a CR inside an exported message is part of what is checked)."""
+    path = GOLDEN.parent / area / name
+    if os.environ.get("DMJ_REGEN_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    assert data.decode() == path.read_bytes().decode(), (
+        f"output differs from tests/golden/{area}/{name}; if intended, rerun with "
+        "DMJ_REGEN_GOLDEN=1 and review the diff"
+    )
