@@ -111,7 +111,9 @@ def _write_channel(task: tuple[int, str]) -> None:
     world = _FORKED["world"]
     channels = _FORKED["channels"]
     archive = _FORKED["archive"]
-    assert isinstance(world, World) and isinstance(channels, list) and isinstance(archive, Path)
+    assert isinstance(world, World)
+    assert isinstance(channels, list)
+    assert isinstance(archive, Path)
     channel: WorldChannel = channels[index]
     write_dce_export(world, channel, archive / path)
 

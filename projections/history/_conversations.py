@@ -56,10 +56,10 @@ def build_conversations(state: State, titles: Mapping[int, str]) -> list[Convers
         finished.add(entry.user_id)
     for run in state.runs:
         for entry in run.started.plan:
-            channel = _current_channel(state, run, entry)
-            if entry.user_id not in finished and channel not in drafts:
-                drafts[channel] = _Draft(
-                    id=channel, kind=entry.kind, plan_name=entry.name,
+            current = _current_channel(state, run, entry)
+            if entry.user_id not in finished and current not in drafts:
+                drafts[current] = _Draft(
+                    id=current, kind=entry.kind, plan_name=entry.name,
                     dm_key=entry.user_id, package_channel_id=entry.channel_id,
                 )  # fmt: skip
     seen = _seen(state)
