@@ -91,6 +91,7 @@ def refresh_index(archive: Path, notice: Notice) -> Refresh:
     if why is not None:
         return _build(archive, view, stamp, why, notice)
     with contextlib.closing(connect(path)) as conn:
+        conn.execute("PRAGMA synchronous = NORMAL")  # derived data: a lost commit is redone
         conn.execute("BEGIN IMMEDIATE")
         try:
             exports = _catch_up(conn, archive, view, stamp, fresh=False)
@@ -311,14 +312,15 @@ def store_conversations(conn: sqlite3.Connection, conversations: Iterable[Conver
     """Replace the index's conversations (and the keys ``in:`` and gaps match them by)."""
     for statement in CLEAR_CONVERSATIONS:
         conn.execute(statement)
+    rows, names, people = [], [], []
     for c in conversations:
         recipients = msgspec.json.encode(c.recipients).decode()
         at = c.at.isoformat() if c.at else None
-        conn.execute(
-            INSERT.conversation,
-            (c.id, c.kind, c.name, fold(c.name), recipients, c.verdict, c.reason, at,
-             c.dm_key, c.package_channel_id),
-        )  # fmt: skip
-        names, people = conversation_keys(c)
-        conn.executemany(INSERT.conversation_name, [(key, c.id) for key in names])
-        conn.executemany(INSERT.recipient, [(key, c.id) for key in people])
+        rows.append((c.id, c.kind, c.name, fold(c.name), recipients, c.verdict, c.reason, at,
+                     c.dm_key, c.package_channel_id))  # fmt: skip
+        in_names, participants = conversation_keys(c)
+        names += [(key, c.id) for key in in_names]
+        people += [(key, c.id) for key in participants]
+    conn.executemany(INSERT.conversation, rows)
+    conn.executemany(INSERT.conversation_name, names)
+    conn.executemany(INSERT.recipient, people)

@@ -22,7 +22,7 @@ from dmj.machine.events import UserInfo
 from dmj.projections.history import Conversation, History, Person, parse_query
 from dmj.projections.history._dce import decode_export
 from dmj.projections.history._index import Loader, store_conversations
-from dmj.projections.history._sql import FRESH_INDEXES, INSERT, SCHEMA
+from dmj.projections.history._sql import FRESH_INDEXES, INSERT, SCHEMA, compile_query, select_sql
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -325,7 +325,8 @@ def selected(history: History, text: str, order: str) -> Iterator[int]:
 def test_the_sql_engine_selects_what_the_reference_predicate_selects(
     sent: list[Sent], seed: int
 ) -> None:
-    history = History(index_of(sent), ZONE)
+    history_conn = index_of(sent)
+    history = History(history_conn, ZONE)
     rng = random.Random(seed + sum(m.id for m in sent))
     for _ in range(QUERIES_PER_EXAMPLE):
         terms = random_query(rng)
@@ -336,3 +337,7 @@ def test_the_sql_engine_selects_what_the_reference_predicate_selects(
         assert selection.count == len(in_time), text
         assert list(selected(history, text, "channel")) == in_channels, text
         assert {g.channel_id for g in selection.gaps} == gaps, text
+        compiled = compile_query(parse_query(text), zone=ZONE, owner=int(ME.id))
+        for probe in (False, True):  # both plans: one lookup, or per candidate
+            sql, params = select_sql(compiled, "time", probe=probe)
+            assert [row[0] for row in history_conn.execute(sql, params)] == in_time, text
