@@ -194,7 +194,7 @@ def report(results: dict[str, list[tuple[float, float]]], found: list[tuple[str,
     for text, count, seconds in found:
         met = "met" if seconds < 0.05 else "NOT met"
         print(
-            f"  query {text!r:44} {count:8,} matches  {seconds * 1000:6.1f} ms  goal < 50 ms: {met}"
+            f"  query {text!r:44} {count:8,} matches  {seconds * 1000:7.2f} ms  goal < 50 ms: {met}"
         )
 
 

@@ -24,32 +24,35 @@ FORMATS = ("json", "md", "txt")
 _BARE_WORD = re.compile(r"[A-Za-z]+")
 
 
+FormatAndQuery = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[json|md|txt] [QUERY]...",
+        help="The format (json when left out; a first plain word is always taken as the "
+        "format), then the query in Discord's search syntax (see `dmj show --help`).",
+        show_default=False,
+    ),
+]
+FilenameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--filename",
+        help="Write here, exactly this name (no extension is added); - writes to stdout. "
+        "Default: export_dm-<local YYYYMMDD-HHMMSS>.<format> in the current folder.",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")]
+
+
 @app.command(context_settings=HISTORY_COMMAND)
 def export(
     ctx: typer.Context,
-    words: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="[json|md|txt] [QUERY]...",
-            help="The format (json when left out; a first plain word is always taken as the "
-            "format), then the query in Discord's search syntax (see `dmj show --help`).",
-            show_default=False,
-        ),
-    ] = None,
+    words: FormatAndQuery = None,
     *,
     order: OrderOption = OrderChoice.TIME,
-    filename: Annotated[
-        str | None,
-        typer.Option(
-            "--filename",
-            help="Write here, exactly this name (no extension is added); - writes to stdout. "
-            "Default: export_dm-<local YYYYMMDD-HHMMSS>.<format> in the current folder.",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite the file if it exists.")
-    ] = False,
+    filename: FilenameOption = None,
+    force: ForceOption = False,
     archive: ArchiveOption = DEFAULT_ARCHIVE,
 ) -> None:
     """Export the messages a query selects as JSON, Markdown or text."""
@@ -75,13 +78,15 @@ def export(
         filter_input=" ".join(["export", *given, *query_words, *ordered]),
     )  # fmt: skip
     done = export_history(archive, request, zone=zone, notice=notice, stream=sys.stdout.buffer)
-    gaps = f" and {done.gaps} conversation{'s' if done.gaps != 1 else ''} without messages"
-    summary = f"Exported {done.count:,} message{'s' if done.count != 1 else ''}"
-    summary += (gaps if done.gaps else "") + f" to {done.path or 'stdout'}."
-    if done.path is None:
-        notice(summary)
-    else:
-        typer.echo(summary)
+    (notice if done.path is None else typer.echo)(_summary(done.count, done.gaps, done.path))
+
+
+def _summary(count: int, gaps: int, path: str | None) -> str:
+    """``Exported 7 messages and 3 conversations without messages to out.json.``"""
+    text = f"Exported {count:,} message{'s' if count != 1 else ''}"
+    if gaps:
+        text += f" and {gaps} conversation{'s' if gaps != 1 else ''} without messages"
+    return f"{text} to {path or 'stdout'}."
 
 
 def _format_and_query(words: list[str]) -> tuple[str, list[str]]:

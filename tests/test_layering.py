@@ -38,6 +38,8 @@ IO_MODULES: dict[str, str] = {
     "journal.jsonl without its lock",
     "projections/history/_index.py": "builds and refreshes index.sqlite (sqlite3) from the "
     "journal and the DCE files it records",
+    "projections/history/_ingest.py": "reads the DCE files an export recorded in the journal "
+    "holds and writes their rows into index.sqlite (sqlite3)",
     "projections/history/_reader.py": "reads index.sqlite (sqlite3): one snapshot per reader",
     "projections/history/_export.py": "streams an export into a file (through the atomic "
     "writer) or a stream",

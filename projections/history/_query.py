@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, NoReturn
 
 import msgspec
@@ -42,6 +43,7 @@ _NEGATABLE = frozenset({"from", "in", "has", "is"})
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _KEY = re.compile(r"([A-Za-z]+):")
 _LAST_MAX = 1_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _Term(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +88,21 @@ class DateBound(_Term, frozen=True, kw_only=True):
     year: int
     month: int | None = None
     day: int | None = None
+
+    def bounds(self, zone: tzinfo) -> tuple[int, int]:
+        """The local year, month or day as [start, end) in UTC microseconds."""
+        first = datetime(self.year, self.month or 1, self.day or 1)
+        if self.day is not None:
+            after = first + timedelta(days=1)
+        elif self.month is not None:
+            after = datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
+        else:
+            after = datetime(self.year + 1, 1, 1)
+        return _microseconds(first, zone), _microseconds(after, zone)
+
+
+def _microseconds(local: datetime, zone: tzinfo) -> int:
+    return (local.replace(tzinfo=zone) - _EPOCH) // timedelta(microseconds=1)
 
 
 Term = Text | Author | Conversation | Has | Edited | DateBound

@@ -21,7 +21,7 @@ from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
 from ._model import Conversation, Gap, Message, Order, Person
 from ._query import Query
-from ._sql import FEW, INSERT, compile_query, count_sql, gaps_sql, probe_sql, select_sql
+from ._sql import FEW, SQL, compile_query, count_sql, gaps_sql, probe_sql, select_sql
 
 __all__ = ["History", "Selection", "open_history"]
 
@@ -87,7 +87,7 @@ class History:
     def __init__(self, conn: sqlite3.Connection, zone: tzinfo) -> None:
         self._conn = conn
         self._zone = zone
-        meta = dict(conn.execute(INSERT.meta_all).fetchall())
+        meta = dict(conn.execute(SQL.meta_all).fetchall())
         owner = meta.get("owner")
         self.owner: int | None = int(str(owner)) if owner is not None else None
         self.through_seq = int(str(meta.get("through_seq", 0)))
@@ -115,7 +115,7 @@ class History:
 
     def _channels(self) -> dict[int, tuple[str, DmKind]]:
         if self._names is None:
-            rows = self._conn.execute(INSERT.channels)
+            rows = self._conn.execute(SQL.channels)
             self._names = {id_: (name, kind) for id_, name, kind in rows}
         return self._names
 
@@ -135,7 +135,7 @@ class History:
                 messages=row[9],
                 last_ts=row[10],
             )
-            for row in self._conn.execute(INSERT.conversations)
+            for row in self._conn.execute(SQL.conversations)
         ]
 
     def problems(self) -> list[str]:
@@ -143,7 +143,7 @@ class History:
         return [
             f"The export {path} (journal record {seq}) could not be read ({problem}); its "
             "messages are missing from the index."
-            for seq, path, problem in self._conn.execute(INSERT.problems)
+            for seq, path, problem in self._conn.execute(SQL.problems)
         ]
 
 

@@ -15,7 +15,7 @@ and ``_reader`` run them). ``compile_query`` turns a parsed ``Query`` into a WHE
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 import msgspec
@@ -28,10 +28,10 @@ from ._text import fold, words
 __all__ = [
     "CLEAR_CONVERSATIONS",
     "FRESH_INDEXES",
-    "INSERT",
     "MESSAGE_COLUMNS",
     "SCHEMA",
     "SCHEMA_VERSION",
+    "SQL",
     "Compiled",
     "compile_query",
     "count_sql",
@@ -91,7 +91,7 @@ FRESH_INDEXES = (
 
 
 class _Statements:
-    """The statements the index builder runs, by name (``INSERT.messages`` …)."""
+    """Every fixed statement, by name (``SQL.messages`` inserts a message row …)."""
 
     messages = (
         f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
@@ -109,8 +109,6 @@ class _Statements:
         "WHERE excluded.seq >= channel_titles.seq"
     )
     titles = "SELECT channel_id, name FROM channel_titles"
-    channels_with_messages = "SELECT DISTINCT channel_id FROM messages"
-    has_messages = "SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1"
     conversation = "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     conversation_name = "INSERT OR IGNORE INTO conversation_names (key, channel_id) VALUES (?, ?)"
     recipient = "INSERT OR IGNORE INTO recipients (key, channel_id) VALUES (?, ?)"
@@ -128,7 +126,7 @@ class _Statements:
     sizes = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)"
 
 
-INSERT = _Statements()
+SQL = _Statements()
 
 CLEAR_CONVERSATIONS = (
     "DELETE FROM conversations",
@@ -142,7 +140,6 @@ _SELECTED = (
 )
 """The columns a selection yields, in ``_reader``'s order."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WORDS = "(SELECT rowid FROM message_words WHERE message_words MATCH ?)"
 _PROBED = "EXISTS (SELECT 1 FROM message_words w WHERE w.message_words MATCH ? AND w.rowid = m.row)"
 FEW = 20_000
@@ -259,28 +256,12 @@ def _simple(term: Term, zone: tzinfo, clauses: list[str], params: list[Any]) -> 
         clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
         params.append(FLAGS[term.what if isinstance(term, Has) else "edited"])
     elif isinstance(term, DateBound):
-        start, end = period(term, zone)
+        start, end = term.bounds(zone)
         bounds = {"before": ("m.ts < ?", (start,)), "after": ("m.ts >= ?", (end,)),
                   "during": ("m.ts >= ? AND m.ts < ?", (start, end))}  # fmt: skip
         clause, values = bounds[term.relation]
         clauses.append(clause)
         params.extend(values)
-
-
-def period(term: DateBound, zone: tzinfo) -> tuple[int, int]:
-    """The local year, month or day of ``term`` as [start, end) in UTC microseconds."""
-    first = datetime(term.year, term.month or 1, term.day or 1)
-    if term.day is not None:
-        after = first + timedelta(days=1)
-    elif term.month is not None:
-        after = datetime(term.year + term.month // 12, term.month % 12 + 1, 1)
-    else:
-        after = datetime(term.year + 1, 1, 1)
-    return _local(first, zone), _local(after, zone)
-
-
-def _local(moment: datetime, zone: tzinfo) -> int:
-    return (moment.replace(tzinfo=zone) - _EPOCH) // timedelta(microseconds=1)
 
 
 def probe_sql(compiled: Compiled) -> tuple[str, list[Any]] | None:

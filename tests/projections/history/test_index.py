@@ -165,15 +165,15 @@ def test_an_index_of_another_journal_is_rebuilt(tmp_path: Path) -> None:
 CRASH = """
 import os, sys
 from pathlib import Path
-from dmj.projections.history import _index
+from dmj.projections.history import _index, _ingest
 calls = []
 def add(self, messages, channel):
     calls.append(1)
     if len(calls) == 2:
         os._exit(137)  # as a kill -9 would: no rollback, no cleanup
     original(self, messages, channel)
-original = _index.Loader.add
-_index.Loader.add = add
+original = _ingest.Loader.add
+_ingest.Loader.add = add
 _index.refresh_index(Path(sys.argv[1]), notice=print)
 """
 

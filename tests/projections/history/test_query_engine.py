@@ -21,8 +21,8 @@ import msgspec
 from dmj.machine.events import UserInfo
 from dmj.projections.history import Conversation, History, Person, parse_query
 from dmj.projections.history._dce import decode_export
-from dmj.projections.history._index import Loader, store_conversations
-from dmj.projections.history._sql import FRESH_INDEXES, INSERT, SCHEMA, compile_query, select_sql
+from dmj.projections.history._ingest import Loader, store_conversations
+from dmj.projections.history._sql import FRESH_INDEXES, SCHEMA, SQL, compile_query, select_sql
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -305,7 +305,7 @@ def index_of(sent: list[Sent]) -> sqlite3.Connection:
         }
         loader.add(decode_export(msgspec.json.encode(document)).messages, channel)
     store_conversations(conn, CONVERSATIONS)
-    conn.execute(INSERT.meta_set, ("owner", ME.id))
+    conn.execute(SQL.meta_set, ("owner", ME.id))
     return conn
 
 
