@@ -11,7 +11,7 @@ Errors raised here are the classes of ``dmj.machine.errors`` (see ``docs/adapter
 """
 
 from ._dce import Dce, DceRunner, export_argv, find_dce
-from ._dce_output import ExportResult
+from ._dce_output import ExportResult, MediaFile
 from ._discord import DEFAULT_API_BASE, DiscordClient
 from ._pacing import CAREFUL, FAST, Pacing, pacing_preset
 from ._package import DELETED_USER, read_package
@@ -27,6 +27,7 @@ __all__ = [
     "DceRunner",
     "DiscordClient",
     "ExportResult",
+    "MediaFile",
     "Pacing",
     "TokenRedactingFilter",
     "export_argv",

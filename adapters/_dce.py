@@ -164,7 +164,8 @@ class DceRunner:
         """Export ``channel_id`` into the new, empty folder ``out_dir`` and verify it.
 
         ``after``: only messages newer than this id. ``media_dir``: download media there
-        (shared across exports). ``partition``: split the output (``"10mb"``, ``"5000"``).
+        (shared across exports; the result lists the files of it the export refers to).
+        ``partition``: split the output (``"10mb"``, ``"5000"``).
         Raises ``ChannelExportError`` (its ``error_class`` says what to do) or
         ``ExporterUnusable`` when DCE cannot be started.
         """
@@ -191,9 +192,11 @@ class DceRunner:
                 f"DiscordChatExporter at {self.dce.path} could not be started ({exc}). Check "
                 "--dce, then run `dmj resume`."
             ) from exc
-        return self._judge(finished, channel_id, out_dir)
+        return self._judge(finished, channel_id, out_dir, media_dir)
 
-    def _judge(self, finished: Finished, channel_id: str, out_dir: Path) -> ExportResult:
+    def _judge(
+        self, finished: Finished, channel_id: str, out_dir: Path, media_dir: Path | None
+    ) -> ExportResult:
         if finished.stalled:
             reason = f"it printed nothing for {self._stall_timeout:g} s and was stopped"
             raise self._failure(channel_id, "transient", reason, finished)
@@ -201,7 +204,7 @@ class DceRunner:
             error_class, reason = classify_failure(finished.stderr)
             raise self._failure(channel_id, error_class, reason, finished)
         try:
-            result = read_export(out_dir, channel_id)
+            result = read_export(out_dir, channel_id, media_dir)
         except OutputProblem as problem:
             raise self._failure(channel_id, "transient", str(problem), finished) from None
         self._logger.info("channel %s: %d messages", channel_id, result.message_count)

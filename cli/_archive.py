@@ -1,31 +1,60 @@
 """The archive directory of a run (design.md §4): its places, and keeping them tidy.
 
-Everything dmj writes lives under one directory (dirs 0700, files 0600). DCE writes into
-``tmp/<export_id>/``; a verified export is moved to ``exports/<channel_id>/<export_id>/``
-before its ``ChannelExported`` is journaled. What a crash leaves behind (an unfinished DCE
-output in ``tmp/``, or an export moved in place whose record never reached the journal) is
-removed by the next ``dmj run``/``dmj resume`` under the journal's lock, and that DM is
-exported again: the journal alone says what is archived.
+Everything dmj writes lives under one directory (dirs 0700, files 0600), through one
+``Storage`` (the seam the journal writer uses too). DCE writes into ``tmp/<export id>/``; a
+verified export is moved to ``exports/<channel_id>/<export id>/`` before its
+``ChannelExported`` is journaled; the export id is ``<run id>-<seq>``, unique across journals.
+
+What a crash leaves behind is removed by the next ``dmj run``/``dmj resume`` under the
+journal's lock, and only what this journal proves is its own unfinished work: ``tmp/``, the
+export folder of an ``ExportRequested`` that has no outcome (the export is repeated), and
+the temp files of an interrupted projection write. Nothing else under ``exports/`` is ever
+deleted: an export folder the journal does not know (one written under a journal that was
+moved aside) makes the command refuse, naming it, until it is moved out or its journal is
+put back.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import msgspec
+from dmj.journal import OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
+from dmj.machine.ports import export_id
 from dmj.machine.state import State
-from dmj.projections import JOURNAL, make_dirs
+from dmj.projections import (
+    BATCH_STATE,
+    ID_HISTORY,
+    JOURNAL,
+    make_dirs,
+    remove_temp_files,
+    remove_tree,
+)
 
-__all__ = ["Archive", "create_archive", "existing_archive", "exported_paths", "tidy"]
+__all__ = [
+    "Archive",
+    "create_archive",
+    "existing_archive",
+    "exported_paths",
+    "refuse_unknown_exports",
+    "tidy",
+    "unfinished_exports",
+    "unknown_exports",
+]
+
+SHOWN = 5
+"""Unknown export folders named in the refusal; the rest are counted."""
 
 
-class Archive(msgspec.Struct, frozen=True):
-    """The places of one archive directory."""
+@dataclass(frozen=True)
+class Archive:
+    """The places of one archive directory, and the ``Storage`` its files are written through
+    (the command's one seam, failpoints included)."""
 
     root: Path
+    storage: Storage = field(default_factory=OsStorage, compare=False, repr=False)
 
     @property
     def journal(self) -> Path:
@@ -89,28 +118,95 @@ def exported_paths(state: State) -> set[str]:
     return paths
 
 
-def tidy(archive: Archive, state: State) -> list[str]:
-    """Empty ``tmp/`` and remove export folders the journal does not record; say which.
+def unfinished_exports(state: State) -> list[str]:
+    """The export folders of this journal's ``ExportRequested`` records that have no outcome.
 
-    Call it only while holding the journal's lock: another dmj could be exporting.
+    Such a folder was moved into place just before a crash; its export is repeated. A
+    journal written by an earlier dmj named the folder by the seq alone.
     """
+    run, batch = state.run, state.batch
+    if run is None or batch is None:
+        return []
+    folders = []
+    for dm in batch.dms:
+        if dm.exporting is not None:
+            folders.append(f"exports/{dm.exporting}/{export_id(run.id, dm.export_seq)}")
+            folders.append(f"exports/{dm.exporting}/{dm.export_seq}")
+    return folders
+
+
+def unknown_exports(archive: Archive, state: State) -> list[str]:
+    """Export folders under ``exports/`` that this journal neither records nor is writing."""
+    if not archive.exports.is_dir():
+        return []
+    known = exported_paths(state) | set(unfinished_exports(state))
+    found = sorted(
+        folder.relative_to(archive.root).as_posix()
+        for folder in archive.exports.glob("*/*")
+        if folder.is_dir() and not folder.name.startswith(".")
+    )
+    return [relative for relative in found if relative not in known]
+
+
+def refuse_unknown_exports(archive: Archive, state: State) -> None:
+    """``UsageError`` naming the export folders this journal does not know, if there are any."""
+    unknown = unknown_exports(archive, state)
+    if not unknown:
+        return
+    shown = ", ".join(unknown[:SHOWN])
+    more = f" and {len(unknown) - SHOWN} more" if len(unknown) > SHOWN else ""
+    if exported_paths(state):
+        how = f"move those folders out of {archive.exports}"
+    else:
+        how = (
+            f"move them out of the archive (e.g. `mv {archive.exports} {archive.root}/exports.old`)"
+        )
+    raise UsageError(
+        f"The archive {archive.root} holds export folders that its journal does not record: "
+        f"{shown}{more}, probably written under a journal that was moved aside or replaced. "
+        "dmj never deletes them and will not file new exports beside them. To go on, "
+        f"{how}, or put back the journal they belong to; then run the command again."
+    )
+
+
+def tidy(archive: Archive, state: State) -> list[str]:
+    """Remove what a crash left of this journal's unfinished work; say what (relative paths).
+
+    ``tmp/``, the export folders of ``unfinished_exports``, and interrupted projection
+    writes' temp files. Refuses (``UsageError``) when ``exports/`` holds a folder the journal
+    does not know, before removing anything. Call it only while holding the journal's lock:
+    another dmj could be exporting.
+    """
+    refuse_unknown_exports(archive, state)
     removed = []
     if archive.tmp.is_dir():
-        _remove(archive.tmp)
+        _remove(archive, archive.tmp)
         removed.append("tmp")
-    if archive.exports.is_dir():
-        known = exported_paths(state)
-        for folder in sorted(archive.exports.glob("*/*")):
-            relative = folder.relative_to(archive.root).as_posix()
-            if relative not in known:
-                _remove(folder)
-                removed.append(relative)
+    for relative in unfinished_exports(state):
+        folder = archive.root / relative
+        if folder.is_dir():
+            _remove(archive, folder)
+            removed.append(relative)
+    try:
+        temps = remove_temp_files(_projection_places(archive), storage=archive.storage)
+    except FileWriteFailed as error:
+        raise FileWriteFailed(f"{error} It is a temp file of an interrupted write.") from None
+    removed += [temp.relative_to(archive.root).as_posix() for temp in temps]
     return removed
 
 
-def _remove(path: Path) -> None:
+def _projection_places(archive: Archive) -> list[tuple[Path, tuple[str, ...]]]:
+    """Where projections are written, with the names written there."""
+    places: list[tuple[Path, tuple[str, ...]]] = [(archive.root, (BATCH_STATE, ID_HISTORY))]
+    runs = archive.root / "runs"
+    if runs.is_dir():
+        places += [(folder, (BATCH_STATE,)) for folder in sorted(runs.iterdir())]
+    return places
+
+
+def _remove(archive: Archive, path: Path) -> None:
     try:
-        shutil.rmtree(path)
+        remove_tree(path, storage=archive.storage)
     except OSError as exc:
         raise FileWriteFailed(
             f"{path} could not be removed ({exc.strerror or exc}); it holds what an "

@@ -19,11 +19,12 @@ from dmj.machine.events import DceInfo, Pace, PackageInfo, RunStarted, Strategy,
 from dmj.machine.package import PackageContents
 from dmj.machine.plan import start_run
 from dmj.machine.state import INITIAL, State
-from dmj.projections import replay_journal
+from dmj.projections import replay_journal, verify_exports
+from msgspec.structs import replace
 from rich.console import Console
 from rich.markup import escape
 
-from ._archive import Archive, create_archive
+from ._archive import Archive, create_archive, refuse_unknown_exports
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
 from ._session import open_session, run_async, work
@@ -63,6 +64,7 @@ async def _run(request: RunRequest) -> ExitCode:
     archive = create_archive(request.archive)
     before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
     refuse_unless_new_run_can_start(before, archive, contents)
+    refuse_unknown_exports(archive, before)
     incremental = before.run is not None
     async with open_session(
         archive, env, dce, command="run", pace=request.pace, owner_id=contents.owner.id,
@@ -73,7 +75,7 @@ async def _run(request: RunRequest) -> ExitCode:
 
         def check(state: State) -> RunStarted:
             refuse_unless_new_run_can_start(state, archive, contents)
-            return started
+            return _from_scratch(err, archive, state, started)
 
         ending = await work(session, out, seen=before, check=check)
     return render_ending(out, err, ending, archive)
@@ -98,6 +100,23 @@ def refuse_unless_new_run_can_start(
             f"The archive {archive.root} holds the DMs of user {owner}, but this data package "
             f"belongs to user {contents.owner.id}; use another --archive for that account."
         )
+
+
+def _from_scratch(err: Console, archive: Archive, state: State, started: RunStarted) -> RunStarted:
+    """``started``, listing the channels whose archived exports are missing or damaged (each
+    named in a note): this run exports them whole again."""
+    check = verify_exports(archive.root, state)
+    whole = check.from_scratch
+    for export in check.damaged:
+        err.print(f"[yellow]Note:[/] the archived export {escape(export.describe())}.")
+    if not whole:
+        return started
+    err.print(
+        f"[yellow]Note:[/] this run exports channels {', '.join(whole)} again from their first "
+        "message (those whose DMs are in the package), so that no message of a damaged "
+        "export is lost."
+    )
+    return replace(started, from_scratch=whole)
 
 
 def _run_started(

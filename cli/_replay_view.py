@@ -9,6 +9,7 @@ from datetime import datetime
 
 from dmj.projections import (
     BatchSummary,
+    ExportsCheck,
     Inspection,
     ProjectionChange,
     Rebuild,
@@ -77,6 +78,28 @@ def render_inspection(console: Console, report: Inspection) -> None:
     console.print(f"[bold]Next step[/]  {escape(report.next_step_text)}")
     if report.projections:
         console.print(_projections_table(report))
+    if report.exports is not None and report.exports.checked + report.exports.unlisted:
+        console.print(_exports_lines(report.exports))
+
+
+def _exports_lines(check: ExportsCheck) -> str:
+    """The archived exports compared with the journal's record of them."""
+    total = check.checked + check.unlisted
+    how = "by size" if check.quick else "by size and digest"
+    found = f"{len(check.damaged)} damaged" if check.damaged else "intact"
+    lines = [f"[bold]Exports[/]  {total} recorded, {found} (checked {how})"]
+    if check.unlisted:
+        lines.append(
+            f"  {check.unlisted} recorded by an older dmj without their files: only their "
+            "folders were checked"
+        )
+    lines += [f"  [bold red]damaged:[/] {escape(export.describe())}" for export in check.damaged]
+    if check.from_scratch:
+        lines.append(
+            f"  The next `dmj run` exports channels {', '.join(check.from_scratch)} again from "
+            "their first message."
+        )
+    return "\n".join(lines)
 
 
 def _run_lines(run: RunSummary) -> str:

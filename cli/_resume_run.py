@@ -18,7 +18,7 @@ from dmj.projections import rebuild_projections, replay_journal
 from rich.console import Console
 from rich.markup import escape
 
-from ._archive import Archive, existing_archive
+from ._archive import Archive, existing_archive, refuse_unknown_exports
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
 from ._session import open_session, run_async, work
@@ -47,6 +47,7 @@ async def _resume(request: ResumeRequest) -> ExitCode:
     run = state.run
     if run is None or run.finished is not None:
         return _nothing_to_resume(out, archive, state)
+    refuse_unknown_exports(archive, state)
     started = run.started
     dce = await find_dce(request.dce or Path(started.dce.path), env=env.child_env)
     if dce.version != started.dce.version:

@@ -9,6 +9,7 @@ plugged into the driver's ports: the ``JournalWriter``, the ``DiscordClient``, D
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -22,11 +23,12 @@ import httpx
 import msgspec
 from anyio.abc import TaskStatus
 from dmj.adapters import Dce, DceRunner, DiscordClient, pacing_preset
-from dmj.journal import JournalWriter
+from dmj.journal import JournalWriter, OsStorage
 from dmj.machine.driver import DriverSettings, Ports, RunEnd, drive
 from dmj.machine.events import Pace, RunStarted, UserInfo
 from dmj.machine.state import State
 from dmj.projections import replay_journal, write_projections
+from msgspec.structs import replace
 from rich.console import Console
 from rich.markup import escape
 
@@ -131,8 +133,11 @@ async def work(
     ``check`` raises if the archive is not in the state the command expects, and returns the
     ``RunStarted`` of a new run to journal first (None to carry on with the journal's run).
     """
-    archive = session.archive
-    with JournalWriter.open(archive.journal, failpoints=session.env.failpoints) as writer:
+    failpoints = session.env.failpoints
+    storage = failpoints.storage(OsStorage())  # one seam for the journal and the archive
+    archive = dataclasses.replace(session.archive, storage=storage)
+    records_only = replace(failpoints, at_op=None)
+    with JournalWriter.open(archive.journal, storage=storage, failpoints=records_only) as writer:
         recovery = writer.recovery.message if writer.recovery is not None else None
         if recovery is not None:
             stderr_console().print(f"[yellow]Note:[/] {escape(recovery)}")
@@ -170,7 +175,7 @@ def _runner(session: Session) -> DceRunner:
 
 
 def _checkpoint(archive: Archive, state: State) -> None:
-    write_projections(archive.root, state)
+    write_projections(archive.root, state, storage=archive.storage)
 
 
 async def _drive_until_ctrl_c(

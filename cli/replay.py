@@ -21,18 +21,27 @@ def replay(
         typer.Option(
             "--inspect",
             help="Audit the journal read-only (works while another dmj runs): integrity, "
-            "runs, batches, the next step, the projections' freshness.",
+            "runs, batches, the next step, the projections' freshness, the archived exports.",
         ),
     ] = False,
     json: Annotated[
         bool, typer.Option("--json", help="With --inspect: print the report as JSON.")
     ] = False,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="With --inspect: check the archived exports' file sizes only, not their digests.",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild batch-state.json and id-history.json from the journal, or audit it."""
-    if json and not inspect:
-        raise typer.BadParameter(
-            "--json goes with --inspect: run `dmj replay --inspect --json`.", param_hint="--json"
-        )
+    for flag, given in (("--json", json), ("--quick", quick)):
+        if given and not inspect:
+            raise typer.BadParameter(
+                f"{flag} goes with --inspect: run `dmj replay --inspect {flag}`.",
+                param_hint=flag,
+            )
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
     from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -43,10 +52,10 @@ def replay(
     if not inspect:
         render_rebuild(console, rebuild_projections(archive))
         return
-    report = inspect_archive(archive)
+    report = inspect_archive(archive, quick=quick)
     if json:
         typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
     else:
         render_inspection(console, report)
-    if not report.healthy:
+    if not report.healthy or (report.exports is not None and report.exports.damaged):
         raise typer.Exit(ExitCode.FAILURE)

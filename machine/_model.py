@@ -19,6 +19,7 @@ from .events import (
     NOT_JOURNALED,
     ChannelInfo,
     ErrorClass,
+    ExportFile,
     OpenDmsCaptured,
     PlanEntry,
     RunFinished,
@@ -78,6 +79,7 @@ class Outcome(Value, frozen=True, kw_only=True):
     """The one terminal outcome of a planned DM in a run, and the record that decided it.
 
     ``channel_id`` is the channel exported or tried last; for a skipped DM, the package's.
+    ``path`` and ``files``: where an export was filed and what it holds (``ChannelExported``).
     """
 
     user_id: str
@@ -90,6 +92,7 @@ class Outcome(Value, frozen=True, kw_only=True):
     message_count: int = 0
     last_message_id: str | None = None
     path: str = ""
+    files: tuple[ExportFile, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -105,7 +108,8 @@ class DmProgress(Value, frozen=True, kw_only=True):
     still waiting for its outcome. ``opened``: the channel dmj opened and has not closed.
     ``direct_failed``: exporting the package's channel failed permanently, so the DM is
     reopened. ``attempt`` counts DCE runs for the DM; ``transient_failures`` those that failed
-    transiently (bounded by the run's ``max_attempts``).
+    transiently (bounded by the run's ``max_attempts``). ``export_seq``: the seq of the
+    pending ``ExportRequested`` (its export folder is named after it).
     """
 
     entry: PlanEntry
@@ -115,6 +119,7 @@ class DmProgress(Value, frozen=True, kw_only=True):
     closing: bool = False
     direct_failed: bool = False
     exporting: str | None = None
+    export_seq: int = 0
     attempt: int = 0
     transient_failures: int = 0
     outcome: Outcome | None = None

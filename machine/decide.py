@@ -12,7 +12,8 @@ Given the state folded from the journal, ``decide`` names the one step to take n
 Per DM (design.md §2): a DM open at the start, a group DM and a deleted user's DM are exported
 by channel id only; a closed 1-on-1 DM is tried directly first (strategy ``direct-first``) and
 reopened only after a permanent failure, or reopened first (strategy ``reopen``). Exports of a
-channel an earlier run archived ask only for messages ``after`` the last one archived.
+channel an earlier run archived ask only for messages ``after`` the last one archived, unless
+the run found that channel's archived exports damaged (``RunStarted.from_scratch``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def _next_for_dm(run: RunState, memory: Memory, batch: int, dm: DmProgress) -> A
             return _open(batch, dm)
         target = entry.channel_id
     status = memory.status.get(target)
+    if target in run.started.from_scratch:
+        status = None  # its archived exports are damaged: export it whole
     return ExportChannel(
         batch=batch,
         user_id=entry.user_id,

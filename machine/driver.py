@@ -46,7 +46,7 @@ from .events import (
     RunPaused,
     RunStarted,
 )
-from .ports import Checkpoint, Discord, EventLog, Exporter, Progress
+from .ports import Checkpoint, Discord, EventLog, Exporter, Progress, export_id
 from .state import State, apply
 from .steps import (
     AnyStep,
@@ -173,7 +173,7 @@ class _Driver:
             case OpenDm():
                 await self.open(step)
             case ExportChannel():
-                return await self.export(step, export_id=str(seq))
+                return await self.export(step, export_id=export_id(self.run_id, seq))
             case CloseDm():
                 await self.close(step)
             case FinishBatch() | FinishRun():
@@ -222,7 +222,7 @@ class _Driver:
             ChannelExported(
                 run=self.run_id, batch=step.batch, channel_id=step.channel_id,
                 user_id=step.user_id, path=done.path, message_count=done.message_count,
-                last_message_id=done.last_message_id,
+                last_message_id=done.last_message_id, files=done.files,
             )
         )  # fmt: skip
         return None

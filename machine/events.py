@@ -42,6 +42,7 @@ __all__ = [
     "ErrorClass",
     "Event",
     "ExportFailed",
+    "ExportFile",
     "ExportRequested",
     "OpenDmsCaptured",
     "Pace",
@@ -129,6 +130,15 @@ class DceInfo(Doc, frozen=True, kw_only=True):
     version: str
 
 
+class ExportFile(Doc, frozen=True, kw_only=True):
+    """One file of an archived export: ``name`` inside the export folder, its ``size`` in
+    bytes and its ``digest`` (``sha256:<hex>``), as dmj filed it."""
+
+    name: str
+    size: int
+    digest: str
+
+
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
     """Base of every journaled event.
 
@@ -151,7 +161,9 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     keeps the bound it started with). ``user`` is the token's account as ``GET /users/@me``
     showed it (``id-history.json``'s ``user``); older records without it fall back to
     ``package.self_id``. ``pace`` and ``media`` are the run's ``--pace`` and ``--media``, so
-    ``dmj resume`` carries on as the run began.
+    ``dmj resume`` carries on as the run began. ``from_scratch``: channels whose archived
+    exports were found missing or damaged when the run started; this run exports them whole
+    (no ``after``).
     """
 
     plan: tuple[PlanEntry, ...]
@@ -164,6 +176,7 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     user: UserInfo | None = None
     pace: Pace = "careful"
     media: bool = False
+    from_scratch: tuple[str, ...] = ()
 
 
 class OpenDmsCaptured(Event, tag="OpenDmsCaptured", frozen=True, kw_only=True):
@@ -223,12 +236,17 @@ class ExportRequested(Event, tag="ExportRequested", frozen=True, kw_only=True):
 
 
 class ChannelExported(Event, tag="ChannelExported", frozen=True, kw_only=True):
+    """The export is in the archive: ``path`` is its folder, relative to the archive, holding
+    ``files`` (older records have none listed). An empty ``path``: an incremental export
+    found no new message, so no folder was kept (``message_count`` 0)."""
+
     batch: int
     channel_id: str
     user_id: str
     path: str
     message_count: int
     last_message_id: str | None
+    files: tuple[ExportFile, ...] = ()
 
 
 class ExportFailed(Event, tag="ExportFailed", frozen=True, kw_only=True):

@@ -25,11 +25,28 @@ from typing import Protocol
 
 import msgspec
 
-from .events import AnyEvent, ChannelInfo
+from .events import AnyEvent, ChannelInfo, ExportFile
 from .state import State
 from .steps import AnyStep
 
-__all__ = ["Checkpoint", "Discord", "EventLog", "ExportedChannel", "Exporter", "Progress"]
+__all__ = [
+    "Checkpoint",
+    "Discord",
+    "EventLog",
+    "ExportedChannel",
+    "Exporter",
+    "Progress",
+    "export_id",
+]
+
+
+def export_id(run: str, seq: int) -> str:
+    """The id an export is filed under: its run and the seq of its ``ExportRequested``.
+
+    Run ids are unique, so the id is unique across journals too: a new journal in an archive
+    never names a folder an old one left (earlier versions of dmj used the seq alone).
+    """
+    return f"{run}-{seq}"
 
 
 class EventLog(Protocol):
@@ -60,11 +77,14 @@ class Discord(Protocol):
 
 
 class ExportedChannel(msgspec.Struct, frozen=True, kw_only=True):
-    """A verified export, in the archive: ``path`` is relative to the archive directory."""
+    """A verified export, in the archive: ``path`` is relative to the archive directory
+    (empty when an incremental export found nothing new and kept no folder); ``files`` are
+    the files filed there, with sizes and digests."""
 
     path: str
     message_count: int
     last_message_id: str | None
+    files: tuple[ExportFile, ...] = ()
 
 
 class Exporter(Protocol):
@@ -74,7 +94,8 @@ class Exporter(Protocol):
         self, channel_id: str, *, after: str | None, export_id: str
     ) -> ExportedChannel:
         """Export ``channel_id`` (only messages after ``after``), verify it and file it
-        under ``export_id``, which is unique in the journal; raises ``ChannelExportError``."""
+        under ``export_id`` (``<run id>-<seq>``: unique across journals, so a new journal
+        never meets an old one's folder); raises ``ChannelExportError``."""
         ...
 
 

@@ -3,12 +3,23 @@
 The builders are pure (``State`` → document → bytes, and the ``Inspection`` report);
 ``write_atomic`` is the one way any projection (and the history export) reaches the disk;
 ``write_projections`` brings an archive's files in line with a state and says what changed;
+``describe_files`` and ``verify_exports`` record and check the exports' files;
 ``projection_status`` judges the files against the journal; ``replay_journal``,
 ``rebuild_projections`` (``dmj replay``) and ``inspect_archive`` (``dmj replay --inspect``)
 read the journal. Formats: ``docs/projections.md``.
 """
 
-from ._atomic import DIR_MODE, FILE_MODE, fsync_path, make_dirs, remove_durably, write_atomic
+from ._atomic import (
+    DIR_MODE,
+    FILE_MODE,
+    fsync_path,
+    make_dirs,
+    move_folder,
+    remove_durably,
+    remove_temp_files,
+    remove_tree,
+    write_atomic,
+)
 from ._build import (
     BATCH_STATE,
     ID_HISTORY,
@@ -22,6 +33,14 @@ from ._documents import (
     BatchStateDoc,
     IdHistoryDoc,
     encode_document,
+)
+from ._exports import (
+    DamagedExport,
+    ExportsCheck,
+    describe_files,
+    recorded_exports,
+    verify_exports,
+    whole_exports_needed,
 )
 from ._files import (
     Change,
@@ -51,6 +70,8 @@ __all__ = [
     "BatchStateDoc",
     "BatchSummary",
     "Change",
+    "DamagedExport",
+    "ExportsCheck",
     "Freshness",
     "IdHistoryDoc",
     "Inspection",
@@ -64,15 +85,22 @@ __all__ = [
     "build_batch_state",
     "build_id_history",
     "build_inspection",
+    "describe_files",
     "encode_document",
     "fsync_path",
     "inspect_archive",
     "make_dirs",
+    "move_folder",
     "projection_files",
     "projection_status",
     "rebuild_projections",
+    "recorded_exports",
     "remove_durably",
+    "remove_temp_files",
+    "remove_tree",
     "replay_journal",
+    "verify_exports",
+    "whole_exports_needed",
     "write_atomic",
     "write_projections",
 ]

@@ -23,6 +23,7 @@ from dmj.machine.state import (
 )
 from dmj.machine.steps import AnyStep
 
+from ._exports import ExportsCheck
 from ._files import ProjectionStatus
 
 __all__ = [
@@ -93,7 +94,8 @@ class RunSummary(Report, frozen=True, kw_only=True):
 
 class Inspection(Report, frozen=True, kw_only=True):
     """The whole audit. ``last_completed_batch`` and ``next_step`` are for the current run
-    (None/"idle" without one); ``through_seq`` is the last record the state reflects."""
+    (None/"idle" without one); ``through_seq`` is the last record the state reflects;
+    ``exports``: the recorded exports compared with the disk."""
 
     archive: str
     journal: JournalSummary
@@ -104,6 +106,7 @@ class Inspection(Report, frozen=True, kw_only=True):
     next_step_text: str
     rule_broken: RuleSummary | None
     projections: tuple[ProjectionStatus, ...]
+    exports: ExportsCheck | None = None
 
     @property
     def healthy(self) -> bool:
@@ -118,6 +121,7 @@ def build_inspection(
     state: State,
     error: RuleBroken | SequenceGap | None,
     projections: list[ProjectionStatus],
+    exports: ExportsCheck | None = None,
 ) -> Inspection:
     """The audit of ``archive`` from what was read (see the module docstring)."""
     step = decide(state)
@@ -132,6 +136,7 @@ def build_inspection(
         next_step_text=step.describe(),
         rule_broken=_rule_summary(error, state),
         projections=tuple(projections),
+        exports=exports,
     )
 
 

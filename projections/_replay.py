@@ -17,6 +17,7 @@ from dmj.machine.errors import JournalCorrupt, JournalNotFound
 from dmj.machine.events import AnyEvent
 from dmj.machine.state import State, fold, fold_until_broken
 
+from ._exports import verify_exports
 from ._files import ProjectionChange, projection_status, write_projections
 from ._inspect import Inspection, JournalSummary, build_inspection
 
@@ -56,8 +57,9 @@ def rebuild_projections(archive: Path) -> Rebuild:
     )
 
 
-def inspect_archive(archive: Path) -> Inspection:
-    """The read-only audit of ``archive`` (no lock; nothing is written)."""
+def inspect_archive(archive: Path, *, quick: bool = False) -> Inspection:
+    """The read-only audit of ``archive`` (no lock; nothing is written); every recorded
+    export is compared with the disk (``quick``: by size only)."""
     journal = _existing_journal(archive)
     with read_events(journal) as events:
         state, error = fold_until_broken(_Intact(events))
@@ -68,6 +70,7 @@ def inspect_archive(archive: Path) -> Inspection:
         state=state,
         error=error,
         projections=projection_status(archive, state),
+        exports=verify_exports(archive, state, quick=quick),
     )
 
 

@@ -96,14 +96,18 @@ def output_file(channel: Json, settings: ExportSettings) -> Path:
 
 
 class _Assets:
-    """``--media``: assets land in the media dir; JSON points at them (no network here)."""
+    """``--media``: assets land in the media dir; JSON points at them (no network here).
+
+    An asset of known size (an attachment) is written at that size (sparse: a few bytes and
+    a hole), so its file matches the ``fileSizeBytes`` of the export as a download would.
+    """
 
     def __init__(self, output: Path, settings: ExportSettings) -> None:
         self._output = output
         self._settings = settings
         self._dir = Path(settings.media_dir) if settings.media_dir else Path(f"{output}_Files")
 
-    def __call__(self, url: str) -> str:
+    def __call__(self, url: str, size: int | None = None) -> str:
         if not self._settings.media:
             return url
         parts = urlsplit(url)
@@ -114,7 +118,10 @@ class _Assets:
         target = self._dir / f"{stem[:42]}-{digest}{extension}"
         if not (self._settings.reuse_media and target.exists()):
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(b"dmj sandbox stand-in asset for " + stable.encode() + b"\n")
+            with target.open("wb") as file:
+                file.write(b"dmj sandbox stand-in asset for " + stable.encode() + b"\n")
+                if size is not None:
+                    file.truncate(size)
         if target.resolve().is_relative_to(self._output.parent.resolve()):
             return os.path.relpath(target, self._output.parent)
         return str(target.resolve())
@@ -163,7 +170,7 @@ def _backward(
 def _head(channel: Json, settings: ExportSettings, assets: _Assets) -> Json:
     zone = settings.zone
     return {
-        "guild": {**DM_GUILD, "iconUrl": assets(DM_GUILD["iconUrl"])},
+        "guild": {**DM_GUILD, "iconUrl": assets(DM_GUILD["iconUrl"], None)},
         "channel": {
             "id": channel["id"], "type": _KIND_NAMES.get(channel["type"], str(channel["type"])),
             "categoryId": None, "category": None, "name": channel_name(channel), "topic": None,

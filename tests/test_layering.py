@@ -30,6 +30,8 @@ IO_MODULES: dict[str, str] = {
     "(anyio for waiting between attempts and for Ctrl-C); it opens no file itself",
     "projections/_atomic.py": "write_atomic: the one atomic, durable file replace (temp, fsync, "
     "os.replace, directory fsync)",
+    "projections/_exports.py": "reads the export folders the journal records, to measure and "
+    "digest their files and compare them with the record",
     "projections/_files.py": "reads the projection files an archive holds and writes them "
     "through write_atomic",
     "projections/_replay.py": "the journal's edge for projections: reads journal.jsonl, takes "

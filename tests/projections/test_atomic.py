@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
 import pytest
+from dmj.journal import FailingStorage, OsStorage
 from dmj.machine.errors import FileWriteFailed
 from dmj.projections import make_dirs, remove_durably, write_atomic
 
@@ -31,20 +31,16 @@ def test_write_atomic_replaces_an_existing_file_whole(tmp_path: Path) -> None:
 
 
 def test_a_failure_while_writing_keeps_the_old_file_and_removes_the_temp_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     target = tmp_path / "batch-state.json"
     target.write_bytes(b"old\n")
-
-    def no_space(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", no_space)
+    failing = FailingStorage(OsStorage(), at_op=3, action="eio")  # create, write, sync
     with pytest.raises(FileWriteFailed) as caught:
-        write_atomic(target, b"new\n")
+        write_atomic(target, b"new\n", storage=failing)
     assert str(caught.value) == (
-        f"{target} could not be written (No space left on device); it was left as it was. "
-        "Check the free space and the permissions of its directory, then try again."
+        f"{target} could not be written (injected failure of sync (failpoint)); it was left "
+        "as it was. Check the free space and the permissions of its directory, then try again."
     )
     assert target.read_bytes() == b"old\n"
     assert leftovers(tmp_path) == []
@@ -68,3 +64,18 @@ def test_remove_durably_says_whether_the_file_was_there(tmp_path: Path) -> None:
     assert remove_durably(target) is True
     assert not target.exists()
     assert remove_durably(target) is False
+
+
+def test_a_failed_folder_sync_after_the_rename_says_the_file_was_replaced(tmp_path: Path) -> None:
+    target = tmp_path / "id-history.json"
+    target.write_bytes(b"old\n")
+    failing = FailingStorage(OsStorage(), at_op=6, action="eio")  # ... close, replace, sync_dir
+    with pytest.raises(FileWriteFailed) as caught:
+        write_atomic(target, b"new\n", storage=failing)
+    assert str(caught.value) == (
+        f"{target} was replaced, but its folder could not be synced (injected failure of "
+        "sync_dir (failpoint)), so the new version may not survive a power cut. Check the "
+        "disk, then try again."
+    )
+    assert target.read_bytes() == b"new\n"
+    assert leftovers(tmp_path) == []
