@@ -24,14 +24,7 @@ from dmj.journal import OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
 from dmj.machine.ports import export_id
 from dmj.machine.state import State
-from dmj.projections import (
-    BATCH_STATE,
-    ID_HISTORY,
-    JOURNAL,
-    make_dirs,
-    remove_temp_files,
-    remove_tree,
-)
+from dmj.projections import JOURNAL, make_dirs, remove_projection_temps, remove_tree
 
 __all__ = [
     "Archive",
@@ -187,21 +180,9 @@ def tidy(archive: Archive, state: State) -> list[str]:
         if folder.is_dir():
             _remove(archive, folder)
             removed.append(relative)
-    try:
-        temps = remove_temp_files(_projection_places(archive), storage=archive.storage)
-    except FileWriteFailed as error:
-        raise FileWriteFailed(f"{error} It is a temp file of an interrupted write.") from None
+    temps = remove_projection_temps(archive.root, storage=archive.storage)
     removed += [temp.relative_to(archive.root).as_posix() for temp in temps]
     return removed
-
-
-def _projection_places(archive: Archive) -> list[tuple[Path, tuple[str, ...]]]:
-    """Where projections are written, with the names written there."""
-    places: list[tuple[Path, tuple[str, ...]]] = [(archive.root, (BATCH_STATE, ID_HISTORY))]
-    runs = archive.root / "runs"
-    if runs.is_dir():
-        places += [(folder, (BATCH_STATE,)) for folder in sorted(runs.iterdir())]
-    return places
 
 
 def _remove(archive: Archive, path: Path) -> None:

@@ -103,10 +103,7 @@ class OsStorage:
         return os.write(fd, data)
 
     def sync(self, fd: int) -> None:
-        if sys.platform == "darwin":  # pragma: no cover - plain fsync does not flush the drive
-            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-        else:
-            os.fdatasync(fd)
+        _sync_data(fd)
 
     def sync_dir(self, path: Path) -> None:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -128,7 +125,7 @@ class OsStorage:
     def sync_file(self, path: Path) -> None:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            self.sync(fd)
+            _sync_data(fd)
         finally:
             os.close(fd)
 
@@ -143,6 +140,13 @@ class OsStorage:
 
     def remove_tree(self, path: Path) -> None:
         shutil.rmtree(path)
+
+
+def _sync_data(fd: int) -> None:
+    if sys.platform == "darwin":  # pragma: no cover - plain fsync does not flush the drive
+        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+    else:
+        os.fdatasync(fd)
 
 
 def close_quietly(storage: Storage, fd: int) -> None:

@@ -48,6 +48,7 @@ from ._files import (
     ProjectionChange,
     ProjectionStatus,
     projection_status,
+    remove_projection_temps,
     write_projections,
 )
 from ._inspect import (
@@ -96,6 +97,7 @@ __all__ = [
     "rebuild_projections",
     "recorded_exports",
     "remove_durably",
+    "remove_projection_temps",
     "remove_temp_files",
     "remove_tree",
     "replay_journal",

@@ -15,8 +15,8 @@ import msgspec
 from dmj.journal import OsStorage, Storage
 from dmj.machine.state import State
 
-from ._atomic import make_dirs, remove_durably, write_atomic
-from ._build import projection_files
+from ._atomic import make_dirs, remove_durably, remove_temp_files, write_atomic
+from ._build import BATCH_STATE, ID_HISTORY, projection_files
 
 __all__ = [
     "Change",
@@ -24,6 +24,7 @@ __all__ = [
     "ProjectionChange",
     "ProjectionStatus",
     "projection_status",
+    "remove_projection_temps",
     "write_projections",
 ]
 
@@ -95,6 +96,16 @@ def _write(archive: Path, relative: str, data: bytes | None, storage: Storage) -
     if old is not None and before is None:
         change = "replaced-unreadable"
     return ProjectionChange(path=relative, change=change, before=before, after=after)
+
+
+def remove_projection_temps(archive: Path, *, storage: Storage | None = None) -> list[Path]:
+    """Remove the temp files a kill during a projection write left (``write_atomic``'s
+    ``.<name>.<random>.tmp``); the removed ones. Only under the journal's lock."""
+    places: list[tuple[Path, tuple[str, ...]]] = [(archive, (BATCH_STATE, ID_HISTORY))]
+    runs = archive / "runs"
+    if runs.is_dir():
+        places += [(folder, (BATCH_STATE,)) for folder in sorted(runs.iterdir()) if folder.is_dir()]
+    return remove_temp_files(places, storage=storage or OsStorage())
 
 
 def projection_status(archive: Path, state: State) -> list[ProjectionStatus]:

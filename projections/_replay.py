@@ -18,7 +18,12 @@ from dmj.machine.events import AnyEvent
 from dmj.machine.state import State, fold, fold_until_broken
 
 from ._exports import verify_exports
-from ._files import ProjectionChange, projection_status, write_projections
+from ._files import (
+    ProjectionChange,
+    projection_status,
+    remove_projection_temps,
+    write_projections,
+)
 from ._inspect import Inspection, JournalSummary, build_inspection
 
 __all__ = ["JOURNAL", "Rebuild", "inspect_archive", "rebuild_projections", "replay_journal"]
@@ -47,6 +52,7 @@ def rebuild_projections(archive: Path) -> Rebuild:
     journal = _existing_journal(archive)
     with JournalWriter.open(journal) as writer:
         state = replay_journal(journal)
+        remove_projection_temps(archive)  # what a kill during a projection write left
         changes = write_projections(archive, state, past_runs=True)
         recovery = writer.recovery.message if writer.recovery is not None else None
     return Rebuild(
