@@ -61,20 +61,25 @@ class RecordingStorage(OsStorage):
         self._log("create_temp", temp)
         return fd, temp
 
+    def _file(self, fd: int) -> Path:
+        """The file ``fd`` was opened on through the seam (or a stand-in name if it was not)."""
+        return self._open.get(fd, Path(f"<descriptor {fd} opened outside the seam>"))
+
     def write(self, fd: int, data: bytes) -> int:
-        self._log("write", self._open[fd])
+        self._log("write", self._file(fd))
         return super().write(fd, data)
 
     def sync(self, fd: int) -> None:
-        self._log("sync", self._open[fd])
+        self._log("sync", self._file(fd))
         super().sync(fd)
 
     def truncate(self, fd: int, length: int) -> None:
-        self._log("truncate", self._open[fd])
+        self._log("truncate", self._file(fd))
         super().truncate(fd, length)
 
     def close(self, fd: int) -> None:
-        self._log("close", self._open.pop(fd))
+        self._log("close", self._file(fd))
+        self._open.pop(fd, None)
         super().close(fd)
 
     def sync_dir(self, path: Path) -> None:

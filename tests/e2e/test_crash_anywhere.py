@@ -19,13 +19,19 @@ one closed but readable) in two batches. A run killed before ``RunStarted`` is d
 simply run again, as a user would.
 
 The work is split into parts (k = part + 1, part + 1 + PARTS, …) so pytest-xdist spreads it.
+The crashed and resumed ``dmj`` processes are forked from a server that imported dmj once
+(``tests.e2e.forkserver``): the same console script and the same SIGKILL, at about half the
+cost of starting Python and importing dmj twice per crash. The uninterrupted reference runs
+are started as usual.
 """
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from dmj.cli import _session
@@ -42,6 +48,7 @@ from dmj.sandbox import (
 from msgspec.structs import replace
 
 from tests.cli.runs import invoke
+from tests.e2e.forkserver import ForkServer
 from tests.e2e.support import Archive, Served, serving
 from tests.promises import broken_promises, exported_channels
 from tests.storage_log import RecordingStorage
@@ -62,6 +69,22 @@ class Reference:
     records: int
     exported: dict[str, int]
     kinds: list[str]
+
+
+@pytest.fixture(scope="module")
+def forks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
+    """One fork server per worker process."""
+    with ForkServer(tmp_path_factory.mktemp("forks")) as server:
+        yield server
+
+
+def dmj(forks: ForkServer, served: Served, *args: str, **env: str) -> CompletedProcess[str]:
+    """``dmj ARGS`` against ``served``, forked from the server."""
+    return forks.run(list(args), served.env(**env))
+
+
+def resume_args(served: Served) -> list[str]:
+    return ["resume", "--archive", str(served.archive.path)]
 
 
 @pytest.fixture(scope="module")
@@ -125,24 +148,30 @@ def test_the_crash_world_has_every_fate_and_at_least_three_batches(
 @pytest.mark.timeout(300)  # about five crashes and resumes, on a loaded machine
 @pytest.mark.parametrize("part", range(PARTS))
 def test_a_crash_after_any_record_then_resume_ends_as_an_uninterrupted_run(
-    world: Sandbox, reference: Reference, part: int, tmp_path: Path
+    world: Sandbox, reference: Reference, forks: ForkServer, part: int, tmp_path: Path
 ) -> None:
     facts = package_facts(world)
     for k in range(part + 1, reference.records + 1, PARTS):
-        broken = crash_then_resume(world, facts, reference, k, tmp_path / f"k{k}")
+        broken = crash_then_resume(forks, world, facts, reference, k, tmp_path / f"k{k}")
         assert broken == [], f"killed after record {k} ({reference.kinds[k - 1]}): {broken}"
 
 
 def crash_then_resume(
-    world: Sandbox, facts: WorldFacts, reference: Reference, k: int, archive: Path
+    forks: ForkServer,
+    world: Sandbox,
+    facts: WorldFacts,
+    reference: Reference,
+    k: int,
+    archive: Path,
 ) -> list[str]:
     """Kill ``dmj run`` after record k, resume, and list every promise broken."""
     with serving(world, archive) as served:
-        killed = served.run(batch_size=BATCH_SIZE, DMJ_FAILPOINT=f"after-record={k}")
+        run = served.run_args(batch_size=BATCH_SIZE)
+        killed = dmj(forks, served, *run, DMJ_FAILPOINT=f"after-record={k}")
         if killed.returncode != -signal.SIGKILL:
             return [f"dmj run was not killed: exit {killed.returncode}: {killed.stderr}"]
         before = served.archive.events()
-        resumed = served.resume()
+        resumed = dmj(forks, served, *resume_args(served))
         if resumed.returncode != 0:
             return [f"dmj resume failed: exit {resumed.returncode}: {resumed.stderr}"]
         after = served.archive.events()
@@ -240,23 +269,24 @@ def test_the_tiny_run_files_exports_media_and_projections(ops_reference: OpsRefe
 @pytest.mark.timeout(300)  # about fifteen crashes and resumes, on a loaded machine
 @pytest.mark.parametrize("part", range(PARTS))
 def test_a_crash_or_torn_write_at_any_storage_operation_then_resume_ends_as_an_uninterrupted_run(
-    tiny: Sandbox, ops_reference: OpsReference, part: int, tmp_path: Path
+    tiny: Sandbox, ops_reference: OpsReference, forks: ForkServer, part: int, tmp_path: Path
 ) -> None:
     points = [f"crash-at-op={n}" for n in range(1, len(ops_reference.ops) + 1)]
     points += [f"tear-at-op={n}" for n, op in enumerate(ops_reference.ops, 1) if op == "write"]
     for point in points[part::PARTS]:
-        broken = crash_at_op_then_resume(tiny, ops_reference, point, tmp_path / point)
+        broken = crash_at_op_then_resume(forks, tiny, ops_reference, point, tmp_path / point)
         n = int(point.partition("=")[2])
         assert broken == [], f"{point} ({ops_reference.ops[n - 1]}): {broken}"
 
 
 def crash_at_op_then_resume(
-    world: Sandbox, reference: OpsReference, point: str, archive: Path
+    forks: ForkServer, world: Sandbox, reference: OpsReference, point: str, archive: Path
 ) -> list[str]:
     """Kill ``dmj run`` at ``point``, carry on (resume, or run again if no run had started),
     and list every promise broken."""
     with serving(world, archive) as served:
-        killed = served.run("--media", batch_size=1, DMJ_FAILPOINT=point)
+        run = served.run_args("--media", batch_size=1)
+        killed = dmj(forks, served, *run, DMJ_FAILPOINT=point)
         if killed.returncode != -signal.SIGKILL:
             return [f"dmj run was not killed: exit {killed.returncode}: {killed.stderr}"]
         before = (
@@ -264,7 +294,7 @@ def crash_at_op_then_resume(
             if served.archive.path.joinpath("journal.jsonl").exists()
             else []
         )
-        again = served.resume() if before else served.run("--media", batch_size=1)
+        again = dmj(forks, served, *(resume_args(served) if before else run))
         if again.returncode != 0:
             return [f"carrying on failed: exit {again.returncode}: {again.stderr}"]
         after = served.archive.events()
