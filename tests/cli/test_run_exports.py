@@ -113,3 +113,16 @@ def test_inspect_reports_a_missing_or_changed_export_and_fails(served: Served) -
     assert quick.exit_code == 1
     exports = json.loads(quick.stdout)["exports"]
     assert (exports["quick"], [d["path"] for d in exports["damaged"]]) == (True, [gone.path])
+
+
+def test_export_folders_are_named_after_their_run_and_request_so_journals_never_collide(
+    served: Served,
+) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    events = served.archive.events()
+    requested = {e.user_id: e.seq for e in events if isinstance(e, ExportRequested)}
+    run = events[0].run
+    for exported in (e for e in events if isinstance(e, ChannelExported)):
+        assert exported.path == (
+            f"exports/{exported.channel_id}/{run}-{requested[exported.user_id]}"
+        )
