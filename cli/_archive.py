@@ -136,7 +136,8 @@ def unknown_exports(archive: Archive, state: State) -> list[str]:
     found = sorted(
         folder.relative_to(archive.root).as_posix()
         for folder in archive.exports.glob("*/*")
-        if folder.is_dir() and not folder.name.startswith(".")
+        if folder.is_dir()
+        and not (folder.name.startswith(".") or folder.parent.name.startswith("."))
     )
     return [relative for relative in found if relative not in known]
 

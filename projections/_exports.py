@@ -134,11 +134,19 @@ def _check(archive: Path, run: RunState, outcome: Outcome, *, quick: bool) -> Da
         except OSError:
             missing.append(recorded.name)
             continue
-        if size != recorded.size or (not quick and _measure(path)[1] != recorded.digest):
+        if size != recorded.size or (not quick and _digest(path) != recorded.digest):
             changed.append(recorded.name)
     if not missing and not changed:
         return None
     return msgspec.structs.replace(damage, missing=tuple(missing), changed=tuple(changed))
+
+
+def _digest(path: Path) -> str | None:
+    """``path``'s digest, or None if it cannot be read (then it is not as filed either)."""
+    try:
+        return _measure(path)[1]
+    except OSError:
+        return None
 
 
 def _measure(path: Path) -> tuple[int, str]:

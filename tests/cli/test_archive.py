@@ -102,7 +102,10 @@ def test_a_new_journal_in_an_archive_with_exports_says_how_to_move_them_aside(
 def test_stray_files_and_hidden_folders_in_exports_are_neither_removed_nor_refused(
     tmp_path: Path,
 ) -> None:
-    put(tmp_path, "exports/.DS_Store", "exports/555/.DS_Store", "exports/555/.hidden/x")
+    put(
+        tmp_path, "exports/.DS_Store", "exports/555/.DS_Store", "exports/555/.hidden/x",
+        "exports/.Trash-1000/files/x",
+    )  # fmt: skip
     assert unknown_exports(Archive(tmp_path), INITIAL) == []
     assert tidy(Archive(tmp_path), INITIAL) == []
     assert (tmp_path / "exports/555/.hidden/x").is_file()
