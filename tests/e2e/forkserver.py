@@ -15,9 +15,10 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 __all__ = ["ForkServer"]
 
@@ -88,7 +89,7 @@ def serve() -> None:
         print(json.dumps(os.waitstatus_to_exitcode(status)), flush=True)
 
 
-def _child(request: dict[str, object], main: object) -> None:
+def _child(request: dict[str, Any], main: Callable[[], None]) -> None:
     """Become ``dmj ARGV`` and never return."""
     code = 1
     try:
@@ -96,10 +97,10 @@ def _child(request: dict[str, object], main: object) -> None:
         _redirect(1, str(request["stdout"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         _redirect(2, str(request["stderr"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.environ.clear()
-        os.environ.update(request["env"])  # type: ignore[arg-type]
+        os.environ.update(request["env"])
         time.tzset()
-        sys.argv = ["dmj", *request["argv"]]  # type: ignore[misc]
-        main()  # type: ignore[operator]
+        sys.argv = ["dmj", *request["argv"]]
+        main()
         code = 0
     except SystemExit as end:
         code = end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
