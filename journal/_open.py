@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
@@ -23,7 +24,7 @@ from ._scan import open_for_reading, scan_to_end
 from ._schema import E, Schema
 from ._storage import Storage, close_quietly
 
-__all__ = ["Clock", "OpenedJournal", "open_journal"]
+__all__ = ["Clock", "OpenedJournal", "copy_aside", "open_journal", "stamp"]
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware datetime; the journal stamps it, in UTC, as ``at``."""
@@ -78,30 +79,54 @@ def _sync_new(storage: Storage, fd: int, path: Path) -> None:
 
 def _set_aside(storage: Storage, fd: int, path: Path, torn: TornTail, clock: Clock) -> Recovery:
     """Copy the torn tail to ``<name>.torn-<UTC time>``, durably, then cut it off the journal."""
-    stamp = clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
-        saved_to, out = _create_torn_file(storage, path, stamp)
-        try:
-            _copy_from(storage, path, torn.offset, out)
-            storage.sync(out)
-        finally:
-            storage.close(out)
-        storage.sync_dir(path.parent)
+        saved_to = copy_aside(storage, path, torn.offset, stamp(clock), torn_path)
         storage.truncate(fd, torn.offset)
         storage.sync(fd)
     except OSError as exc:
         raise JournalWriteFailed(
-            f"{path} ends in a torn write (line {torn.line}) that could not be set aside "
+            f"{path} ends in {torn.what} (line {torn.line}) that could not be set aside "
             f"({exc.strerror or exc}); nothing acknowledged was touched. Check the disk, then "
             "try again."
         ) from exc
     return recovery(str(path), torn, str(saved_to))
 
 
-def _create_torn_file(storage: Storage, path: Path, stamp: str) -> tuple[Path, int]:
-    """A new ``journal.torn-<stamp>`` (or ``-2``, ``-3``... when taken), open for writing."""
+def stamp(clock: Clock) -> str:
+    """The UTC time in the names of set-aside files: ``20260314T150926Z``."""
+    return clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def copy_aside(
+    storage: Storage, path: Path, offset: int, when: str, name: Callable[[Path, str, int], Path]
+) -> Path:
+    """Copy ``path`` from ``offset`` on into a new file ``name(path, when, attempt)``, durably
+    (the copy, then its directory); the copy's path.
+
+    ``attempt`` counts up while a name is taken. A failure removes the copy again: it leaves
+    a complete, synced copy or none (a full disk must not leave an empty or partial one).
+    """
+    saved_to, out = _create_new(storage, path, when, name)
+    try:
+        try:
+            _copy_from(storage, path, offset, out)
+            storage.sync(out)
+        finally:
+            storage.close(out)
+    except BaseException:
+        with suppress(OSError):
+            storage.remove(saved_to)
+        raise
+    storage.sync_dir(path.parent)
+    return saved_to
+
+
+def _create_new(
+    storage: Storage, path: Path, when: str, name: Callable[[Path, str, int], Path]
+) -> tuple[Path, int]:
+    """A new file ``name(path, when, attempt)`` (attempt 1, 2, ... while taken), open for writing."""
     for attempt in count(1):
-        candidate = torn_path(path, stamp, attempt)
+        candidate = name(path, when, attempt)
         try:
             return candidate, storage.create_new(candidate)
         except FileExistsError:
@@ -118,5 +143,5 @@ def _copy_from(storage: Storage, path: Path, offset: int, out: int) -> None:
             while done < len(chunk):
                 written = storage.write(out, chunk[done:])
                 if written <= 0:
-                    raise OSError(f"no progress copying the torn tail to descriptor {out}")
+                    raise OSError(f"no progress copying the journal's end to descriptor {out}")
                 done += written

@@ -24,7 +24,7 @@ from dmj.machine.errors import JournalWriteFailed, UsageError
 from dmj.machine.events import RunPaused
 from msgspec.structs import replace
 
-from tests.journal.support import RUN, START, RecordingStorage, TickingClock
+from tests.journal.support import RUN, START, RecordingStorage, TickingClock, torn_files
 
 
 def event(reason: str) -> RunPaused:
@@ -105,9 +105,34 @@ def test_a_failure_while_setting_a_torn_tail_aside_touches_nothing_acknowledged(
     data = path.read_bytes() + b"torn"
     path.write_bytes(data)
     failing = FailingStorage(OsStorage(), at_op=4, action="eio")  # sync of the copy
-    with pytest.raises(JournalWriteFailed, match=r"ends in a torn write \(line 2\) that could"):
+    with pytest.raises(JournalWriteFailed, match=r"ends in a torn write .*\(line 2\) that could"):
         JournalWriter.open(path, storage=failing)
     assert path.read_bytes() == data
+    assert torn_files(tmp_path) == {}, "an unsynced copy is no copy: it was removed"
+
+
+class FullDisk(OsStorage):
+    """A disk with no room left: every write fails with ENOSPC."""
+
+    def write(self, fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_torn_tail_that_cannot_be_copied_on_a_full_disk_leaves_no_empty_copy(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    with JournalWriter.open(path) as journal:
+        journal.append(event("one"))
+    data = path.read_bytes() + b"torn"
+    path.write_bytes(data)
+    with pytest.raises(JournalWriteFailed, match=r"\(No space left on device\); nothing ackn"):
+        JournalWriter.open(path, storage=FullDisk())
+    assert path.read_bytes() == data
+    assert torn_files(tmp_path) == {}
+    with JournalWriter.open(path) as journal:
+        assert journal.recovery is not None, "a later writer with room sets it aside"
+    assert torn_files(tmp_path) == {journal.recovery.saved_to.rsplit("/", 1)[1]: b"torn"}
 
 
 class Crashed(Exception):
