@@ -9,6 +9,7 @@ acknowledged record nor the torn bytes; the next open simply does the rest again
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -18,7 +19,8 @@ from pathlib import Path
 import msgspec
 from dmj.machine.errors import JournalError, JournalWriteFailed
 
-from ._findings import Recovery, TornTail, recovery
+from ._findings import JournalCheck, Recovery, TornTail, recovery
+from ._lock import Unacknowledged
 from ._paths import torn_path
 from ._scan import open_for_reading, scan_to_end
 from ._schema import E, Schema
@@ -33,17 +35,26 @@ _COPY_SIZE = 1 << 20
 
 
 class OpenedJournal(msgspec.Struct, frozen=True, kw_only=True):
-    """A journal open for appending, checked and recovered."""
+    """A journal open for appending, checked and recovered: ``size`` bytes, all acknowledged."""
 
     fd: int
     last_seq: int
+    size: int
     recovery: Recovery | None
 
 
-def open_journal(storage: Storage, path: Path, schema: Schema[E], clock: Clock) -> OpenedJournal:
+def open_journal(
+    storage: Storage,
+    path: Path,
+    schema: Schema[E],
+    clock: Clock,
+    unacknowledged: Unacknowledged | None = None,
+) -> OpenedJournal:
     """Open (or durably create) the journal, refuse damage, set a torn tail aside.
 
-    The caller holds the lock. On any error the descriptor is closed again.
+    ``unacknowledged`` is a failed writer's note (``WriterLock.note``): what follows its
+    offset is set aside as never acknowledged, whatever it holds. The caller holds the lock.
+    On any error the descriptor is closed again.
     """
     try:
         fd, created = storage.open_append(path)
@@ -57,13 +68,39 @@ def open_journal(storage: Storage, path: Path, schema: Schema[E], clock: Clock) 
             _sync_new(storage, fd, path)
         with open_for_reading(path) as file:
             end = scan_to_end(file, str(path), schema)
-        if end.problem is not None:
+            tail = _noted_tail(file, end, unacknowledged) or end.torn
+        if end.problem is not None and (tail is None or tail.kind != "unacknowledged"):
             raise end.problem.error()
-        found = None if end.torn is None else _set_aside(storage, fd, path, end.torn, clock)
+        found = None if tail is None else _set_aside(storage, fd, path, tail, clock)
     except BaseException:
         close_quietly(storage, fd)
         raise
-    return OpenedJournal(fd=fd, last_seq=end.last_seq, recovery=found)
+    if tail is None:
+        return OpenedJournal(fd=fd, last_seq=end.last_seq, size=end.size, recovery=None)
+    return OpenedJournal(fd=fd, last_seq=tail.line - 1, size=tail.offset, recovery=found)
+
+
+def _noted_tail(file: io.FileIO, end: JournalCheck, note: Unacknowledged | None) -> TornTail | None:
+    """The bytes after a failed writer's acknowledged end, if the note is about this file.
+
+    It is not when the file was replaced since (another inode), holds fewer intact records
+    than were acknowledged (then the scan's own verdict stands), ends at the noted offset
+    (the writer did cut it back), or has no line break just before that offset.
+    """
+    if note is None or os.fstat(file.fileno()).st_ino != note.inode:
+        return None
+    if end.records < note.seq or end.size <= note.offset:
+        return None
+    if note.offset > 0:
+        file.seek(note.offset - 1)
+        if file.read(1) != b"\n":
+            return None
+    return TornTail(
+        line=note.seq + 1,
+        offset=note.offset,
+        length=end.size - note.offset,
+        kind="unacknowledged",
+    )
 
 
 def _sync_new(storage: Storage, fd: int, path: Path) -> None:
