@@ -24,7 +24,7 @@ from dmj.machine.errors import JournalError, JournalLocked
 
 from ._storage import FILE_MODE
 
-__all__ = ["Unacknowledged", "WriterLock"]
+__all__ = ["LockHolder", "Unacknowledged", "WriterLock", "probe_lock"]
 
 _PID_WAIT = 0.5
 """How long a loser waits for a winner that has the lock but has not written its pid yet."""
@@ -42,7 +42,8 @@ class Unacknowledged(msgspec.Struct, frozen=True, kw_only=True):
     inode: int
 
     def line(self) -> bytes:
-        return f"unacknowledged after seq={self.seq} offset={self.offset} inode={self.inode}\n".encode()
+        text = f"unacknowledged after seq={self.seq} offset={self.offset} inode={self.inode}\n"
+        return text.encode()
 
     @classmethod
     def find(cls, text: bytes) -> Unacknowledged | None:
@@ -79,14 +80,13 @@ class WriterLock:
                 "directory is writable by you, then try again."
             ) from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = _holder_pid(fd)
+            _lock_exclusively(fd)
+        except JournalLocked as locked:
             os.close(fd)
-            who = f"another dmj (pid {pid})" if pid else "another dmj"
+            who = f"another dmj (pid {locked.pid})" if locked.pid else "another dmj"
             raise JournalLocked(
                 f"{who} is writing to {locking}; wait for it to finish or stop it, then try again.",
-                pid=pid,
+                pid=locked.pid,
             ) from None
         except OSError as exc:
             os.close(fd)
@@ -134,19 +134,68 @@ class WriterLock:
         os.ftruncate(self._fd, len(record))
 
 
+class LockHolder(msgspec.Struct, frozen=True, kw_only=True):
+    """A process holding a journal's writer lock: ``pid`` if it recorded one that is alive."""
+
+    pid: int | None
+
+
+def probe_lock(path: Path) -> LockHolder | None:
+    """Who holds the writer lock ``path`` now, or None: read-only, it never waits.
+
+    A shared ``flock`` taken and dropped at once: it never disturbs a holder, and a writer
+    that tries to lock during that instant tries again (``_lock_exclusively``). A missing lock
+    file means no writer ever ran; a file system without ``flock`` gives None (unknown).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return LockHolder(pid=_holder_pid(fd))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # closing drops the shared lock, if it was taken
+    return None
+
+
+def _lock_exclusively(fd: int) -> None:
+    """``flock`` ``fd`` exclusively, or raise ``JournalLocked`` (its pid, if known).
+
+    A holder without a live pid recorded may be a winner that has not written it yet, or a
+    reader's probe holding a shared lock for an instant: try again until ``_PID_WAIT``.
+    """
+    deadline = time.monotonic() + _PID_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _recorded_pid(fd)
+            if pid is not None or time.monotonic() >= deadline:
+                raise JournalLocked("locked", pid=pid) from None
+            time.sleep(0.01)
+        else:
+            return
+
+
+def _recorded_pid(fd: int) -> int | None:
+    """The live pid in the lock file, if there is one."""
+    text = os.pread(fd, 32, 0).split(b"\n", 1)[0].strip()
+    return int(text) if text.isdigit() and _alive(int(text)) else None
+
+
 def _holder_pid(fd: int) -> int | None:
     """The pid the lock's holder wrote, waiting briefly for a holder that just won.
 
     A pid left by a holder that crashed (no longer alive) does not count.
     """
     deadline = time.monotonic() + _PID_WAIT
-    while True:
-        text = os.pread(fd, 32, 0).split(b"\n", 1)[0].strip()
-        if text.isdigit() and _alive(int(text)):
-            return int(text)
-        if time.monotonic() >= deadline:
-            return None
+    while (pid := _recorded_pid(fd)) is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    return pid
 
 
 def _alive(pid: int) -> bool:

@@ -161,7 +161,7 @@ def copy_aside(
 def _create_new(
     storage: Storage, path: Path, when: str, name: Callable[[Path, str, int], Path]
 ) -> tuple[Path, int]:
-    """A new file ``name(path, when, attempt)`` (attempt 1, 2, ... while taken), open for writing."""
+    """A new file ``name(path, when, attempt)`` (attempt 1, 2, ... while taken), to write."""
     for attempt in count(1):
         candidate = name(path, when, attempt)
         try:

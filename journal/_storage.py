@@ -1,9 +1,10 @@
 """The journal writer's file operations, behind one small seam.
 
 Everything the writer does to the disk goes through a ``Storage``: opening, writing,
-syncing, truncating, removing an incomplete copy. ``OsStorage`` is the real thing; tests put a wrapper around it to split
-a write, kill the process between two operations, or make ``fsync`` fail (see
-``_failpoints``). Reading does not go through the seam: readers never change anything.
+syncing, truncating, removing an incomplete copy. ``OsStorage`` is the real thing; tests put
+a wrapper around it to split a write, kill the process between two operations, or make
+``fsync`` fail (see ``_failpoints``). Reading does not go through the seam: readers never
+change anything.
 """
 
 from __future__ import annotations

@@ -28,18 +28,27 @@ from msgspec.structs import replace as _replace
 from ._failpoints import Failpoints
 from ._findings import Recovery
 from ._format import encode_line
-from ._lock import Unacknowledged, WriterLock
+from ._lock import LockHolder, Unacknowledged, WriterLock, probe_lock
 from ._open import Clock, open_journal
 from ._paths import lock_path, require_directory
 from ._schema import DMJ_SCHEMA, E, Schema
 from ._storage import OsStorage, Storage, close_quietly
 
-__all__ = ["Clock", "JournalWriter", "utc_now"]
+__all__ = ["Clock", "JournalWriter", "probe_writer", "utc_now"]
 
 
 def utc_now() -> datetime:
     """The wall clock in UTC: the default ``Clock``."""
     return datetime.now(UTC)
+
+
+def probe_writer(path: Path | str) -> LockHolder | None:
+    """The process writing the journal at ``path`` now (its pid if known), or None.
+
+    Read-only and instant (see ``probe_lock``): how readers tell a run that is running from
+    one that was interrupted. A writer in this very process counts too.
+    """
+    return probe_lock(lock_path(Path(path)))
 
 
 class JournalWriter(Generic[E]):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from dmj.journal import JournalWriter, TornTail, check_journal, read_events
+from dmj.journal import JournalWriter, TailKind, TornTail, check_journal, read_events
 from dmj.machine.errors import JournalCorrupt
 from dmj.machine.events import (
     AnyEvent,
@@ -131,7 +131,7 @@ def test_any_changed_byte_of_the_last_record_makes_a_damaged_tail_and_damage_els
             for byte in {data[position] ^ mask, ord("\n")} - {data[position]}:
                 path.write_bytes(data[:position] + bytes([byte]) + data[position + 1 :])
                 if position >= last:
-                    kind = "torn" if position == len(data) - 1 else "damaged"  # its newline
+                    kind: TailKind = "torn" if position == len(data) - 1 else "damaged"
                     assert_torn_tail(path, acked, TornTail(line=len(acked), offset=last,
                                                            length=len(data) - last, kind=kind))  # fmt: skip
                 else:
