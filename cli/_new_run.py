@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 from dmj.adapters import find_dce, read_package
+from dmj.journal import LockHolder
 from dmj.machine.errors import UsageError
 from dmj.machine.events import DceInfo, Pace, PackageInfo, RunStarted, Strategy, UserInfo
 from dmj.machine.package import PackageContents
@@ -26,6 +27,7 @@ from rich.markup import escape
 from ._archive import Archive, create_archive
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
+from ._running import probe_archive, running_elsewhere
 from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
 
@@ -61,8 +63,9 @@ async def _run(request: RunRequest) -> ExitCode:
     _note_problems(err, contents)
     dce = await find_dce(request.dce, env=env.child_env)
     archive = create_archive(request.archive)
+    writer = probe_archive(archive)
     before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
-    refuse_unless_new_run_can_start(before, archive, contents)
+    refuse_unless_new_run_can_start(before, archive, contents, writer=writer)
     incremental = before.run is not None
     async with open_session(
         archive, env, dce, command="run", pace=request.pace, owner_id=contents.owner.id,
@@ -80,9 +83,12 @@ async def _run(request: RunRequest) -> ExitCode:
 
 
 def refuse_unless_new_run_can_start(
-    state: State, archive: Archive, contents: PackageContents
+    state: State, archive: Archive, contents: PackageContents, *, writer: LockHolder | None = None
 ) -> None:
-    """``UsageError`` if the archive holds an unfinished run, or another account's runs."""
+    """``UsageError`` if the archive holds an unfinished run, or another account's runs;
+    ``JournalLocked`` if ``writer``, another dmj, is working on it now."""
+    if writer is not None:
+        raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None:
         return

@@ -21,6 +21,7 @@ from rich.markup import escape
 from ._archive import Archive, existing_archive
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
+from ._running import probe_archive, running_elsewhere
 from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
 
@@ -43,7 +44,10 @@ async def _resume(request: ResumeRequest) -> ExitCode:
     out, err = Console(highlight=False, soft_wrap=True), stderr_console()
     env = read_environment()
     archive = existing_archive(request.archive)
+    writer = probe_archive(archive)
     state = replay_journal(archive.journal)
+    if writer is not None:
+        raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None or run.finished is not None:
         return _nothing_to_resume(out, archive, state)

@@ -20,7 +20,7 @@ from dmj.journal import (
     probe_writer,
     read_events,
 )
-from dmj.machine.errors import JournalCorrupt, JournalNotFound
+from dmj.machine.errors import JournalCorrupt, JournalNotFound, RuleBroken
 from dmj.machine.events import AnyEvent
 from dmj.machine.state import State, fold, fold_until_broken
 
@@ -43,9 +43,23 @@ class Rebuild(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def replay_journal(path: Path) -> State:
-    """The state ``path``'s journal folds into (``JournalCorrupt``/``RuleBroken`` if it can't)."""
+    """The state ``path``'s journal folds into (``JournalCorrupt``/``RuleBroken`` if it can't).
+
+    The message of a journaled record that breaks a rule names ``dmj repair``, the way out
+    (the journal's own damage already does).
+    """
     with read_events(path) as events:
-        return fold(events)
+        try:
+            return fold(events)
+        except RuleBroken as broken:
+            if not broken.seq:
+                raise
+            raise RuleBroken(
+                f"{broken} To carry on without it, `dmj repair --archive {path.parent}` sets it "
+                "and the records after it aside (nothing is deleted).",
+                seq=broken.seq,
+                rule=broken.rule,
+            ) from broken
 
 
 def rebuild_projections(archive: Path) -> Rebuild:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from dmj.journal import JournalWriter
 from dmj.sandbox import WorldSpec, create_sandbox
 
 from tests.cli.runs import in_terminal, invoke, normalized
@@ -128,6 +129,40 @@ def test_an_unfinished_run_is_refused_with_the_command_that_resumes_it(served: S
     assert "which has not finished." in message
     assert f"Continue it with `dmj resume --archive {served.archive.path}`" in message
     assert (served.archive.path / "journal.jsonl").read_bytes() == journal
+
+
+def test_a_second_run_on_a_running_archive_says_it_is_running_and_by_which_pid(
+    served: Served,
+) -> None:
+    served.server.set_faults("captcha")
+    assert invoke(served, *served.run_args(batch_size=2)).exit_code == 3
+    journal = served.archive.path / "journal.jsonl"
+    before = journal.read_bytes()
+    with JournalWriter.open(journal):  # the dmj running it, as far as the lock can tell
+        result = invoke(served, *served.run_args(), DISCORD_TOKEN=None)
+    assert result.exit_code == 1, result.stderr
+    message = normalized(" ".join(result.stderr.split()), served)
+    assert message == (
+        f"Error: Run RUN in ARCHIVE is running (pid {os.getpid()}): batch 1/2, 0 of 2 DMs done. "
+        f"Wait for it to finish, or stop it (Ctrl-C where it runs, or `kill {os.getpid()}`), "
+        "then try again; `dmj replay --inspect --archive ARCHIVE` shows how far it got.\n"
+    )
+    assert journal.read_bytes() == before
+
+
+def test_a_run_on_a_damaged_journal_names_dmj_repair(served: Served) -> None:
+    served.server.set_faults("captcha")
+    assert invoke(served, *served.run_args(batch_size=2)).exit_code == 3
+    journal = served.archive.path / "journal.jsonl"
+    data = bytearray(journal.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    journal.write_bytes(bytes(data))
+    result = invoke(served, *served.run_args())
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "is corrupt (checksum mismatch); nothing was changed." in message
+    assert f"Run `dmj repair --archive {served.archive.path}` to see what a repair keeps" in message
+    assert journal.read_bytes() == bytes(data)
 
 
 def test_an_archive_of_another_account_is_refused(served: Served, tmp_path: Path) -> None:

@@ -114,7 +114,8 @@ def test_a_probe_names_the_writer_holding_the_journal_and_nothing_once_it_is_gon
 def test_a_probe_sees_a_writer_in_another_process_and_not_after_it_died(tmp_path: Path) -> None:
     journal = tmp_path / "journal.jsonl"
     child = holder(journal)
-    assert child.stdin is not None and child.stdout is not None
+    assert child.stdin is not None
+    assert child.stdout is not None
     child.stdin.write("go\n")
     child.stdin.flush()
     assert child.stdout.readline() == f"won {child.pid}\n"

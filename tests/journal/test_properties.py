@@ -132,8 +132,9 @@ def test_any_changed_byte_of_the_last_record_makes_a_damaged_tail_and_damage_els
                 path.write_bytes(data[:position] + bytes([byte]) + data[position + 1 :])
                 if position >= last:
                     kind: TailKind = "torn" if position == len(data) - 1 else "damaged"
-                    assert_torn_tail(path, acked, TornTail(line=len(acked), offset=last,
-                                                           length=len(data) - last, kind=kind))  # fmt: skip
+                    torn = TornTail(line=len(acked), offset=last, length=len(data) - last,
+                                    kind=kind)  # fmt: skip
+                    assert_torn_tail(path, acked, torn)
                 else:
                     assert_damage_at(path, acked, bisect.bisect_right(starts, position))
 
