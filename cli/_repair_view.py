@@ -77,8 +77,8 @@ def _losses_lines(losses: Losses, rest: tuple[RestLine, ...]) -> str:
     if losses.exports:
         out.append(
             f"  exports    {escape(', '.join(losses.exports))}: recorded only in what is set "
-            "aside, so the journal no longer knows them (docs/run.md says what a run does "
-            "with such folders)"
+            "aside; a repair moves them to exports.damaged-<UTC time>/ (nothing is deleted) "
+            "and `dmj resume` exports those DMs again"
         )
     for run in losses.unfinished:
         out.append(f"  run        {escape(run)}'s end: it is unfinished again")
@@ -111,6 +111,8 @@ def render_done(console: Console, done: RepairDone, plan: RepairPlan, archive: P
             f"Moved {_set_aside(plan)} of {escape(plan.journal)} to {escape(done.saved_to)}; "
             f"the journal keeps {_kept(plan)}."
         )
+    for source, target in done.moved:
+        console.print(f"Moved {escape(source)} to {escape(target)}.")
     if done.recovery is not None:
         console.print(f"[yellow]Note:[/] {escape(done.recovery)}")
     console.print(f"Rebuilt the projections ({done.records} records):")

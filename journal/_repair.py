@@ -11,6 +11,7 @@ the torn-tail recovery, ``_open``: a crash at any point loses nothing).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +114,16 @@ def set_rest_aside(
     size: int,
     clock: Clock,
     storage: Storage | None = None,
+    first: Callable[[str], object] | None = None,
 ) -> Path:
     """Under the writer lock: copy ``path`` from ``offset`` to ``journal.damaged-<UTC>``,
     durably, then cut the journal to ``offset``; the copy's path.
 
     ``size`` is the journal's size when the repair was planned: if it differs now, another
     dmj wrote since, and nothing is done (``JournalError``). ``JournalLocked`` when another
-    dmj holds the journal.
+    dmj holds the journal. ``first``, if given, runs under the lock after that check and
+    before the journal is touched, with the UTC stamp the copy's name carries (the caller
+    sets its own files aside under the same stamp).
     """
     storage = storage or OsStorage()
     lock = WriterLock.acquire(lock_path(path), locking=str(path))
@@ -129,12 +133,15 @@ def set_rest_aside(
                 f"{path} changed since it was checked (another dmj wrote to it); nothing was "
                 "set aside. Run `dmj repair` again to see what a repair would do now."
             )
+        when = stamp(clock)
+        if first is not None:
+            first(when)
         try:
             fd, _ = storage.open_append(path)
         except OSError as exc:
             raise _failed(path, exc) from exc
         try:
-            saved_to = copy_aside(storage, path, offset, stamp(clock), damaged_path)
+            saved_to = copy_aside(storage, path, offset, when, damaged_path)
             storage.truncate(fd, offset)
             storage.sync(fd)
         except OSError as exc:

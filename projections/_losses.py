@@ -41,9 +41,10 @@ class Losses(msgspec.Struct, frozen=True, kw_only=True):
 
     ``types`` counts the readable records by type (``unreadable`` the lines that are not
     valid records; what those still say counts below, unverified); ``batches`` are the batch
-    numbers they mention (0-based, as journaled);
-    ``exports`` the export folders only they record; ``unfinished`` the runs whose end they
-    held, ``forgotten`` the runs they started; ``next_step`` is what resume does first.
+    numbers they mention (0-based, as journaled); ``exports`` the export folders only they
+    record (a repair moves them out of ``exports/``, where nothing would know them);
+    ``unfinished`` the runs whose end they held, ``forgotten`` the runs they started;
+    ``next_step`` is what resume does first.
     """
 
     records: int
@@ -61,7 +62,7 @@ def describe_losses(kept: State, rest: list[RestLine]) -> Losses:
     """What setting ``rest`` aside loses, given the ``kept`` records' state."""
     records = [line.event for line in rest if line.event is not None]
     facts = [line.guess if line.event is None else _facts(line.event) for line in rest]
-    names = _names(kept, records)
+    names, recorded = _names(kept, records), _recorded(kept)
     return Losses(
         records=len(records),
         unreadable=len(rest) - len(records),
@@ -69,14 +70,28 @@ def describe_losses(kept: State, rest: list[RestLine]) -> Losses:
         batches=tuple(sorted({fact["batch"] for fact in facts if _is_int(fact.get("batch"))})),
         dms=_dms(facts, names, _channel_users(kept, records)),
         exports=tuple(
-            str(fact["path"])
-            for fact in facts
-            if fact.get("type") == "ChannelExported" and isinstance(fact.get("path"), str)
+            dict.fromkeys(
+                str(fact["path"])
+                for fact in facts
+                if fact.get("type") == "ChannelExported"
+                and isinstance(fact.get("path"), str)
+                and fact["path"] not in recorded
+            )
         ),
         unfinished=tuple(str(f.get("run", "?")) for f in facts if f.get("type") == "RunFinished"),
         forgotten=tuple(str(f.get("run", "?")) for f in facts if f.get("type") == "RunStarted"),
         next_step=decide(kept).describe(),
     )
+
+
+def _recorded(kept: State) -> set[str]:
+    """The export folders the kept records hold."""
+    outcomes = [
+        o for run in kept.runs for record in run.finished_batches() for o in record.outcomes
+    ]
+    if kept.batch is not None:
+        outcomes.extend(kept.batch.outcomes())
+    return {outcome.path for outcome in outcomes}
 
 
 def _facts(event: Any) -> dict[str, Any]:

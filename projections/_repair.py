@@ -3,14 +3,16 @@
 The valid prefix is what both the journal's checks and the run's rules accept: the records
 before the first damaged line, or before the first record that breaks a rule (a hand edit,
 or a bug), whichever comes first. A repair keeps that prefix, moves everything after it to
-``journal.damaged-<UTC>`` (``dmj.journal.set_rest_aside``: nothing is deleted), and rebuilds
-the projections. Damage it must not cut (records of a newer dmj, or of a version no upcaster
+``journal.damaged-<UTC>`` (``dmj.journal.set_rest_aside``: nothing is deleted), moves the
+export folders only those lines recorded to ``exports.damaged-<UTC>/``, and rebuilds the
+projections. Damage it must not cut (records of a newer dmj, or of a version no upcaster
 reaches) is refused with what to do instead. A journal that only ends in a torn tail needs
 no cut: any writer sets that aside, and so does the repair's rebuild.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -25,9 +27,10 @@ from dmj.journal import (
     set_rest_aside,
     utc_now,
 )
+from dmj.machine.errors import FileWriteFailed
 from dmj.machine.state import State, fold_until_broken
 
-from ._atomic import remove_durably
+from ._atomic import fsync_path, make_dirs, remove_durably
 from ._build import archived_batch_state
 from ._files import ProjectionChange
 from ._losses import Losses, describe_losses
@@ -62,9 +65,11 @@ class RepairPlan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RepairDone(msgspec.Struct, frozen=True, kw_only=True):
-    """What ``apply_repair`` did: where the rest went, a tail set aside, the projections."""
+    """What ``apply_repair`` did: where the rest went, the export folders it moved with it
+    (from, to; relative to the archive), a tail set aside, the projections."""
 
     saved_to: str | None
+    moved: tuple[tuple[str, str], ...]
     recovery: str | None
     records: int
     changes: tuple[ProjectionChange, ...]
@@ -116,9 +121,16 @@ def apply_repair(archive: Path, plan: RepairPlan, *, clock: Clock = utc_now) -> 
     its archived ``runs/<run_id>/batch-state.json`` goes (the rebuild writes it afresh).
     """
     journal = Path(plan.journal)
-    saved_to = None
+    saved_to, moved = None, []
     if plan.action == "cut":
-        saved = set_rest_aside(journal, offset=plan.offset, size=plan.size, clock=clock)
+        exports = plan.losses.exports if plan.losses is not None else ()
+
+        def exports_aside(when: str) -> None:
+            moved.extend(_move_aside(archive, exports, when))
+
+        saved = set_rest_aside(
+            journal, offset=plan.offset, size=plan.size, clock=clock, first=exports_aside
+        )
         saved_to = str(saved)
     stale = [] if plan.losses is None else [*plan.losses.unfinished, *plan.losses.forgotten]
     removed = []
@@ -130,7 +142,46 @@ def apply_repair(archive: Path, plan: RepairPlan, *, clock: Clock = utc_now) -> 
     rebuild = rebuild_projections(archive)
     return RepairDone(
         saved_to=saved_to,
+        moved=tuple(moved),
         recovery=rebuild.recovery,
         records=rebuild.records,
         changes=(*removed, *rebuild.changes),
     )
+
+
+def _move_aside(archive: Path, exports: tuple[str, ...], when: str) -> list[tuple[str, str]]:
+    """Move each export folder only the set-aside lines record to ``exports.damaged-<when>/``
+    (same layout), durably; the moves made. Such a folder is known to no journal any more:
+    left in ``exports/``, a later run could take it for leftovers, or export the same DM
+    into the same folder name. A folder already gone (an earlier, interrupted repair moved
+    it) is skipped; a path outside ``exports/`` is never touched."""
+    target_root = _free(archive / f"exports.damaged-{when}")
+    moves = []
+    for relative in exports:
+        parts = Path(relative).parts
+        source = archive / relative
+        if len(parts) != 3 or parts[0] != "exports" or ".." in parts or not source.is_dir():
+            continue
+        target = target_root / parts[1] / parts[2]
+        try:
+            make_dirs(target.parent)
+            os.rename(source, target)
+            fsync_path(target.parent)
+            fsync_path(source.parent)
+        except OSError as exc:
+            raise FileWriteFailed(
+                f"the export folder {source} could not be moved to {target} "
+                f"({exc.strerror or exc}); the journal was not changed. Check the disk and "
+                "the folder's permissions, then run `dmj repair --apply` again."
+            ) from exc
+        moves.append((relative, target.relative_to(archive).as_posix()))
+    return moves
+
+
+def _free(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``... whichever does not exist yet."""
+    candidate, attempt = path, 1
+    while candidate.exists():
+        attempt += 1
+        candidate = path.with_name(f"{path.name}-{attempt}")
+    return candidate

@@ -68,8 +68,9 @@ ExportFailed, 2 BatchFinished, 1 BatchStarted, 1 DmOpenRequested, 1 DmSkipped, 1
 batch 1, user_id 100, channel_id 7100, unverified)
   batches    2, 3
   DMs        alice (user 100), bob (user 200), carol (user 500)
-  exports    exports/7100/run-1-2, exports/5200/run-1-2: recorded only in what is set aside, so \
-the journal no longer knows them (docs/run.md says what a run does with such folders)
+  exports    exports/7100/run-1-2, exports/5200/run-1-2: recorded only in what is set aside; a \
+repair moves them to exports.damaged-<UTC time>/ (nothing is deleted) and `dmj resume` exports \
+those DMs again
   run        run-1's end: it is unfinished again
 After the repair, `dmj resume --archive ARCHIVE` starts with: reopen the DM with alice (user \
 100). It does again what the lost records had done: alice: reopened, exported, closed again; \
@@ -122,6 +123,30 @@ def test_apply_keeps_the_valid_prefix_sets_the_rest_aside_and_rebuilds_the_proje
     assert "Next step  reopen the DM with alice (user 100)" in inspected.output
     again = dmj("repair", "--archive", str(finished))
     assert again.output == f"{journal} is intact (12 records): nothing to repair.\n"
+
+
+def test_apply_moves_the_exports_only_the_lines_set_aside_recorded_out_of_exports(
+    finished: Path,
+) -> None:
+    """Known to no journal any more, they would be taken for leftovers by a later run, or
+    collide with the folder a repeated export is given; moved, they stay the user's."""
+    for folder in ("exports/300/run-1-1", "exports/7100/run-1-2", "exports/5200/run-1-2"):
+        (finished / folder).mkdir(parents=True)
+        (finished / folder / "dm.json").write_text(folder)
+    result = dmj("repair", "--archive", str(finished), "--apply")
+    assert result.exit_code == 0, result.output
+    [aside] = finished.glob("exports.damaged-*")
+    [saved] = finished.glob("journal.damaged-*")
+    assert aside.name.removeprefix("exports.") == saved.name.removeprefix("journal.")
+    assert sorted(p.relative_to(finished).as_posix() for p in finished.glob("exports/*/*")) == [
+        "exports/300/run-1-1"
+    ], "the export the kept records hold stays"
+    for channel in ("7100", "5200"):
+        moved = aside / channel / "run-1-2" / "dm.json"
+        assert moved.read_text() == f"exports/{channel}/run-1-2"
+        assert f"Moved exports/{channel}/run-1-2 to {aside.name}/{channel}/run-1-2." in (
+            result.output
+        )
 
 
 def test_damage_on_the_first_line_keeps_no_record(tmp_path: Path) -> None:
