@@ -30,8 +30,10 @@ from ._model import (
     OutcomeKind,
     RunState,
     State,
+    Tally,
     Verdict,
     count_outcomes,
+    tally,
     verdict_of,
 )
 from ._working import Working
@@ -69,12 +71,14 @@ __all__ = [
     "RunState",
     "Sequenced",
     "State",
+    "Tally",
     "Verdict",
     "apply",
     "count_outcomes",
     "fold",
     "fold_until_broken",
     "remember",
+    "tally",
     "verdict_of",
 ]
 
