@@ -76,7 +76,7 @@ def test_no_archive_is_nothing_to_resume_and_a_usage_error(tmp_path: Path) -> No
         2,
         f"Error: There is no dmj archive at {tmp_path / 'missing'} (no such directory), so "
         "there is nothing to resume; check --archive or DMJ_ARCHIVE, or start a run with `dmj "
-        "run --package PATH`.",
+        f"run --package PATH --archive {tmp_path / 'missing'}`.",
     )
 
 
@@ -86,7 +86,7 @@ def test_an_archive_without_a_run_has_nothing_to_resume(tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (
         0,
         f"Nothing to resume: no run has started in {tmp_path}. Start one with `dmj run "
-        "--package PATH`.\n",
+        f"--package PATH --archive {tmp_path}`.\n",
     )
 
 
@@ -99,8 +99,11 @@ def test_a_finished_run_has_nothing_to_resume_and_its_projections_are_settled(
     result = invoke(served, "resume", "--archive", str(served.archive.path))
     assert result.exit_code == 0
     text = normalized(result.stdout, served)
-    assert text.startswith("Nothing to resume: run RUN finished at TIME (4 exported, 0 skipped")
-    assert "`dmj run --package PATH` starts an incremental run" in text
+    assert text.startswith(
+        "Nothing to resume: run RUN finished at TIME (4 exported, 0 skipped, 0 unreachable, 0 "
+        "failed)."
+    )
+    assert "`dmj run --package PATH --archive ARCHIVE` starts an incremental run" in text
     assert not leftover.exists()
 
 

@@ -145,7 +145,9 @@ def test_a_pause_says_why_and_what_to_do_and_exits_3(served: Served) -> None:
     assert result.exit_code == 3
     lines = result.stderr.replace("\n", " ")
     assert lines.startswith("Paused: Discord asked for a captcha while reopening the DM")
-    assert "The run is paused (captcha); `dmj resume` carries on." in lines
+    resume = f"`dmj resume --archive {served.archive.path}`"
+    assert f"The run is paused (captcha); {resume} carries on." in lines
+    assert f"then run {resume}." in lines, "the pause's own advice names the archive too"
 
 
 def test_the_logs_have_every_request_and_step_and_are_private(served: Served) -> None:
