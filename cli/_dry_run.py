@@ -29,8 +29,8 @@ DCE_SECONDS_PER_EXPORT = 5.0
 HOUR = 3600.0
 
 _HOW: dict[Strategy, str] = {
-    "direct-first": "exported directly by channel id; reopened only if that fails",
-    "reopen": "reopened, exported and closed again (unless open at the start)",
+    "direct-first": "by channel id; reopened only if that fails",
+    "reopen": "reopened, exported, closed again (unless open at the start)",
 }
 
 
@@ -63,16 +63,16 @@ def render_plan(
 def _kinds(started: RunStarted, before: State) -> Table:
     plan = started.plan
     count = {kind: sum(1 for e in plan if e.kind == kind) for kind in ("dm", "group", "deleted")}
-    table = plain_table("DMs", "how many", "what the run does", title="")
+    table = plain_table("kind", "DMs", "how they are exported", title="")
     table.add_row("1-on-1", str(count["dm"]), _HOW[started.strategy])
-    table.add_row("group", str(count["group"]), "exported directly; never reopened or closed")
-    table.add_row("deleted user", str(count["deleted"]), "exported directly; cannot be reopened")
+    table.add_row("group", str(count["group"]), "by channel id; never reopened or closed")
+    table.add_row("deleted user", str(count["deleted"]), "by channel id; cannot be reopened")
     archived = _archived_before(plan, before)
     if archived:
-        table.add_row("archived before", str(archived), "only messages newer than the archive's")
+        table.add_row("archived before", str(archived), "only messages newer than archived")
     problems = started.package.problems
     if problems:
-        table.add_row("left out", str(len(problems)), "package problems: the notes name the files")
+        table.add_row("left out", str(len(problems)), "package problems (see the notes)")
     return table
 
 

@@ -139,8 +139,9 @@ def _announce(started: RunStarted, archive: Archive, *, incremental: bool) -> st
         else ""
     )
     return (
-        f"Run {started.run}: {len(started.plan)} DMs in {started.total_batches} batches of "
-        f"up to {started.batch_size} ({started.strategy}, {started.pace} pace), into "
+        f"Run {started.run}: {len(started.plan)} DMs in {started.total_batches} "
+        f"batch{'' if started.total_batches == 1 else 'es'} of up to {started.batch_size} "
+        f"({started.strategy}, {started.pace} pace), into "
         f"{archive.root}.{again}"
     )
 

@@ -102,17 +102,14 @@ def _run_lines(run: RunSummary) -> str:
 
 
 def _batches_table(run: RunSummary) -> Table:
-    columns = (
-        "batch", "DMs", "exported", "skipped", "unreachable", "failed", "started", "finished",
-        "took",
-    )  # fmt: skip
+    columns = ("batch", "DMs", "exported", "skipped", "unreachable", "failed", "started", "took")
     title = f"Batches of run {escape(run.run_id)}"
     table = plain_table(*columns, title=title)
     for batch in run.batches:
         table.add_row(
             f"{batch.batch + 1}/{run.total_batches}", str(batch.users), str(batch.exported),
             str(batch.skipped), str(batch.unreachable), str(batch.failed),
-            _short(batch.started_at), _finished(batch), _took(batch),
+            _short(batch.started_at), _took(batch),
         )  # fmt: skip
     return table
 
@@ -138,13 +135,9 @@ def _short(moment: datetime) -> str:
     return moment.strftime("%m-%d %H:%M:%S")
 
 
-def _finished(batch: BatchSummary) -> str:
-    return _short(batch.finished_at) if batch.finished_at is not None else "in progress"
-
-
 def _took(batch: BatchSummary) -> str:
     if batch.seconds is None:
-        return "-"
+        return "in progress"
     minutes, seconds = divmod(round(batch.seconds), 60)
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 

@@ -181,7 +181,7 @@ def _nothing_named(plan: tuple[PlanEntry, ...], word: str) -> str:
     )
     return (
         f"--only {word!r} matches no conversation in the data package (by name, user id or "
-        f"channel id). {hint} `dmj run --dry-run` shows every planned conversation."
+        f"channel id). {hint} `dmj run --package PATH --dry-run` lists every conversation."
     )
 
 

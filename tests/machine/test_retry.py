@@ -143,7 +143,7 @@ def test_only_a_name_that_matches_nothing_is_a_usage_error_with_close_names() ->
         choose(PLAN, ("alcie#0",))
     assert str(error.value) == (
         "--only 'alcie#0' matches no conversation in the data package (by name, user id or "
-        "channel id). Did you mean 'alice#0'? `dmj run --dry-run` shows every planned "
+        "channel id). Did you mean 'alice#0'? `dmj run --package PATH --dry-run` lists every "
         "conversation."
     )
 
