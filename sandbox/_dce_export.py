@@ -223,13 +223,14 @@ def export_channel(http: DceHttp, channel: Json, settings: ExportSettings, out: 
     out.flush()
     fault = settings.faults.get(channel["id"])
     crash = fault == "crash"
+    if fault == "disk-full":
+        writer.begin()
+        raise DiskFull(f"No space left on device : '{target}'")
     try:
         for message in _messages(http, channel, settings):
             writer.add(dce_message(message, settings.zone, assets))
             if crash and writer.total >= 2:
                 _die()
-            if fault == "disk-full" and writer.total >= 2:
-                raise DiskFull(f"No space left on device : '{target}'")
     except DceError:
         writer.close(empty_file=False)  # what was written still parses; no empty file
         raise
