@@ -38,6 +38,26 @@ class PaceChoice(StrEnum):
     FAST = "fast"
 
 
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only",
+        metavar="<name|id>",
+        help="Archive only this conversation: its name, user id or channel id. Repeat it for "
+        "several.",
+        show_default=False,
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Check everything that needs no token and print the plan and an estimate; touch "
+        "neither Discord nor the archive.",
+    ),
+]
+
+
 @app.command()
 def run(
     ctx: typer.Context,
@@ -81,24 +101,8 @@ def run(
             "--yes", help=f"Do not ask: accept a batch size above {RECOMMENDED_BATCH_SIZE}."
         ),
     ] = False,
-    only: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--only",
-            metavar="<name|id>",
-            help="Archive only this conversation: its name, user id or channel id. Repeat it "
-            "for several.",
-            show_default=False,
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run",
-            help="Check everything that needs no token and print the plan and an estimate; "
-            "touch neither Discord nor the archive.",
-        ),
-    ] = False,
+    only: OnlyOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Archive every DM in your data package with DiscordChatExporter, batch by batch.
 

@@ -30,12 +30,11 @@ from ._model import (
     OutcomeKind,
     RunState,
     State,
-    Tally,
     Verdict,
     count_outcomes,
-    tally,
     verdict_of,
 )
+from ._tally import Tally, tally
 from ._working import Working
 from .errors import RuleBroken, SequenceGap
 from .events import (
