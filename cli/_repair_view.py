@@ -6,18 +6,19 @@ Apart from the command (``repair.py``) so that its imports load only when it run
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dmj.journal import RestLine
 from dmj.projections import Losses, RepairDone, RepairPlan
 from rich.console import Console
 from rich.markup import escape
 
+from ._hints import NextSteps
+
 __all__ = ["render_done", "render_plan"]
 
 
-def render_plan(console: Console, plan: RepairPlan, archive: Path, *, applying: bool) -> None:
-    """What the journal holds and what a repair does about it."""
+def render_plan(console: Console, plan: RepairPlan, steps: NextSteps, *, applying: bool) -> None:
+    """What the journal holds and what a repair does about it; ``steps`` names the archive in
+    the commands it advises."""
     journal = escape(plan.journal)
     if plan.action == "nothing":
         console.print(f"{journal} is intact ({plan.kept} records): nothing to repair.")
@@ -33,11 +34,11 @@ def render_plan(console: Console, plan: RepairPlan, archive: Path, *, applying: 
         console.print(_cut_lines(plan))
         if plan.losses is not None:
             console.print(_losses_lines(plan.losses, plan.rest))
-            console.print(_resume_line(plan.losses, archive))
+            console.print(_resume_line(plan.losses, steps))
     if not applying:
         console.print(
-            f"This was a dry run: nothing was changed. `dmj repair --archive "
-            f"{escape(str(archive))} --apply` does it."
+            "This was a dry run: nothing was changed. "
+            f"{escape(steps.command('repair --apply'))} does it."
         )
 
 
@@ -95,16 +96,15 @@ def _unreadable(line: RestLine) -> str:
     return f"not a valid record ({line.problem}){reads}{unverified}"
 
 
-def _resume_line(losses: Losses, archive: Path) -> str:
+def _resume_line(losses: Losses, steps: NextSteps) -> str:
     redo = "; ".join(f"{dm.name}: {', '.join(dm.again)} again" for dm in losses.dms if dm.again)
     again = f" It does again what the lost records had done: {redo}." if redo else ""
     return escape(
-        f"After the repair, `dmj resume --archive {archive}` starts with: {losses.next_step}."
-        f"{again}"
+        f"After the repair, {steps.command('resume')} starts with: {losses.next_step}.{again}"
     )
 
 
-def render_done(console: Console, done: RepairDone, plan: RepairPlan, archive: Path) -> None:
+def render_done(console: Console, done: RepairDone, plan: RepairPlan, steps: NextSteps) -> None:
     """What ``apply_repair`` did."""
     if done.saved_to is not None:
         console.print(
@@ -120,4 +120,4 @@ def render_done(console: Console, done: RepairDone, plan: RepairPlan, archive: P
     for change in done.changes:
         after = "" if change.after is None else f" (throughSeq {change.after})"
         console.print(f"  {escape(change.path.ljust(width))}  {change.change}{after}")
-    console.print(f"Next: `dmj resume --archive {escape(str(archive))}`.")
+    console.print(f"Next: {escape(steps.command('resume'))}.")

@@ -35,7 +35,7 @@ def running_elsewhere(archive: Archive, state: State, writer: LockHolder) -> Jou
         doing = f"Run {run.id} in {root} is running ({who}): {_progress(state, run)}"
     return JournalLocked(
         f"{doing}. Wait for it to finish, or stop it ({stop}), then try again; `dmj replay "
-        f"--inspect --archive {root}` shows how far it got.",
+        "--inspect` shows how far it got.",
         pid=pid,
     )
 

@@ -11,13 +11,15 @@ from typing import Annotated
 import typer
 
 from ._app import app
-from ._options import DEFAULT_ARCHIVE, ArchiveOption
+from ._hints import META_KEY, NextSteps
+from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
 
 __all__ = ["repair"]
 
 
 @app.command()
 def repair(
+    ctx: typer.Context,
     archive: ArchiveOption = DEFAULT_ARCHIVE,
     apply: Annotated[
         bool,
@@ -32,6 +34,8 @@ def repair(
 
     Says what the journal loses and what `dmj resume` then does again.
     """
+    steps = NextSteps(archive, archive_source(ctx), run_exists=True)
+    ctx.meta[META_KEY] = steps
     from dmj.machine.errors import JournalCorrupt  # noqa: PLC0415 (keeps --help quick)
     from dmj.projections import apply_repair, plan_repair  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -41,7 +45,7 @@ def repair(
     console = Console(highlight=False, soft_wrap=True)
     plan = plan_repair(archive)
     if plan.action == "refuse":
-        raise JournalCorrupt(f"{plan.reason} (`dmj repair` never sets aside what it cannot judge.)")
-    render_plan(console, plan, archive, applying=apply)
+        raise JournalCorrupt(f"{plan.reason} (A repair never cuts records it cannot judge.)")
+    render_plan(console, plan, steps, applying=apply)
     if apply and plan.action != "nothing":
-        render_done(console, apply_repair(archive, plan), plan, archive)
+        render_done(console, apply_repair(archive, plan), plan, steps)

@@ -6,7 +6,6 @@ as they are, and each carries the sentence a user reads.
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Literal
 
 import msgspec
@@ -15,14 +14,11 @@ from dmj.machine.errors import JournalCorrupt, SequenceGap
 __all__ = ["JournalCheck", "Problem", "ProblemKind", "Recovery", "TailKind", "TornTail"]
 
 
-def repair_hint(path: str) -> str:
-    """What a user can do about a damaged journal at ``path``: the command, with its archive."""
-    archive = PurePath(path).parent
-    return (
-        f"Run `dmj repair --archive {archive}` to see what a repair keeps and what it sets "
-        "aside (nothing is deleted; add --apply to do it), or restore the file from a backup."
-    )
-
+REPAIR = (
+    "Run `dmj repair` to see what a repair keeps and what it sets aside (nothing is deleted; "
+    "`dmj repair --apply` does it), or restore the file from a backup."
+)
+"""What a user can do about a damaged journal (the CLI names the archive in the commands)."""
 
 UPGRADE = "Upgrade dmj and try again."
 REPORT_BUG = "This is a bug in dmj: please report it."
@@ -140,7 +136,7 @@ def problem(path: str, line: int, kind: ProblemKind, detail: str) -> Problem:
     elif kind == "old-version":
         what, next_step = "cannot be read by this dmj", REPORT_BUG
     else:
-        what, next_step = "is corrupt", repair_hint(path)
+        what, next_step = "is corrupt", REPAIR
     message = f"{path} line {line} {what} ({detail}); nothing was changed. {next_step}"
     return Problem(line=line, kind=kind, detail=detail, next_step=next_step, message=message)
 

@@ -20,7 +20,8 @@ from dmj.machine.state import (
     Outcome,
     RunState,
     State,
-    count_outcomes,
+    Tally,
+    tally,
 )
 from dmj.machine.steps import AnyStep, Idle
 
@@ -72,6 +73,9 @@ class RuleSummary(Report, frozen=True, kw_only=True):
 
 
 class BatchSummary(Report, frozen=True, kw_only=True):
+    """One batch; ``batch`` counts from 0 as the journal does (people read it from 1). The
+    counts are by verdict: ``failed`` DMs may work when retried, ``unreachable`` ones not."""
+
     batch: int
     users: int
     exported: int
@@ -81,9 +85,13 @@ class BatchSummary(Report, frozen=True, kw_only=True):
     finished_at: datetime | None
     seconds: float | None
     state: Literal["finished", "in-progress"]
+    unreachable: int = 0
 
 
 class RunSummary(Report, frozen=True, kw_only=True):
+    """One run; counts by verdict as in ``BatchSummary``; ``retries``: the run whose failed
+    DMs this one retried."""
+
     run_id: str
     status: RunStatus
     paused_reason: str | None
@@ -98,6 +106,8 @@ class RunSummary(Report, frozen=True, kw_only=True):
     failed: int
     last_completed_batch: int
     batches: tuple[BatchSummary, ...]
+    unreachable: int = 0
+    retries: str | None = None
 
 
 class Inspection(Report, frozen=True, kw_only=True):
@@ -138,13 +148,13 @@ def build_inspection(
         runs=tuple(_run_summary(run, state, writing=journal.writing) for run in state.runs),
         last_completed_batch=current.last_completed if current is not None else None,
         next_step=step,
-        next_step_text=_next_step_text(archive, journal, step, damaged=error is not None),
+        next_step_text=_next_step_text(journal, step, damaged=error is not None),
         rule_broken=_rule_summary(error, state),
         projections=tuple(projections),
     )
 
 
-def _next_step_text(archive: str, journal: JournalSummary, step: AnyStep, *, damaged: bool) -> str:
+def _next_step_text(journal: JournalSummary, step: AnyStep, *, damaged: bool) -> str:
     """The next step in words: a damaged journal is repaired first, whatever its records say."""
     if damaged or journal.problem is not None:
         after = step.describe()
@@ -153,8 +163,8 @@ def _next_step_text(archive: str, journal: JournalSummary, step: AnyStep, *, dam
             if step.reason == "run-finished":
                 after = "its last run is finished (`dmj run` starts an incremental one)"
         return (
-            f"repair the journal first (`dmj repair --archive {archive}` shows what it keeps "
-            f"and sets aside); after that: {after}"
+            "repair the journal first (`dmj repair` shows what it keeps and sets aside); "
+            f"after that: {after}"
         )
     if journal.writing and not isinstance(step, Idle):
         who = f"pid {journal.writer_pid}" if journal.writer_pid else "another dmj"
@@ -175,13 +185,10 @@ def _run_summary(run: RunState, state: State, *, writing: bool) -> RunSummary:
     started = run.started
     open_batch = state.batch if run is state.run else None
     batches = [_finished(record) for record in run.finished_batches()]
-    exported, skipped, failed = run.exported, run.skipped, run.failed
+    counts = tally(run.outcomes())
     if open_batch is not None:
-        current = _in_progress(open_batch)
-        batches.append(current)
-        exported += current.exported
-        skipped += current.skipped
-        failed += current.failed
+        batches.append(_in_progress(open_batch))
+        counts += tally(open_batch.outcomes())
     paused = state.paused if run is state.run else None
     status: RunStatus = "interrupted"
     if run.finished is not None:
@@ -200,11 +207,13 @@ def _run_summary(run: RunState, state: State, *, writing: bool) -> RunSummary:
         batch_size=started.batch_size,
         total_batches=started.total_batches,
         planned=len(started.plan),
-        exported=exported,
-        skipped=skipped,
-        failed=failed,
+        exported=counts.exported,
+        skipped=counts.skipped,
+        failed=counts.failed,
+        unreachable=counts.unreachable,
         last_completed_batch=run.last_completed,
         batches=tuple(batches),
+        retries=started.retries,
     )
 
 
@@ -224,13 +233,14 @@ def _batch(
     started_at: datetime,
     finished_at: datetime | None,
 ) -> BatchSummary:
-    exported, skipped, failed = count_outcomes(outcomes)
+    counts: Tally = tally(outcomes)
     return BatchSummary(
         batch=batch,
         users=users,
-        exported=exported,
-        skipped=skipped,
-        failed=failed,
+        exported=counts.exported,
+        skipped=counts.skipped,
+        failed=counts.failed,
+        unreachable=counts.unreachable,
         started_at=started_at,
         finished_at=finished_at,
         seconds=(finished_at - started_at).total_seconds() if finished_at else None,

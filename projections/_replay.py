@@ -55,8 +55,8 @@ def replay_journal(path: Path) -> State:
             if not broken.seq:
                 raise
             raise RuleBroken(
-                f"{broken} To carry on without it, `dmj repair --archive {path.parent}` sets it "
-                "and the records after it aside (nothing is deleted).",
+                f"{broken} To carry on without it, `dmj repair` sets it and the records after "
+                "it aside (nothing is deleted).",
                 seq=broken.seq,
                 rule=broken.rule,
             ) from broken

@@ -86,7 +86,7 @@ def test_a_dry_run_says_what_a_repair_keeps_loses_and_redoes_and_changes_nothing
     assert result.exit_code == 0, result.output
     rest = sum(map(len, lines_of(finished / "journal.jsonl")[12:]))
     expected = DRY_RUN.replace("BYTES", str(rest)) + (
-        "This was a dry run: nothing was changed. `dmj repair --archive ARCHIVE --apply` does it.\n"
+        "This was a dry run: nothing was changed. `dmj repair --apply --archive ARCHIVE` does it.\n"
     )
     assert stripped(result.output).replace(str(finished), "ARCHIVE") == expected
     assert files(finished) == before
@@ -230,7 +230,7 @@ def test_records_of_a_newer_dmj_are_never_cut(tmp_path: Path) -> None:
     result = dmj("repair", "--archive", str(archive), "--apply")
     assert result.exit_code == 1
     assert "was written by a newer dmj" in result.output
-    assert "`dmj repair` never sets aside what it cannot judge" in result.output
+    assert "(A repair never cuts records it cannot judge.)" in result.output
     assert journal.read_bytes() == before
 
 

@@ -195,8 +195,8 @@ def test_a_damaged_record_before_the_tail_is_refused_naming_file_and_line(
     journal.write_bytes(bytes(data))
     assert refuses_and_changes_nothing(journal) == (
         f"{journal} line 2 is corrupt (checksum mismatch); nothing was changed. Run `dmj "
-        f"repair --archive {journal.parent}` to see what a repair keeps and what it sets aside "
-        "(nothing is deleted; add --apply to do it), or restore the file from a backup."
+        "repair` to see what a repair keeps and what it sets aside (nothing is deleted; `dmj "
+        "repair --apply` does it), or restore the file from a backup."
     )
 
 
