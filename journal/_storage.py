@@ -1,14 +1,14 @@
 """dmj's durable file operations, behind one small seam.
 
 Everything dmj does to the disk of an archive goes through a ``Storage``: the journal
-writer's opening, writing, syncing and truncating, and the archive's own files (exports,
-media, projections: ``dmj.projections``' durable recipes), which add creating temp files and
-folders, renaming, removing and syncing files written by another process (DCE). One
-``Storage`` serves a whole command, so ``Failpoints`` count every operation of a run in one
-sequence. ``OsStorage`` is the real thing; tests put a wrapper around it to split a write,
-kill the process between two operations, make ``fsync`` fail (see ``_failpoints``), or
-record the order of writes, syncs and renames. Reading does not go through the seam:
-readers never change anything.
+writer's opening, writing, syncing, truncating and removing an incomplete copy, and the
+archive's own files (exports, media, projections: ``dmj.projections``' durable recipes),
+which add creating temp files and folders, renaming, removing and syncing files written by
+another process (DCE). One ``Storage`` serves a whole command, so ``Failpoints`` count every
+operation of a run in one sequence. ``OsStorage`` is the real thing; tests put a wrapper
+around it to split a write, kill the process between two operations, make ``fsync`` fail
+(see ``_failpoints``), or record the order of writes, syncs and renames. Reading does not go
+through the seam: readers never change anything.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class Storage(Protocol):
         ...
 
     def remove(self, path: Path) -> None:
-        """Remove the file ``path``."""
+        """Remove the file ``path`` (a temp file, or an incomplete copy the writer made)."""
         ...
 
     def remove_tree(self, path: Path) -> None:

@@ -36,6 +36,8 @@ IO_MODULES: dict[str, str] = {
     "through write_atomic",
     "projections/_replay.py": "the journal's edge for projections: reads journal.jsonl, takes "
     "its lock to rebuild",
+    "projections/_repair.py": "dmj repair: reads journal.jsonl, sets its damaged end aside and "
+    "rebuilds the projections",
 }
 """Modules of machine/ and projections/ that may do I/O, each with the reason it must.
 
