@@ -55,9 +55,12 @@ class ForkServer:
         )
 
     def close(self) -> None:
+        """Stop the server (it ends when its stdin closes) and close the pipes."""
         if self._server.stdin is not None:
             self._server.stdin.close()
         self._server.wait(timeout=30)
+        if self._server.stdout is not None:
+            self._server.stdout.close()
 
     def __enter__(self) -> Self:
         return self
