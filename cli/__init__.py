@@ -5,6 +5,7 @@ imports below are the list of commands.
 """
 
 from . import (
+    demo,  # noqa: F401  (registers `dmj demo`)
     replay,  # noqa: F401  (registers `dmj replay`)
     resume,  # noqa: F401  (registers `dmj resume`)
     run,  # noqa: F401  (registers `dmj run`)

@@ -23,6 +23,7 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
     │   ├── ExporterUnusable    DCE was found but its --version check failed
     │   └── ChannelExportError  one channel's export failed; error_class says how
     ├── FileWriteFailed         a projection or export file could not be written → exit 1
+    ├── DemoFailed              a step of `dmj demo` did not go as the story says → exit 1
     ├── Paused                  captcha, token rejected, rate limit: resumable  → exit 3
     │   └── DiscordPaused       Discord's answer means stop now; reason says which
     └── InvariantBroken         dmj's own rules were broken: a bug              → exit 1
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # annotations only: `dmj --help` need not load the event cata
 
 __all__ = [
     "ChannelExportError",
+    "DemoFailed",
     "DiscordPaused",
     "DmjError",
     "ExporterError",
@@ -116,6 +118,10 @@ class ExporterError(DmjError):
 
 class FileWriteFailed(DmjError):
     """A file dmj writes atomically (a projection, an export) could not be written."""
+
+
+class DemoFailed(DmjError):
+    """A command of ``dmj demo`` ended otherwise than the story says, or the journal disagrees."""
 
 
 class Paused(DmjError):
