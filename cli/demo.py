@@ -32,6 +32,7 @@ def demo(
     directory: Annotated[
         Path | None,
         typer.Argument(
+            metavar="DIR",
             help="A new or empty directory for the world and the archive (default: a fresh "
             "temporary one). It is kept afterwards.",
             show_default=False,

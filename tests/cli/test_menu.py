@@ -28,7 +28,7 @@ from tests.promises import broken_promises
 MENU = r"Choose \[[0-9/]+\] "
 
 
-def start_menu(served: Served) -> pexpect.spawn:
+def start_menu(served: Served) -> pexpect.spawn[str]:
     """Bare ``dmj`` on a pseudo-terminal, with the sandbox's token and archive."""
     env = served.env(DMJ_ARCHIVE=str(served.archive.path))
     return pexpect.spawn(
@@ -36,7 +36,7 @@ def start_menu(served: Served) -> pexpect.spawn:
     )
 
 
-def choose(menu: pexpect.spawn, key: str) -> None:
+def choose(menu: pexpect.spawn[str], key: str) -> None:
     menu.expect(MENU)
     menu.sendline(key)
 
@@ -64,8 +64,9 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
         menu.sendline(str(answer))
     menu.expect(re.escape("$ dmj run --package "))
     wait_until(
-        lambda: journal.exists() and any(
-            isinstance(e, BatchStarted) and e.batch == 1 for e in read_events(journal)
+        lambda: (
+            journal.exists()
+            and any(isinstance(e, BatchStarted) and e.batch == 1 for e in read_events(journal))
         ),
         what="the run's second batch to start",
     )
@@ -76,8 +77,10 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
     assert state.batch is not None, "the Ctrl-C interrupted the second batch"
     where = where_it_stands(state)
     assert where is not None
-    assert f"batch 2 of {state.run.started.total_batches if state.run else 0} was interrupted" in where
-    assert f"2  Resume previous export  ({where})" in menu.before
+    assert (
+        f"batch 2 of {state.run.started.total_batches if state.run else 0} was interrupted" in where
+    )
+    assert f"2  Resume previous export  ({where})" in str(menu.before)
 
     served.server.set_faults("")
     menu.sendline("2")
