@@ -26,7 +26,7 @@ from ._world import World
 __all__ = ["BuildWorld", "Command", "Hint", "Recap", "ServeDiscord"]
 
 WAIT = 60.0
-"""Seconds the demo waits for a moment of the story (Discord to listen, a batch to start)."""
+"""Seconds the demo waits for the sandbox's Discord to listen."""
 
 
 @dataclass(frozen=True)
@@ -129,11 +129,8 @@ class ServeDiscord:
             "Every command below runs with these two variables; paste them into another "
             "terminal to repeat any step by hand against the same world while the demo runs:"
         )
-        stage.narrator.command(f"export {base_assignment(base)} DISCORD_TOKEN=$(cat {token})")
-
-
-def base_assignment(base: str) -> str:
-    return f"DMJ_API_BASE={shlex.quote(base)}"
+        where = shlex.quote(str(token))
+        stage.narrator.command(f"export DMJ_API_BASE={base} DISCORD_TOKEN=$(cat {where})")
 
 
 class _Announcement:
