@@ -15,11 +15,13 @@ from tests.e2e.support import DMJ
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_installed_bash_completion_completes_commands_and_options(tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path), "PATH": f"{DMJ.parent}:{os.environ['PATH']}"}
+    # typer installs for the shell dmj runs in (its parent); `; true` keeps bash from exec'ing
     installed = subprocess.run(
-        [str(DMJ), "--install-completion", "bash"], env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        ["bash", "--norc", "-c", "dmj --install-completion; true"], env=env,
+        capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert installed.returncode == 0, installed.stderr
+    assert installed.stdout.startswith("bash completion installed in"), installed.stdout
     script = tmp_path / ".bash_completions" / "dmj.sh"
     assert f"source '{script}'" in (tmp_path / ".bashrc").read_text(encoding="utf-8")
     complete = (
