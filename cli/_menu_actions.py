@@ -37,8 +37,8 @@ class MenuSession:
 
     def ask_archive(self) -> Path:
         """The archive directory, the remembered one by default; remembered again."""
-        answer = typer.prompt("Archive directory", default=str(self.archive))
-        self.archive = Path(answer.strip() or self.archive)
+        answer = typer.prompt("Archive directory", default=str(self.archive)).strip()
+        self.archive = _path(answer) if answer else self.archive
         return self.archive
 
     def show(self, *argv: str) -> None:
@@ -59,8 +59,8 @@ def export_all(session: MenuSession) -> None:
     from ._new_run import RunRequest, run_command  # noqa: PLC0415 (loads the run's modules)
 
     remembered = str(session.package) if session.package is not None else None
-    package = Path(typer.prompt("Data package (the .zip or its folder)", default=remembered))
-    dce = typer.prompt(
+    package = _path(typer.prompt("Data package (the .zip or its folder)", default=remembered))
+    dce: str = typer.prompt(
         "DiscordChatExporter.Cli or its folder (empty: look it up on PATH)",
         default=str(session.dce or ""),
         show_default=session.dce is not None,
@@ -76,10 +76,10 @@ def export_all(session: MenuSession) -> None:
         default=session.pace.value,
         value_proc=_pace,
     )
-    session.package, session.dce = package, Path(dce) if dce else None
+    session.package, session.dce = package, _path(dce) if dce else None
     session.batch_size, session.pace = batch_size, pace
     confirm_batch_size(batch_size, yes=False)
-    argv = ["run", "--package", str(package), *(["--dce", dce] if dce else [])]
+    argv = ["run", "--package", str(package), *(["--dce", str(session.dce)] if dce else [])]
     argv += ["--archive", str(archive), "--batch-size", str(batch_size), "--pace", pace.value]
     session.show(*argv)
     request = RunRequest(
@@ -113,6 +113,11 @@ def inspect_journal(session: MenuSession) -> None:
         replay(archive=archive, inspect=True, json=False)
     except typer.Exit as stop:
         session.ended("replay --inspect", stop.exit_code)
+
+
+def _path(answer: str) -> Path:
+    """A path typed at a prompt; ``~`` means the home directory, as in a shell."""
+    return Path(answer.strip()).expanduser()
 
 
 def _batch_size(answer: str | int) -> int:

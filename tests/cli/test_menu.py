@@ -14,7 +14,7 @@ import pexpect
 import pytest
 from dmj.cli import app
 from dmj.cli._menu import ACTIONS
-from dmj.cli._menu_actions import nothing_to_resume, where_it_stands
+from dmj.cli._menu_actions import _path, menu_status, nothing_to_resume, where_it_stands
 from dmj.journal import read_events
 from dmj.machine.events import BatchFinished, BatchStarted, RunFinished
 from dmj.machine.state import fold
@@ -22,7 +22,7 @@ from dmj.projections import replay_journal
 from typer.testing import CliRunner
 
 from tests.e2e.support import DMJ, Served, wait_until
-from tests.projections.story import first_run, mid_run
+from tests.projections.story import first_run, mid_run, write_journal
 from tests.promises import broken_promises
 
 MENU = r"Choose \[[0-9/]+\] "
@@ -128,3 +128,16 @@ def test_a_finished_run_has_nothing_to_resume_and_the_menu_says_to_choose_1(
     assert f"no interrupted run in {tmp_path}" in said
     assert "Choose 1 (Export all direct messages)" in said
     assert "no interrupted run in" in nothing_to_resume(tmp_path, None)
+
+
+def test_the_menu_says_when_the_journal_cannot_be_read(tmp_path: Path) -> None:
+    journal = write_journal(tmp_path, first_run())
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[3] = lines[3].replace(b'"seq":4', b'"seq":5')  # a record changed by hand
+    journal.write_bytes(b"".join(lines))
+    assert menu_status(tmp_path) == "the journal cannot be read: choose 3 to see why"
+    assert menu_status(tmp_path / "none") == f"nothing to resume in {tmp_path / 'none'}"
+
+
+def test_a_path_typed_at_a_prompt_may_start_with_a_tilde(tmp_path: Path) -> None:
+    assert _path(" ~/Downloads/package.zip ") == tmp_path / "Downloads" / "package.zip"
