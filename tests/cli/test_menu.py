@@ -36,6 +36,15 @@ def start_menu(served: Served) -> pexpect.spawn[str]:
     )
 
 
+def ctrl_c_at_the_prompt(menu: pexpect.spawn[str]) -> None:
+    """Ctrl-C once the menu waits on the terminal. Sent earlier, it could land after the prompt
+    is printed but before the read starts, where Python notices it only at the next keypress:
+    the process must be asleep (state S) first."""
+    stat = Path(f"/proc/{menu.pid}/stat")
+    wait_until(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "S", what="a blocking read")
+    menu.sendintr()
+
+
 def choose(menu: pexpect.spawn[str], key: str) -> None:
     menu.expect(MENU)
     menu.sendline(key)
@@ -52,8 +61,8 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
     menu.expect(r"Nothing to resume: no interrupted run in .*Choose 1 \(Export all")
 
     choose(menu, "1")
-    menu.expect("Data package")
-    menu.sendintr()  # Ctrl-C in a prompt: back to the menu, nothing started
+    menu.expect(re.escape("Data package (the .zip or its folder): "))
+    ctrl_c_at_the_prompt(menu)  # in a prompt: back to the menu, nothing started
     menu.expect("Back to the menu")
     assert not journal.exists()
 
@@ -88,7 +97,7 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
     menu.expect(re.escape(f"$ dmj resume --archive {served.archive.path}"))
     menu.expect(r"2  Resume previous export  \(nothing to resume in ", timeout=60)
     menu.expect(MENU)
-    menu.sendintr()  # Ctrl-C at the menu: quit
+    ctrl_c_at_the_prompt(menu)  # at the menu: quit
     menu.expect(pexpect.EOF)
     menu.close()
     assert menu.exitstatus == 0
