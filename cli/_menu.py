@@ -79,6 +79,7 @@ def _show(session: MenuSession) -> None:
 
 def _act(session: MenuSession, act: Callable[[MenuSession], None]) -> None:
     """Run one choice; whatever happens, the menu comes back."""
+    session.steps = None
     try:
         act(session)
     except typer.Abort:  # Ctrl-C or Ctrl-D in one of its prompts
@@ -86,5 +87,6 @@ def _act(session: MenuSession, act: Callable[[MenuSession], None]) -> None:
     except KeyboardInterrupt:
         session.console.print("\nInterrupted; back to the menu.")
     except DmjError as error:
-        render_error(error)
+        steps = session.steps
+        render_error(error, fill=steps.fill if steps is not None else None)
         session.console.print(f"(exit code {exit_code_for(error)}; back to the menu)")

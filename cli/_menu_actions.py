@@ -13,12 +13,15 @@ from pathlib import Path
 
 import typer
 from dmj.machine.errors import DmjError
+from dmj.machine.plan import failed_entries
 from dmj.machine.state import State
 from dmj.projections import replay_journal
 from rich.console import Console
 from rich.markup import escape
 
 from ._errors import ExitCode
+from ._hints import ArchiveSource, NextSteps
+from ._progress import plural
 from .run import RECOMMENDED_BATCH_SIZE, PaceChoice, confirm_batch_size
 
 __all__ = ["MenuSession", "export_all", "inspect_journal", "resume_previous", "where_it_stands"]
@@ -34,12 +37,19 @@ class MenuSession:
     dce: Path | None = None
     batch_size: int = 20
     pace: PaceChoice = PaceChoice.CAREFUL
+    steps: NextSteps | None = None
+    """The next steps of the action at hand: its errors name the archive in what they advise."""
 
     def ask_archive(self) -> Path:
         """The archive directory, the remembered one by default; remembered again."""
         answer = typer.prompt("Archive directory", default=str(self.archive)).strip()
         self.archive = _path(answer) if answer else self.archive
         return self.archive
+
+    def next_steps(self, archive: Path, *, run_exists: bool) -> NextSteps:
+        """The action's ``NextSteps``: the archive is named as the printed command names it."""
+        self.steps = NextSteps(archive, ArchiveSource.OPTION, run_exists=run_exists)
+        return self.steps
 
     def show(self, *argv: str) -> None:
         """The command line that does what the menu is about to do."""
@@ -82,11 +92,12 @@ def export_all(session: MenuSession) -> None:
     argv = ["run", "--package", str(package), *(["--dce", str(session.dce)] if dce else [])]
     argv += ["--archive", str(archive), "--batch-size", str(batch_size), "--pace", pace.value]
     session.show(*argv)
+    steps = session.next_steps(archive, run_exists=False)
     request = RunRequest(
         package=package, archive=archive, dce=session.dce, batch_size=batch_size,
         strategy="direct-first", pace=pace.value, media=False,
     )  # fmt: skip
-    session.ended("run", run_command(request))
+    session.ended("run", run_command(request, steps))
 
 
 def resume_previous(session: MenuSession) -> None:
@@ -100,19 +111,19 @@ def resume_previous(session: MenuSession) -> None:
     from ._resume_run import ResumeRequest, resume_command  # noqa: PLC0415
 
     session.show("resume", "--archive", str(archive))
-    session.ended("resume", resume_command(ResumeRequest(archive=archive, dce=None)))
+    steps = session.next_steps(archive, run_exists=True)
+    session.ended("resume", resume_command(ResumeRequest(archive=archive, dce=None), steps))
 
 
 def inspect_journal(session: MenuSession) -> None:
     """Option 3: the read-only audit (``dmj replay --inspect``)."""
-    from .replay import replay  # noqa: PLC0415
+    from .replay import replay_command  # noqa: PLC0415
 
     archive = session.ask_archive()
     session.show("replay", "--inspect", "--archive", str(archive))
-    try:
-        replay(archive=archive, inspect=True, json=False)
-    except typer.Exit as stop:
-        session.ended("replay --inspect", stop.exit_code)
+    steps = session.next_steps(archive, run_exists=True)
+    code = replay_command(archive, inspect=True, json=False, steps=steps)
+    session.ended("replay --inspect", code)
 
 
 def _path(answer: str) -> Path:
@@ -145,10 +156,16 @@ def _replayed(archive: Path) -> State | None:
 
 
 def where_it_stands(state: State) -> str | None:
-    """Where the unfinished run stands, in a few words; None when nothing is unfinished."""
+    """Where the unfinished run stands, in a few words; None when there is nothing to resume.
+
+    A run that finished with failed DMs can be resumed too: resuming retries them.
+    """
     run = state.run
-    if run is None or run.finished is not None:
+    if run is None:
         return None
+    if run.finished is not None:
+        failed = len(failed_entries(run))
+        return f"run {run.id} finished with {plural(failed, 'failed DM')}" if failed else None
     total = run.started.total_batches
     pause = state.paused
     paused = (

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ._app import app
 from ._errors import ExitCode
-from ._options import DEFAULT_ARCHIVE, ArchiveOption
+from ._hints import META_KEY, NextSteps
+from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
 
-__all__ = ["replay"]
+__all__ = ["replay", "replay_command"]
 
 
 @app.command()
 def replay(
+    ctx: typer.Context,
     archive: ArchiveOption = DEFAULT_ARCHIVE,
     inspect: Annotated[
         bool,
@@ -33,6 +36,14 @@ def replay(
         raise typer.BadParameter(
             "--json goes with --inspect: run `dmj replay --inspect --json`.", param_hint="--json"
         )
+    steps = NextSteps(archive, archive_source(ctx), run_exists=True)
+    ctx.meta[META_KEY] = steps
+    raise typer.Exit(replay_command(archive, inspect=inspect, json=json, steps=steps))
+
+
+def replay_command(archive: Path, *, inspect: bool, json: bool, steps: NextSteps) -> ExitCode:
+    """Rebuild, or audit (``inspect``), the archive's projections; the exit code (1 for an
+    archive the audit finds unhealthy). The menu calls it too."""
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
     from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -42,11 +53,10 @@ def replay(
     console = Console(highlight=False, soft_wrap=True)
     if not inspect:
         render_rebuild(console, rebuild_projections(archive))
-        return
+        return ExitCode.OK
     report = inspect_archive(archive)
     if json:
         typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
     else:
-        render_inspection(console, report)
-    if not report.healthy:
-        raise typer.Exit(ExitCode.FAILURE)
+        render_inspection(console, report, fill=steps.fill)
+    return ExitCode.OK if report.healthy else ExitCode.FAILURE

@@ -22,6 +22,7 @@ from dmj.projections import replay_journal
 from typer.testing import CliRunner
 
 from tests.e2e.support import DMJ, Served, wait_until
+from tests.machine.test_retry import finished_with_every_verdict
 from tests.projections.story import first_run, mid_run, write_journal
 from tests.promises import broken_promises
 
@@ -150,3 +151,8 @@ def test_the_menu_says_when_the_journal_cannot_be_read(tmp_path: Path) -> None:
 
 def test_a_path_typed_at_a_prompt_may_start_with_a_tilde(tmp_path: Path) -> None:
     assert _path(" ~/Downloads/package.zip ") == tmp_path / "Downloads" / "package.zip"
+
+
+def test_a_run_that_finished_with_failed_dms_can_be_resumed_from_the_menu() -> None:
+    state = finished_with_every_verdict().state  # one DM failed: resuming retries it
+    assert where_it_stands(state) == "run run-1 finished with 1 failed DM"
