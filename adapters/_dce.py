@@ -140,6 +140,7 @@ class DceRunner:
         env: Mapping[str, str],
         stall_timeout: float = 300.0,
         kill_grace: float = 10.0,
+        record: Path | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
         self.dce = dce
@@ -147,6 +148,7 @@ class DceRunner:
         self._env = _without_token(env) | {"DISCORD_TOKEN": token, "TERM": "dumb"}
         self._stall_timeout = stall_timeout
         self._kill_grace = kill_grace
+        self._record = record
         self._logger = logger or logging.getLogger("dmj.adapters.dce")
 
     def __repr__(self) -> str:
@@ -185,6 +187,7 @@ class DceRunner:
                 token=self._token,
                 stall_timeout=self._stall_timeout,
                 kill_grace=self._kill_grace,
+                record=self._record,
             )
         except OSError as exc:
             raise ExporterUnusable(

@@ -21,7 +21,7 @@ import anyio
 import httpx
 import msgspec
 from anyio.abc import TaskStatus
-from dmj.adapters import Dce, DceRunner, DiscordClient, pacing_preset
+from dmj.adapters import Dce, DceRunner, DiscordClient, end_recorded_group, pacing_preset
 from dmj.journal import JournalWriter
 from dmj.machine.driver import DriverSettings, Ports, RunEnd, drive
 from dmj.machine.events import Pace, RunStarted, UserInfo
@@ -139,6 +139,8 @@ async def work(
         grown = writer.last_seq != seen.through_seq
         state = replay_journal(archive.journal) if grown else seen
         start = check(state)
+        if note := await end_recorded_group(archive.dce_record):
+            stderr_console().print(f"[yellow]Note:[/] {escape(note)}")
         tidy(archive, state)
         run = start or (state.run.started if state.run is not None else None)
         pace: Pace = run.pace if run is not None else "careful"
@@ -166,6 +168,7 @@ def _runner(session: Session) -> DceRunner:
         env=session.env.child_env,
         stall_timeout=stall,
         kill_grace=min(10.0, stall),
+        record=session.archive.dce_record,
     )
 
 

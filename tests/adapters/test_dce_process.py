@@ -55,3 +55,10 @@ async def test_a_program_that_does_not_exist_raises_oserror(tmp_path: Path) -> N
         await run_watched(
             [str(tmp_path / "nothing")], env={}, token=TOKEN, stall_timeout=1, kill_grace=1
         )
+
+
+async def test_a_program_that_is_not_executable_raises_permission_error(tmp_path: Path) -> None:
+    program = tmp_path / "DiscordChatExporter.Cli"
+    program.write_text("#!/bin/sh\necho v2.47.0\n")
+    with pytest.raises(PermissionError):
+        await run_watched([str(program)], env={}, token=TOKEN, stall_timeout=1, kill_grace=1)
