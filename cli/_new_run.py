@@ -42,6 +42,7 @@ class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
     strategy: Strategy
     pace: Pace
     media: bool
+    stall_timeout: float
 
 
 def new_run_id() -> str:
@@ -59,14 +60,14 @@ async def _run(request: RunRequest) -> ExitCode:
     env = read_environment()
     contents = read_package(request.package)
     _note_problems(err, contents)
-    dce = await find_dce(request.dce, env=env.child_env)
+    dce = await find_dce(request.dce, env=env.child_env, stall_timeout=request.stall_timeout)
     archive = create_archive(request.archive)
     before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
     refuse_unless_new_run_can_start(before, archive, contents)
     incremental = before.run is not None
     async with open_session(
         archive, env, dce, command="run", pace=request.pace, owner_id=contents.owner.id,
-        owner_of=f"the data package {request.package}",
+        owner_of=f"the data package {request.package}", stall_timeout=request.stall_timeout,
     ) as session:  # fmt: skip
         started = _run_started(request, contents, dce.info(), session.me)
         out.print(escape(_announce(started, archive, incremental=incremental)))

@@ -54,6 +54,7 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     command: str
     discord: DiscordClient
     me: UserInfo
+    stall_timeout: float
 
     def __repr__(self) -> str:
         return f"Session({self.command!r}, {str(self.archive.root)!r})"
@@ -94,9 +95,11 @@ async def open_session(
     pace: Pace,
     owner_id: str,
     owner_of: str,
+    stall_timeout: float,
 ) -> AsyncIterator[Session]:
     """The last of a command's checks: the token (``DISCORD_TOKEN`` or asked for) must be
     ``owner_id``'s; ``owner_of`` names what belongs to that account in the refusal.
+    ``stall_timeout``: seconds DCE may print nothing before it is stopped.
 
     Discord is reached on ``DMJ_API_BASE`` with ``pace``, the run's pacing.
     """
@@ -112,7 +115,7 @@ async def open_session(
         me = await check_account(discord, owner_id=owner_id, owner_of=owner_of)
         yield Session(
             archive=archive, env=env, token=token, dce=dce, command=command, discord=discord,
-            me=me,
+            me=me, stall_timeout=stall_timeout,
         )  # fmt: skip
 
 
@@ -161,7 +164,7 @@ async def work(
 
 
 def _runner(session: Session) -> DceRunner:
-    stall = session.env.stall_timeout
+    stall = session.stall_timeout
     return DceRunner(
         session.dce,
         session.token,

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ._app import app
-from ._options import DEFAULT_ARCHIVE, ArchiveOption
+from ._options import DEFAULT_ARCHIVE, DEFAULT_STALL_TIMEOUT, ArchiveOption, StallTimeoutOption
 
 __all__ = ["resume"]
 
@@ -28,6 +28,7 @@ def resume(
             show_default=False,
         ),
     ] = None,
+    stall_timeout: StallTimeoutOption = DEFAULT_STALL_TIMEOUT,
 ) -> None:
     """Carry on with the archive's interrupted or paused run, exactly where it stopped.
 
@@ -35,4 +36,5 @@ def resume(
     """
     from ._resume_run import ResumeRequest, resume_command  # noqa: PLC0415 (quick --help)
 
-    raise typer.Exit(resume_command(ResumeRequest(archive=archive, dce=dce)))
+    request = ResumeRequest(archive=archive, dce=dce, stall_timeout=stall_timeout)
+    raise typer.Exit(resume_command(request))

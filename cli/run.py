@@ -15,7 +15,13 @@ import typer
 from dmj.machine.errors import UsageError
 
 from ._app import app
-from ._options import DEFAULT_ARCHIVE, ArchiveOption, DceOption
+from ._options import (
+    DEFAULT_ARCHIVE,
+    DEFAULT_STALL_TIMEOUT,
+    ArchiveOption,
+    DceOption,
+    StallTimeoutOption,
+)
 
 __all__ = ["RECOMMENDED_BATCH_SIZE", "run"]
 
@@ -73,6 +79,7 @@ def run(
     media: Annotated[
         bool, typer.Option("--media", help="Also download attachments and avatars.")
     ] = False,
+    stall_timeout: StallTimeoutOption = DEFAULT_STALL_TIMEOUT,
     yes: Annotated[
         bool,
         typer.Option(
@@ -89,7 +96,7 @@ def run(
 
     request = RunRequest(
         package=package, archive=archive, dce=dce, batch_size=batch_size,
-        strategy=strategy.value, pace=pace.value, media=media,
+        strategy=strategy.value, pace=pace.value, media=media, stall_timeout=stall_timeout,
     )  # fmt: skip
     raise typer.Exit(run_command(request))
 
