@@ -1,6 +1,7 @@
-"""DCE's life is tied to dmj's: a killed dmj takes its DCE along, and a DCE a crash left
-running anyway (noted in ``dce-running.json``) is ended by the next ``dmj resume`` before it
-tidies, so one token never has two exporters.
+"""DCE as dmj's child. Its life is tied to dmj's: a killed dmj takes its DCE along, and a DCE
+a crash left running anyway (noted in ``dce-running.json``) is ended by the next ``dmj resume``
+before it tidies, so one token never has two exporters. And what it says when it fails
+reaches the log and the progress line, not only the journal.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from dmj.machine.events import ChannelExported, ExportRequested
@@ -71,3 +73,29 @@ def test_resume_ends_a_dce_group_a_crash_left_running_before_it_tidies(served: S
     assert "Note: DiscordChatExporter left running by an earlier dmj" in resumed.stderr
     assert f"stopped (process group {orphan.pid})" in resumed.stderr
     assert not (served.archive.path / "dce-running.json").exists()
+
+
+def test_what_a_failing_dce_said_last_reaches_the_log_and_the_progress_line(
+    served: Served, tmp_path: Path
+) -> None:
+    dce = tmp_path / "dce" / "DiscordChatExporter.Cli"
+    dce.parent.mkdir()
+    dce.write_text(
+        "#!/bin/sh\n"  # the first export runs out of disk as .NET reports it; then all is well
+        f'if [ "$1" = export ] && mkdir "{tmp_path / "failed-once"}" 2>/dev/null; then\n'
+        "  printf 'ERROR\\nSystem.IO.IOException: No space left on device : /x/a.json\\n' >&2\n"
+        "  printf '   at System.IO.RandomAccess.WriteAtOffset(SafeFileHandle handle)\\n' >&2\n"
+        "  exit 1\n"
+        "fi\n"
+        f'exec "{served.dce}" "$@"\n'
+    )
+    dce.chmod(0o755)
+    done = served.dmj(*served.run_args(dce=dce.parent))
+    assert done.returncode == 0, done.stderr
+    said = "DCE said “No space left on device : /x/a.json” (exit code 1)"
+    assert f" failed ({said}); trying again" in done.stdout, done.stdout
+    [log] = (served.archive.path / "logs").glob("*-run-*.log")
+    text = log.read_text(encoding="utf-8")
+    assert "export failed (transient): DiscordChatExporter could not export channel" in text
+    assert said in text
+    assert "    System.IO.IOException: No space left on device : /x/a.json" in text
