@@ -236,12 +236,16 @@ class DceRunner:
     def _failure(
         self, channel_id: str, error_class: ErrorClass, reason: str, finished: Finished
     ) -> ChannelExportError:
-        message = (
-            f"DiscordChatExporter could not export channel {channel_id}: {reason} (exit code "
-            f"{finished.returncode}). {_next_step(error_class)} {_last_output(finished)}"
-        ).rstrip()
-        self._logger.warning("export failed (%s): %s", error_class, message)
-        return ChannelExportError(message, channel_id=channel_id, error_class=error_class)
+        said = f"{reason} (exit code {finished.returncode})."
+        self._logger.warning(
+            "channel %s failed (%s): %s %s", channel_id, error_class, said, _last_output(finished)
+        )
+        return ChannelExportError(
+            f"DiscordChatExporter could not export channel {channel_id}: {said} "
+            f"{_next_step(error_class)} {_last_output(finished)}".rstrip(),
+            channel_id=channel_id,
+            error_class=error_class,
+        )
 
 
 def _without_token(env: Mapping[str, str]) -> dict[str, str]:
