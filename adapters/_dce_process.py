@@ -9,13 +9,15 @@ reads an output file a live DCE is still writing and no zombie is left behind.
 And if dmj itself dies (``kill -9``, the OOM killer), its DCE dies with it: on Linux the child
 starts as ``_lifeline.py``, which arms a death signal and then becomes DCE; ``record`` names a
 file noting the group while it runs, for the next dmj to end what a crash left
-(``_dce_record.py``). The death signal follows the *thread* that started the child: asyncio
-(dmj's loop) starts children from its own thread; trio from a worker thread that it ends
-after ten idle seconds, which is fine for tests only.
+(``_dce_record.py``). The death signal follows the *thread* that started the child, so it is
+armed only under asyncio (dmj's loop), which starts children from its own thread; trio starts
+them from a worker thread it retires after ten idle seconds, which would kill a DCE still at
+work (there the record alone remains).
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import contextlib
 import os
@@ -39,8 +41,6 @@ __all__ = ["Finished", "run_watched"]
 _STDERR_LIMIT = 1 << 20
 """Stderr kept for classifying a failure; DCE's own texts are a few kilobytes at most."""
 _LIFELINE = Path(__file__).with_name("_lifeline.py")
-TIED = sys.platform.startswith("linux")
-"""Whether children die with dmj (a death signal needs Linux's ``prctl``)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,8 @@ async def run_watched(
     ``record``: a file noting the child's process group while it runs. Raises ``OSError``
     when the program cannot be started at all.
     """
-    launch = [sys.executable, "-I", "-S", str(_LIFELINE), str(os.getpid())] if TIED else []
+    tied = _can_tie()
+    launch = [sys.executable, "-I", "-S", str(_LIFELINE), str(os.getpid())] if tied else []
     process = await anyio.open_process(
         [*launch, *argv],
         stdin=subprocess.DEVNULL,
@@ -129,9 +130,21 @@ async def run_watched(
         if record is not None:
             forget_group(record)
     returncode = process.returncode if process.returncode is not None else -1
-    if TIED and returncode == EXEC_FAILED:
+    if tied and returncode == EXEC_FAILED:
         _raise_if_not_started(output.stderr, argv[0])
     return Finished(returncode, "\n".join(output.stderr), tuple(output.tail), stalled)
+
+
+def _can_tie() -> bool:
+    """Whether a child started now can die with dmj: Linux's ``prctl``, and an asyncio loop,
+    whose own thread (alive as long as it runs) starts the child."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _raise_if_not_started(stderr: list[str], program: str) -> None:

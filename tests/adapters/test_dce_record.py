@@ -15,7 +15,7 @@ import pytest
 from dmj.adapters import end_recorded_group
 from dmj.adapters._dce_record import record_group
 
-from tests.adapters.processes import is_gone, poll_until
+from tests.adapters.processes import is_gone, is_zombie, poll_until
 
 pytestmark = pytest.mark.anyio
 
@@ -82,7 +82,7 @@ async def test_members_of_a_group_whose_leader_is_gone_are_ended(
     assert leader.wait(timeout=5) == 0
     assert is_gone(leader.pid)
     assert await end_recorded_group(record, grace=5) is not None
-    await poll_until(lambda: is_gone(member) or _zombie(member))
+    await poll_until(lambda: is_gone(member) or is_zombie(member))
 
 
 async def test_a_pid_now_used_by_another_process_is_left_alone(
@@ -104,10 +104,3 @@ async def test_no_record_or_an_unreadable_one_ends_nothing(tmp_path: Path) -> No
     record.write_text('{"pgid": 12')  # cut off
     assert await end_recorded_group(record) is None
     assert not record.exists()
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True

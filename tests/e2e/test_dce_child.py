@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,11 @@ def test_a_killed_dmj_takes_its_dce_along_and_resume_exports_alone(served: Serve
     assert (served.archive.path / "dce-running.json").is_file(), "the DCE group is noted"
     process.kill()
     process.communicate(timeout=10)
-    wait_until(lambda: dce_processes(served) == [], timeout=1.0, what="DCE to die with dmj")
+    try:
+        wait_until(lambda: dce_processes(served) == [], timeout=1.0, what="DCE to die with dmj")
+    finally:
+        for orphan in dce_processes(served):  # only when the test failed
+            os.kill(orphan, signal.SIGKILL)
     served.server.set_faults("")
     resumed = served.resume()
     assert resumed.returncode == 0, resumed.stderr
