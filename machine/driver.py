@@ -205,21 +205,16 @@ class _Driver:
         self.journal(DmClosed(run=self.run_id, batch=step.batch, channel_id=step.channel_id))
 
     def channel(self, channel_id: str) -> ChannelInfo:
-        """The channel as Discord handed it back when dmj opened it.
-
-        Unknown means never close: only the ``DmOpened`` of this batch says what a channel
-        is, and guessing "a DM" could leave a group for good. A close of a channel the batch
-        never saw opened is a bug; ``InvariantBroken`` stops the run with nothing sent, the
-        channel stays as it is, and the journal ends with the close's intent.
-        """
+        """The channel as Discord handed it back when dmj opened it. Unknown means never
+        close (guessing "a DM" could leave a group for good): a bug, which stops the run with
+        nothing sent, the channel as it is and the close's intent last in the journal."""
         seen = self.state.batch.seen if self.state.batch is not None else ()
         found = next((channel for channel in seen if channel.id == channel_id), None)
         if found is None:
             raise InvariantBroken(
-                f"dmj was about to close channel {channel_id}, but this batch has no record "
-                "of opening it, so its type is unknown; dmj never closes a channel it cannot "
-                "tell from a group DM (closing a group leaves it for good). Nothing was sent "
-                "and the channel is left as it is; this is a bug in dmj, please report it."
+                f"dmj was about to close channel {channel_id}, which this batch has no record "
+                "of opening; dmj never closes a channel it cannot tell from a group DM. Nothing "
+                "was sent and the channel is left as it is; this is a bug in dmj."
             )
         return found
 
@@ -256,11 +251,9 @@ class _Driver:
     async def until_stopped(
         self, export: Callable[[], Awaitable[ExportedChannel]]
     ) -> ExportedChannel | None:
-        """``export()``, cut short when ``stop`` is set (the first Ctrl-C): None then.
-
-        A DCE export can take many minutes and is simply repeated on resume, so a stop does
-        not wait for it; the exporter stops and reaps DCE when cancelled.
-        """
+        """``export()``, cut short when ``stop`` is set (the first Ctrl-C): None then. A DCE
+        export can take many minutes and resume repeats it anyway; cancelled, the exporter
+        kills and reaps DCE."""
         done: ExportedChannel | None = None
         if self.stop.is_set():
             return done
