@@ -59,7 +59,7 @@ def test_the_first_ctrl_c_stops_dce_at_once_closes_what_the_batch_opened_and_exi
     assert time.monotonic() - pressed < 10, "DCE is stopped at once, not after the stall"
     assert "Stopping after the current step; press Ctrl-C again to stop at once." in stdout
     assert "Interrupted: stopped after the current step" in stderr
-    assert "resume with `dmj resume`" in stderr
+    assert f"resume with `dmj resume --archive {served.archive.path}`" in stderr
     assert dce_processes(served) == [], "DCE was stopped and reaped"
     events = served.archive.events()
     assert [type(e).__name__ for e in events[-5:]] == [

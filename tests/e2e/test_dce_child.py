@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from dmj.machine.events import ChannelExported, ExportRequested
@@ -81,25 +80,16 @@ def test_resume_ends_a_dce_group_a_crash_left_running_before_it_tidies(served: S
 
 
 def test_what_a_failing_dce_said_last_reaches_the_log_and_the_progress_line(
-    served: Served, tmp_path: Path
+    served: Served,
 ) -> None:
-    dce = tmp_path / "dce" / "DiscordChatExporter.Cli"
-    dce.parent.mkdir()
-    dce.write_text(
-        "#!/bin/sh\n"  # the first export runs out of disk as .NET reports it; then all is well
-        f'if [ "$1" = export ] && mkdir "{tmp_path / "failed-once"}" 2>/dev/null; then\n'
-        "  printf 'ERROR\\nSystem.IO.IOException: No space left on device : /x/a.json\\n' >&2\n"
-        "  printf '   at System.IO.RandomAccess.WriteAtOffset(SafeFileHandle handle)\\n' >&2\n"
-        "  exit 1\n"
-        "fi\n"
-        f'exec "{served.dce}" "$@"\n'
-    )
-    dce.chmod(0o755)
-    done = served.dmj(*served.run_args(dce=dce.parent))
+    full = served.facts.readable_closed[0]
+    served.server.set_faults(f"dce-disk-full={full}x1")  # then the disk has room again
+    done = served.run()
     assert done.returncode == 0, done.stderr
-    said = "DCE said “No space left on device : /x/a.json” (exit code 1)"
-    assert f" failed ({said}); trying again" in done.stdout, done.stdout
+    [line] = [line for line in done.stdout.splitlines() if "attempt 1 failed" in line]
+    assert line.startswith("  attempt 1 failed (DCE said “No space left on device : '"), line
+    assert line.endswith("; trying again")
     [log] = (served.archive.path / "logs").glob("*-run-*.log")
     text = log.read_text(encoding="utf-8")
-    assert f" failed (transient): {said}. DCE's last output:" in text
-    assert "    System.IO.IOException: No space left on device : /x/a.json" in text
+    assert f"channel {full} failed (transient): DCE said “No space left on device : '" in text
+    assert "    ERROR\n    System.IO.IOException: No space left on device : '" in text
