@@ -180,15 +180,16 @@ class _Renderer:
         return f"<blockquote>{body}</blockquote>", m.end()
 
     def _link(self, source: str, pos: int, depth: int, linked: bool) -> _Found:
+        """A link; one whose address is not a web address with a host stays text."""
         if linked:
             return None
-        if m := _AUTOLINK.match(source, pos):
-            return _anchor(m[1], escape(m[1])), m.end()
+        m = _AUTOLINK.match(source, pos) or _BARE_URL.match(source, pos)
+        if m is not None:
+            url = m[1] if m.lastindex else m[0]
+            return _anchor(url, escape(url)) or self.text(m[0]), m.end()
         if m := _MASKED.match(source, pos):
             label = self.inline(m[1], depth=depth + 1, linked=True)
-            return _anchor(m[2], label), m.end()
-        if m := _BARE_URL.match(source, pos):
-            return _anchor(m[0], escape(m[0])), m.end()
+            return _anchor(m[2], label) or self.text(m[0]), m.end()
         return None
 
     def _reference(self, source: str, pos: int, depth: int, linked: bool) -> _Found:
@@ -229,14 +230,14 @@ def _escape_text(text: str) -> str:
     return escape(text).replace("\n", "<br>")
 
 
-def _anchor(url: str, label_html: str) -> str:
-    """A link to ``url`` if it is a web address with a host; else the label alone."""
+def _anchor(url: str, label_html: str) -> str | None:
+    """A link to ``url`` if it is a web address with a host, else None."""
     try:
         parts = urlsplit(url)
     except ValueError:
-        return label_html
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return label_html
+        return None
     return f'<a href="{escape(url, quote=True)}" {_LINK_ATTRS}>{label_html}</a>'
 
 

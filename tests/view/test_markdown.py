@@ -77,6 +77,9 @@ def test_discord_markdown_renders_as_discord_shows_it(source: str, html: str) ->
          f'<a href="https://a.example/&quot;onmouseover=&quot;alert(1)" {LINK}>x</a>'),
         ("`</code><script>x</script>`", "<code>&lt;/code&gt;&lt;script&gt;x&lt;/script&gt;</code>"),
         ("**\"><svg onload=alert(1)>**", "<strong>&quot;&gt;&lt;svg onload=alert(1)&gt;</strong>"),
+        ("http:///etc/passwd", "http:///etc/passwd"),
+        ("[x](http://:80/)", "[x](http://:80/)"),
+        ("<http://[::1>", "&lt;http://[::1&gt;"),
         ("https://x.example/<script>", f'<a href="https://x.example/" {LINK}>https://x.example/'
          "</a>&lt;script&gt;"),
     ],
