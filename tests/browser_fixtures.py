@@ -1,8 +1,8 @@
 """Browser fixtures (registered in tests/conftest.py): Debian's Chromium through Playwright.
 
-- ``chromium``: /usr/bin/chromium started once per pytest worker, headless, with a fresh
-  profile (Playwright gives each launch its own) and the switches that keep it from talking
-  to the outside. Never a browser download (``playwright install`` is not used). Without
+- ``chromium``: /usr/bin/chromium started once per pytest worker, with the switches that keep
+  it from talking to the outside (Playwright adds ``--headless`` and a fresh
+  ``--user-data-dir`` in /tmp to every launch). Never a browser download (``playwright install`` is not used). Without
   Chromium the browser tests are skipped with the reason, except in CI (``CI`` set), where a
   missing browser fails them: .ci/run installs the ``chromium`` package.
 - ``open_tab(origin, timezone=…)``: a fresh browser context and page on the app at
@@ -26,7 +26,6 @@ __all__ = ["CHROMIUM", "CHROMIUM_FLAGS", "OpenTab", "Tab", "chromium", "open_tab
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = (
-    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
