@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from ._errors import ExitCode, exit_code_for, render_bug, render_error
+from ._hints import META_KEY
 
 __all__ = ["app", "main"]
 
@@ -37,7 +38,8 @@ class _DmjGroup(TyperGroup):
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except DmjError as error:
-            render_error(error)
+            steps = ctx.meta.get(META_KEY)
+            render_error(error, fill=steps.fill if steps is not None else None)
             raise typer.Exit(exit_code_for(error)) from None
         except BrokenPipeError:
             # Whoever read our output left (`dmj … | head`): not a bug, nothing to say. Point

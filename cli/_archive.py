@@ -19,7 +19,14 @@ from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
 from dmj.machine.state import State
 from dmj.projections import JOURNAL, make_dirs
 
-__all__ = ["Archive", "create_archive", "existing_archive", "exported_paths", "tidy"]
+__all__ = [
+    "Archive",
+    "check_archive",
+    "create_archive",
+    "existing_archive",
+    "exported_paths",
+    "tidy",
+]
 
 
 class Archive(msgspec.Struct, frozen=True):
@@ -63,6 +70,36 @@ def create_archive(path: Path) -> Archive:
         raise UsageError(
             f"The archive directory {path} is not writable; choose another --archive or fix "
             "its permissions."
+        )
+    return Archive(root)
+
+
+def check_archive(path: Path, *, package: Path) -> Archive:
+    """The archive at ``path``, checked as ``create_archive`` would, without creating it:
+    ``UsageError`` if it is a file, lies inside the data ``package`` (dmj never writes into
+    the package), or cannot be written or created."""
+    root = path.absolute()
+    inside = package.resolve()
+    if root.resolve() == inside or inside in root.resolve().parents:
+        raise UsageError(
+            f"--archive {path} is inside the data package {package}, and dmj never writes into "
+            f"the package; choose an archive outside it, e.g. --archive "
+            f"{inside.parent / 'dmj-archive'}."
+        )
+    if root.exists() and not root.is_dir():
+        raise UsageError(
+            f"--archive {path} is a file, not a directory; choose a directory for the archive."
+        )
+    existing = next(folder for folder in (root, *root.parents) if folder.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        problem = (
+            "is not writable"
+            if existing == root
+            else f"cannot be created: {existing} is not a writable directory"
+        )
+        raise UsageError(
+            f"The archive directory {path} {problem}; choose another --archive or fix the "
+            "permissions."
         )
     return Archive(root)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-__all__ = ["DEFAULT_ARCHIVE", "ArchiveOption", "DceOption"]
+if TYPE_CHECKING:
+    from ._hints import ArchiveSource
+
+__all__ = ["DEFAULT_ARCHIVE", "ArchiveOption", "DceOption", "archive_source"]
 
 DEFAULT_ARCHIVE = Path("dmj-archive")
 
@@ -30,3 +33,17 @@ DceOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def archive_source(ctx: typer.Context) -> ArchiveSource:
+    """How the command got its ``--archive``: typed, from ``DMJ_ARCHIVE``, or the default."""
+    from ._hints import ArchiveSource  # noqa: PLC0415 (loaded when a command runs)
+
+    source = ctx.get_parameter_source("archive")  # click's ParameterSource, by name
+    match source.name if source is not None else None:
+        case "COMMANDLINE":
+            return ArchiveSource.OPTION
+        case "ENVIRONMENT":
+            return ArchiveSource.ENVIRONMENT
+        case _:
+            return ArchiveSource.DEFAULT

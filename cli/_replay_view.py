@@ -5,6 +5,7 @@ Apart from the command (``replay.py``) so that its imports load only when it run
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from dmj.projections import (
@@ -48,8 +49,11 @@ def _describe(change: ProjectionChange) -> str:
     return f"{change.change.replace('-', ' ')} (throughSeq {change.after})"
 
 
-def render_inspection(console: Console, report: Inspection) -> None:
-    """The audit as a few readable tables."""
+def render_inspection(
+    console: Console, report: Inspection, *, fill: Callable[[str], str] = str
+) -> None:
+    """The audit as a few readable tables; ``fill`` names the archive in the commands it
+    advises (``NextSteps.fill``)."""
     journal = report.journal
     console.print(f"[bold]Archive[/]  {escape(report.archive)}")
     console.print(
@@ -72,9 +76,10 @@ def render_inspection(console: Console, report: Inspection) -> None:
         console.print(_batches_table(report.runs[-1]))
     if not report.runs:
         console.print("No run has started in this archive yet.")
-    if report.last_completed_batch is not None:
-        console.print(f"[bold]Last completed batch[/]  {report.last_completed_batch}")
-    console.print(f"[bold]Next step[/]  {escape(report.next_step_text)}")
+    if report.last_completed_batch is not None and report.runs:
+        done, total = report.last_completed_batch + 1, report.runs[-1].total_batches
+        console.print(f"[bold]Batches completed[/]  {done} of {total}")
+    console.print(f"[bold]Next step[/]  {escape(fill(report.next_step_text))}")
     if report.projections:
         console.print(_projections_table(report))
 
@@ -85,24 +90,26 @@ def _run_lines(run: RunSummary) -> str:
     else:
         status = run.status.replace("-", " ")
     ended = f", finished {_time(run.finished_at)}" if run.finished_at is not None else ""
+    retried = f"; it retried the failed DMs of run {run.retries}" if run.retries else ""
     return (
         f"[bold]Run[/] {escape(run.run_id)}: {status}; {run.strategy}, batches of "
-        f"{run.batch_size}\n"
+        f"{run.batch_size}{escape(retried)}\n"
         f"  started {_time(run.started_at)}{ended}\n"
         f"  {run.last_completed_batch + 1} of {run.total_batches} batches done; "
         f"{run.planned} DMs planned: {run.exported} exported, {run.skipped} skipped, "
-        f"{run.failed} failed"
+        f"{run.unreachable} unreachable, {run.failed} failed"
     )
 
 
 def _batches_table(run: RunSummary) -> Table:
-    columns = ("batch", "DMs", "exported", "skipped", "failed", "started", "finished", "took")
+    columns = ("batch", "DMs", "exported", "skipped", "unreachable", "failed", "started", "took")
     title = f"Batches of run {escape(run.run_id)}"
     table = plain_table(*columns, title=title)
     for batch in run.batches:
         table.add_row(
-            str(batch.batch), str(batch.users), str(batch.exported), str(batch.skipped),
-            str(batch.failed), _short(batch.started_at), _finished(batch), _took(batch),
+            f"{batch.batch + 1}/{run.total_batches}", str(batch.users), str(batch.exported),
+            str(batch.skipped), str(batch.unreachable), str(batch.failed),
+            _short(batch.started_at), _took(batch),
         )  # fmt: skip
     return table
 
@@ -128,13 +135,9 @@ def _short(moment: datetime) -> str:
     return moment.strftime("%m-%d %H:%M:%S")
 
 
-def _finished(batch: BatchSummary) -> str:
-    return _short(batch.finished_at) if batch.finished_at is not None else "in progress"
-
-
 def _took(batch: BatchSummary) -> str:
     if batch.seconds is None:
-        return "-"
+        return "in progress"
     minutes, seconds = divmod(round(batch.seconds), 60)
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 

@@ -34,6 +34,7 @@ from ._archive import Archive, tidy
 from ._env import Environment
 from ._errors import ExitCode, stderr_console
 from ._exporter import ArchiveExporter
+from ._hints import NextSteps
 from ._logs import LOGGER, run_log
 from ._progress import RunView
 from ._token import ask_token, check_account
@@ -66,19 +67,24 @@ class Ending(msgspec.Struct, frozen=True, kw_only=True):
     log: str
 
 
-def run_async(main: Callable[[T], Awaitable[ExitCode]], request: T) -> ExitCode:
-    """Run a command's async work; a Ctrl-C before the driver listens for it ends here.
+def run_async(
+    main: Callable[[T, NextSteps], Awaitable[ExitCode]], request: T, steps: NextSteps
+) -> ExitCode:
+    """Run a command's async work; a Ctrl-C before the driver listens for it ends here
+    (``steps`` says whether a run exists to resume).
 
     Everything dmj and its DCE children create is private: files 0600, folders 0700.
     """
     umask = os.umask(0o077)
     try:
-        return anyio.run(main, request)
+        return anyio.run(main, request, steps)
     except KeyboardInterrupt:
-        stderr_console().print(
-            "[bold red]Interrupted:[/] stopped by Ctrl-C. If a run had started, `dmj resume` "
-            "carries on where it stopped."
+        after = (
+            f"{steps.resume()} carries on where it stopped."
+            if steps.run_exists
+            else "No run had started, so nothing was journaled."
         )
+        stderr_console().print(f"[bold red]Interrupted:[/] stopped by Ctrl-C. {escape(after)}")
         return ExitCode.INTERRUPTED
     finally:
         os.umask(umask)

@@ -8,13 +8,15 @@ import typer
 
 from ._app import app
 from ._errors import ExitCode
-from ._options import DEFAULT_ARCHIVE, ArchiveOption
+from ._hints import META_KEY, NextSteps
+from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
 
 __all__ = ["replay"]
 
 
 @app.command()
 def replay(
+    ctx: typer.Context,
     archive: ArchiveOption = DEFAULT_ARCHIVE,
     inspect: Annotated[
         bool,
@@ -33,6 +35,8 @@ def replay(
         raise typer.BadParameter(
             "--json goes with --inspect: run `dmj replay --inspect --json`.", param_hint="--json"
         )
+    steps = NextSteps(archive, archive_source(ctx), run_exists=True)
+    ctx.meta[META_KEY] = steps
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
     from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -47,6 +51,6 @@ def replay(
     if json:
         typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
     else:
-        render_inspection(console, report)
+        render_inspection(console, report, fill=steps.fill)
     if not report.healthy:
         raise typer.Exit(ExitCode.FAILURE)

@@ -11,13 +11,15 @@ from typing import Annotated
 import typer
 
 from ._app import app
-from ._options import DEFAULT_ARCHIVE, ArchiveOption
+from ._hints import META_KEY, NextSteps
+from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
 
 __all__ = ["resume"]
 
 
 @app.command()
 def resume(
+    ctx: typer.Context,
     *,
     archive: ArchiveOption = DEFAULT_ARCHIVE,
     dce: Annotated[
@@ -31,8 +33,11 @@ def resume(
 ) -> None:
     """Carry on with the archive's interrupted or paused run, exactly where it stopped.
 
-    The token comes from DISCORD_TOKEN or a hidden prompt and must be the run's account.
+    A run that finished with failed DMs gets a new run that retries them. The token comes
+    from DISCORD_TOKEN or a hidden prompt and must be the run's account.
     """
     from ._resume_run import ResumeRequest, resume_command  # noqa: PLC0415 (quick --help)
 
-    raise typer.Exit(resume_command(ResumeRequest(archive=archive, dce=dce)))
+    steps = NextSteps(archive, archive_source(ctx), run_exists=True)
+    ctx.meta[META_KEY] = steps
+    raise typer.Exit(resume_command(ResumeRequest(archive=archive, dce=dce), steps))

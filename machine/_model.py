@@ -38,6 +38,7 @@ __all__ = [
     "OutcomeKind",
     "RunState",
     "State",
+    "Value",
     "Verdict",
     "count_outcomes",
     "verdict_of",
@@ -202,6 +203,10 @@ class RunState(Value, frozen=True, kw_only=True):
 
     def finished_batches(self) -> list[BatchRecord]:
         return [] if self.done is None else self.done.oldest_first()
+
+    def outcomes(self) -> list[Outcome]:
+        """The outcomes of the finished batches, in plan order."""
+        return [outcome for record in self.finished_batches() for outcome in record.outcomes]
 
 
 class ChannelStatus(Value, frozen=True, kw_only=True, rename="camel"):

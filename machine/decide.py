@@ -18,6 +18,7 @@ channel an earlier run archived ask only for messages ``after`` the last one arc
 from __future__ import annotations
 
 from ._model import BatchProgress, DmProgress, Memory, RunState, State, count_outcomes
+from .plan import failed_entries
 from .steps import (
     AnyStep,
     CaptureOpenDms,
@@ -39,7 +40,7 @@ def decide(state: State) -> AnyStep:
     if run is None:
         return Idle(reason="no-run")
     if run.finished is not None:
-        return Idle(reason="run-finished")
+        return Idle(reason="run-finished", retry=len(failed_entries(run)))
     if run.capture is None:
         return CaptureOpenDms()
     batch = state.batch

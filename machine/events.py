@@ -46,6 +46,7 @@ __all__ = [
     "OpenDmsCaptured",
     "Pace",
     "PackageInfo",
+    "PackageProblem",
     "PlanEntry",
     "RunFinished",
     "RunPaused",
@@ -114,12 +115,25 @@ class PlanEntry(Doc, frozen=True, kw_only=True):
     kind: DmKind = "dm"
 
 
+class PackageProblem(Doc, frozen=True, kw_only=True):
+    """A file of the package that could not be used: ``path`` inside the package, and a
+    sentence saying what is wrong with it and what it costs (a conversation left out…)."""
+
+    path: str
+    message: str
+
+
 class PackageInfo(Doc, frozen=True, kw_only=True):
-    """Which data package the plan came from."""
+    """Which data package the plan came from.
+
+    ``problems``: the package's files that could not be used (reported before the run and
+    in its summary, so a run resumed days later still names them).
+    """
 
     path: str
     fingerprint: str
     self_id: str
+    problems: tuple[PackageProblem, ...] = ()
 
 
 class DceInfo(Doc, frozen=True, kw_only=True):
@@ -151,7 +165,9 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     keeps the bound it started with). ``user`` is the token's account as ``GET /users/@me``
     showed it (``id-history.json``'s ``user``); older records without it fall back to
     ``package.self_id``. ``pace`` and ``media`` are the run's ``--pace`` and ``--media``, so
-    ``dmj resume`` carries on as the run began.
+    ``dmj resume`` carries on as the run began. ``retries``: the run whose failed DMs this
+    run tries again (``dmj resume`` after a run that finished with failures; its plan is
+    those DMs); None for a run of the package.
     """
 
     plan: tuple[PlanEntry, ...]
@@ -164,6 +180,7 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     user: UserInfo | None = None
     pace: Pace = "careful"
     media: bool = False
+    retries: str | None = None
 
 
 class OpenDmsCaptured(Event, tag="OpenDmsCaptured", frozen=True, kw_only=True):

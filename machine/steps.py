@@ -65,13 +65,21 @@ class Step(msgspec.Struct, frozen=True, kw_only=True, tag_field="step"):
 
 
 class Idle(Step, tag="idle", frozen=True, kw_only=True):
-    """Nothing to do: no run has started, or the last run finished."""
+    """Nothing to do: no run has started, or the last run finished. ``retry``: DMs of that
+    run that failed for a passing reason (``dmj resume`` starts a run that retries them)."""
 
     reason: IdleReason
+    retry: int = 0
 
     def describe(self) -> str:
         if self.reason == "no-run":
             return "nothing to do: no run has started here (`dmj run` starts one)"
+        if self.retry:
+            dms = f"{self.retry} DM{'' if self.retry == 1 else 's'}"
+            return (
+                f"the last run finished, but {dms} failed: `dmj resume` retries them (`dmj "
+                "run` starts an incremental run)"
+            )
         return "nothing to do: the last run finished (`dmj run` starts an incremental one)"
 
 
@@ -90,7 +98,7 @@ class StartBatch(Step, tag="start-batch", frozen=True, kw_only=True):
         return BatchStarted(run=run, batch=self.batch, user_ids=self.user_ids)
 
     def describe(self) -> str:
-        return f"start batch {self.batch} ({len(self.user_ids)} DMs)"
+        return f"start batch {self.batch + 1} ({len(self.user_ids)} DMs)"
 
 
 class OpenDm(Step, tag="open-dm", frozen=True, kw_only=True):
@@ -164,10 +172,8 @@ class FinishBatch(Step, tag="finish-batch", frozen=True, kw_only=True):
         )
 
     def describe(self) -> str:
-        return (
-            f"finish batch {self.batch} ({self.exported} exported, {self.skipped} skipped, "
-            f"{self.failed} failed)"
-        )
+        done = self.exported + self.skipped + self.failed
+        return f"finish batch {self.batch + 1} (each of its {done} DMs has its outcome)"
 
 
 class FinishRun(Step, tag="finish-run", frozen=True, kw_only=True):
@@ -181,10 +187,8 @@ class FinishRun(Step, tag="finish-run", frozen=True, kw_only=True):
         )
 
     def describe(self) -> str:
-        return (
-            f"finish the run ({self.exported} exported, {self.skipped} skipped, "
-            f"{self.failed} failed)"
-        )
+        done = self.exported + self.skipped + self.failed
+        return f"finish the run (each of its {done} DMs has its outcome)"
 
 
 AnyStep = (

@@ -19,7 +19,8 @@ from dmj.machine.state import (
     Outcome,
     RunState,
     State,
-    count_outcomes,
+    Tally,
+    tally,
 )
 from dmj.machine.steps import AnyStep
 
@@ -63,6 +64,9 @@ class RuleSummary(Report, frozen=True, kw_only=True):
 
 
 class BatchSummary(Report, frozen=True, kw_only=True):
+    """One batch; ``batch`` counts from 0 as the journal does (people read it from 1). The
+    counts are by verdict: ``failed`` DMs may work when retried, ``unreachable`` ones not."""
+
     batch: int
     users: int
     exported: int
@@ -72,9 +76,13 @@ class BatchSummary(Report, frozen=True, kw_only=True):
     finished_at: datetime | None
     seconds: float | None
     state: Literal["finished", "in-progress"]
+    unreachable: int = 0
 
 
 class RunSummary(Report, frozen=True, kw_only=True):
+    """One run; counts by verdict as in ``BatchSummary``; ``retries``: the run whose failed
+    DMs this one retried."""
+
     run_id: str
     status: RunStatus
     paused_reason: str | None
@@ -89,6 +97,8 @@ class RunSummary(Report, frozen=True, kw_only=True):
     failed: int
     last_completed_batch: int
     batches: tuple[BatchSummary, ...]
+    unreachable: int = 0
+    retries: str | None = None
 
 
 class Inspection(Report, frozen=True, kw_only=True):
@@ -148,13 +158,10 @@ def _run_summary(run: RunState, state: State) -> RunSummary:
     started = run.started
     open_batch = state.batch if run is state.run else None
     batches = [_finished(record) for record in run.finished_batches()]
-    exported, skipped, failed = run.exported, run.skipped, run.failed
+    counts = tally(run.outcomes())
     if open_batch is not None:
-        current = _in_progress(open_batch)
-        batches.append(current)
-        exported += current.exported
-        skipped += current.skipped
-        failed += current.failed
+        batches.append(_in_progress(open_batch))
+        counts += tally(open_batch.outcomes())
     status: RunStatus = "finished" if run.finished is not None else "in-progress"
     paused = state.paused if run is state.run else None
     return RunSummary(
@@ -167,11 +174,13 @@ def _run_summary(run: RunState, state: State) -> RunSummary:
         batch_size=started.batch_size,
         total_batches=started.total_batches,
         planned=len(started.plan),
-        exported=exported,
-        skipped=skipped,
-        failed=failed,
+        exported=counts.exported,
+        skipped=counts.skipped,
+        failed=counts.failed,
+        unreachable=counts.unreachable,
         last_completed_batch=run.last_completed,
         batches=tuple(batches),
+        retries=started.retries,
     )
 
 
@@ -191,13 +200,14 @@ def _batch(
     started_at: datetime,
     finished_at: datetime | None,
 ) -> BatchSummary:
-    exported, skipped, failed = count_outcomes(outcomes)
+    counts: Tally = tally(outcomes)
     return BatchSummary(
         batch=batch,
         users=users,
-        exported=exported,
-        skipped=skipped,
-        failed=failed,
+        exported=counts.exported,
+        skipped=counts.skipped,
+        failed=counts.failed,
+        unreachable=counts.unreachable,
         started_at=started_at,
         finished_at=finished_at,
         seconds=(finished_at - started_at).total_seconds() if finished_at else None,

@@ -17,7 +17,7 @@ from ._dce_http import DceError, DceHttp
 from ._dce_json import DM_GUILD, Json, JsonExport, channel_name, dce_message, dce_timestamp
 from ._snowflake import snowflake_ms
 
-__all__ = ["ChannelEmpty", "CommandError", "ExportSettings", "export_channels"]
+__all__ = ["ChannelEmpty", "CommandError", "DiskFull", "ExportSettings", "export_channels"]
 
 _KIND_NAMES = {1: "DirectTextChat", 3: "DirectGroupTextChat"}
 _UNSAFE = re.compile(r'[\0/\\:*?"<>|]')
@@ -29,6 +29,11 @@ class CommandError(Exception):
 
 class ChannelEmpty(Exception):
     """DCE's ``ChannelEmptyException``: a warning; the empty file is written anyway."""
+
+
+class DiskFull(Exception):
+    """.NET's ``IOException`` for a full disk: not a DCE exception, so it escapes the
+    per-channel loop and CliFx prints it as a crash (``ERROR`` and a stack trace, exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,8 @@ class ExportSettings:
     media_dir: str | None
     reverse: bool
     faults: dict[str, str] = field(default_factory=dict)
-    """Channel id → the sandbox's fault for this attempt: crash, forbidden (not-found is
-    applied while resolving)."""
+    """Channel id → the sandbox's fault for this attempt: crash, disk-full, forbidden
+    (not-found is applied while resolving)."""
 
     @property
     def zone(self) -> tzinfo | None:
@@ -216,7 +221,11 @@ def export_channel(http: DceHttp, channel: Json, settings: ExportSettings, out: 
         raise _empty(channel, period=last is not None)
     out.write(f"{channel_name(channel)}: 0%\n")
     out.flush()
-    crash = settings.faults.get(channel["id"]) == "crash"
+    fault = settings.faults.get(channel["id"])
+    crash = fault == "crash"
+    if fault == "disk-full":
+        writer.begin()
+        raise DiskFull(f"No space left on device : '{target}'")
     try:
         for message in _messages(http, channel, settings):
             writer.add(dce_message(message, settings.zone, assets))

@@ -67,18 +67,22 @@ def test_a_paused_run_shows_why_it_paused(tmp_path: Path) -> None:
 
 def test_the_run_totals_include_the_batch_still_in_progress(tmp_path: Path) -> None:
     """Batch 0 finished (friends exported, the deleted user's DM unreachable); batch 1 is open
-    and alice's DM is exported: the run has two DMs exported, not only the finished batch's."""
+    and alice's DM is exported: the run has two DMs exported, not only the finished batch's.
+    Unreachable and failed are told apart, in the text and in the JSON."""
     alice_exported = first_run(
         until=lambda event: isinstance(event, ChannelExported) and event.user_id == "100"
     )
     write_journal(tmp_path / "archive", alice_exported)
     result = dmj("--inspect", "--json", "--archive", str(tmp_path / "archive"))
     [run] = json.loads(result.output)["runs"]
-    by_batch = [(b["batch"], b["state"], b["exported"], b["failed"]) for b in run["batches"]]
-    assert by_batch == [(0, "finished", 1, 1), (1, "in-progress", 1, 0)]
-    assert (run["exported"], run["skipped"], run["failed"]) == (2, 0, 1)
+    by_batch = [
+        (b["batch"], b["state"], b["exported"], b["unreachable"], b["failed"])
+        for b in run["batches"]
+    ]
+    assert by_batch == [(0, "finished", 1, 1, 0), (1, "in-progress", 1, 0, 0)]
+    assert (run["exported"], run["skipped"], run["unreachable"], run["failed"]) == (2, 0, 1, 0)
     text = dmj("--inspect", "--archive", str(tmp_path / "archive")).output
-    assert "5 DMs planned: 2 exported, 0 skipped, 1 failed" in text
+    assert "5 DMs planned: 2 exported, 0 skipped, 1 unreachable, 0 failed" in text
 
 
 def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> None:
@@ -89,7 +93,8 @@ def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> N
         f"Archive  {tmp_path}\n"
         f"Journal  {tmp_path / 'journal.jsonl'}: 0 records, last seq 0, intact\n"
         "No run has started in this archive yet.\n"
-        "Next step  nothing to do: no run has started here (`dmj run` starts one)\n"
+        f"Next step  nothing to do: no run has started here (`dmj run --archive {tmp_path}` "
+        "starts one)\n"
     )
     rebuilt = dmj("--archive", str(tmp_path))
     assert (rebuilt.exit_code, rebuilt.output) == (
@@ -112,8 +117,8 @@ def test_inspect_json_is_the_same_report_for_machines(archive: Path) -> None:
         "attempt": 2, "name": "alice", "after": None,
     }  # fmt: skip
     [run] = report["runs"]
-    assert (run["run_id"], run["status"], run["exported"], run["failed"]) == (
-        "run-1", "in-progress", 1, 1,
+    assert (run["run_id"], run["status"], run["exported"], run["unreachable"], run["failed"]) == (
+        "run-1", "in-progress", 1, 1, 0,
     )  # fmt: skip
     assert [(b["batch"], b["state"], b["seconds"]) for b in run["batches"]] == [
         (0, "finished", 5.0),
@@ -172,7 +177,7 @@ def test_a_missing_archive_is_a_usage_error_that_says_how_to_start(
     assert result.exit_code == 2
     assert stripped(result.output) == (
         f"Error: There is no dmj archive at {missing} (no such directory); check --archive or "
-        "DMJ_ARCHIVE, or start one with `dmj run --package PATH`.\n"
+        f"DMJ_ARCHIVE, or start one with `dmj run --package PATH --archive {missing}`.\n"
     )
     missing.mkdir()
     result = dmj(*(["--inspect"] if inspect else []), "--archive", str(missing))

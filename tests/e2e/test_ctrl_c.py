@@ -46,7 +46,7 @@ def test_the_first_ctrl_c_finishes_the_step_closes_what_the_batch_opened_and_exi
     assert code == 130, stderr
     assert "Stopping after the current step; press Ctrl-C again to stop at once." in stdout
     assert "Interrupted: stopped after the current step" in stderr
-    assert "resume with `dmj resume`" in stderr
+    assert f"resume with `dmj resume --archive {served.archive.path}`" in stderr
     kinds = [type(e).__name__ for e in served.archive.events()]
     assert kinds[-5:] == [
         "ExportRequested", "ChannelExported", "DmCloseRequested", "DmClosed", "RunPaused",
