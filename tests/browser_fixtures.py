@@ -2,9 +2,10 @@
 
 - ``chromium``: /usr/bin/chromium started once per pytest worker, with the switches that keep
   it from talking to the outside (Playwright adds ``--headless`` and a fresh
-  ``--user-data-dir`` in /tmp to every launch). Never a browser download (``playwright install`` is not used). Without
-  Chromium the browser tests are skipped with the reason, except in CI (``CI`` set), where a
-  missing browser fails them: .ci/run installs the ``chromium`` package.
+  ``--user-data-dir`` in /tmp to every launch). Never a browser download (``playwright
+  install`` is not used). Without Chromium the browser tests are skipped with the reason,
+  except in CI (``CI`` set), where a missing browser fails them: .ci/run installs the
+  ``chromium`` package.
 - ``open_tab(origin, timezone=…)``: a fresh browser context and page on the app at
   ``origin``. It records what a test must not see: console errors, uncaught exceptions,
   dialogs, and requests for anything but ``origin`` (those are also stopped).
