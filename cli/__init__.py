@@ -10,6 +10,7 @@ from . import (
     resume,  # noqa: F401  (registers `dmj resume`)
     run,  # noqa: F401  (registers `dmj run`)
     sandbox,  # noqa: F401  (registers `dmj sandbox`)
+    view,  # noqa: F401  (registers `dmj view`)
 )
 from ._app import app, main
 
