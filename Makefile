@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-CODE   := journal machine projections cli adapters sandbox
+CODE   := journal machine projections cli adapters sandbox view
 PYTEST_ARGS ?=
 DEMO_DIR ?=
 

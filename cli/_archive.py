@@ -54,6 +54,11 @@ class Archive(msgspec.Struct, frozen=True):
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def dce_record(self) -> Path:
+        """Notes the DCE process group while one runs (``adapters._dce_record``)."""
+        return self.root / "dce-running.json"
+
 
 def create_archive(path: Path) -> Archive:
     """The archive at ``path``, created (0700) if missing; ``UsageError`` if not writable."""

@@ -7,7 +7,9 @@ printed before it (``$ dmj …``) is the command that does the same.
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +23,18 @@ from rich.markup import escape
 
 from ._errors import ExitCode
 from ._hints import ArchiveSource, NextSteps
+from ._options import DEFAULT_STALL_TIMEOUT
 from ._progress import plural
 from .run import RECOMMENDED_BATCH_SIZE, PaceChoice, confirm_batch_size
 
-__all__ = ["MenuSession", "export_all", "inspect_journal", "resume_previous", "where_it_stands"]
+__all__ = [
+    "MenuSession",
+    "browse_archive",
+    "export_all",
+    "inspect_journal",
+    "resume_previous",
+    "where_it_stands",
+]
 
 
 @dataclass
@@ -111,8 +121,9 @@ def resume_previous(session: MenuSession) -> None:
     from ._resume_run import ResumeRequest, resume_command  # noqa: PLC0415
 
     session.show("resume", "--archive", str(archive))
+    request = ResumeRequest(archive=archive, dce=None, stall_timeout=DEFAULT_STALL_TIMEOUT)
     steps = session.next_steps(archive, run_exists=True)
-    session.ended("resume", resume_command(ResumeRequest(archive=archive, dce=None), steps))
+    session.ended("resume", resume_command(request, steps))
 
 
 def inspect_journal(session: MenuSession) -> None:
@@ -124,6 +135,16 @@ def inspect_journal(session: MenuSession) -> None:
     steps = session.next_steps(archive, run_exists=True)
     code = replay_command(archive, inspect=True, json=False, steps=steps)
     session.ended("replay --inspect", code)
+
+
+def browse_archive(session: MenuSession) -> None:
+    """Option 6: the archive as a local web page (``dmj view``) until Ctrl-C."""
+    from ._view import serve_view  # noqa: PLC0415 (the web stack loads only when it runs)
+    from .view import has_display  # noqa: PLC0415
+
+    archive = session.ask_archive()
+    session.show("view", "--archive", str(archive))
+    serve_view(archive, port=None, open_browser=has_display(os.environ, sys.platform))
 
 
 def _path(answer: str) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 from dmj.adapters import find_dce, pacing_preset, read_package
+from dmj.journal import LockHolder
 from dmj.machine.errors import UsageError
 from dmj.machine.events import DceInfo, Pace, PackageInfo, RunStarted, Strategy
 from dmj.machine.package import PackageContents
@@ -31,6 +32,7 @@ from ._dry_run import render_plan
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
 from ._hints import NextSteps
+from ._running import probe_archive, running_elsewhere
 from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
 
@@ -49,6 +51,7 @@ class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
     media: bool
     only: tuple[str, ...] = ()
     dry_run: bool = False
+    stall_timeout: float = 300.0
 
 
 def new_run_id() -> str:
@@ -67,17 +70,18 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
     contents = read_package(request.package)
     _note_problems(err, contents)
     planned = _run_started(request, contents)
-    dce = await find_dce(request.dce, env=env.child_env)
+    dce = await find_dce(request.dce, env=env.child_env, stall_timeout=request.stall_timeout)
     archive = check_archive(request.archive, package=request.package)
+    writer = probe_archive(archive)
     before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
-    refuse_unless_new_run_can_start(before, archive, contents)
+    refuse_unless_new_run_can_start(before, archive, contents, writer=writer)
     incremental = before.run is not None
     if request.dry_run:
         render_plan(out, planned, before, archive.root, pacing_preset(request.pace))
         return ExitCode.OK
     async with open_session(
         archive, env, dce, command="run", pace=request.pace, owner_id=contents.owner.id,
-        owner_of=f"the data package {request.package}",
+        owner_of=f"the data package {request.package}", stall_timeout=request.stall_timeout,
     ) as session:  # fmt: skip
         started = replace(planned, dce=dce.info(), user=session.me)
         create_archive(request.archive)
@@ -93,9 +97,12 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
 
 
 def refuse_unless_new_run_can_start(
-    state: State, archive: Archive, contents: PackageContents
+    state: State, archive: Archive, contents: PackageContents, *, writer: LockHolder | None = None
 ) -> None:
-    """``UsageError`` if the archive holds an unfinished run, or another account's runs."""
+    """``UsageError`` if the archive holds an unfinished run, or another account's runs;
+    ``JournalLocked`` if ``writer``, another dmj, is working on it now."""
+    if writer is not None:
+        raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None:
         return

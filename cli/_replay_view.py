@@ -56,26 +56,29 @@ def render_inspection(
     advises (``NextSteps.fill``)."""
     journal = report.journal
     console.print(f"[bold]Archive[/]  {escape(report.archive)}")
-    console.print(
-        f"[bold]Journal[/]  {escape(journal.path)}: {journal.records} records, "
-        f"last seq {journal.last_seq}"
-        + ("" if journal.torn_line or journal.problem else ", intact")
-    )
+    console.print(f"[bold]Journal[/]  {escape(journal.path)}: {_integrity(report)}")
+    if journal.writing:
+        who = f"pid {journal.writer_pid}" if journal.writer_pid else "pid unknown"
+        console.print(f"  a dmj is writing it now ({who})")
     if journal.torn_line is not None:
-        console.print(
-            f"  torn last write at line {journal.torn_line} ({journal.torn_bytes} bytes, never "
-            "acknowledged): the next dmj that writes sets it aside"
-        )
+        console.print(f"  {_TAILS.get(journal.torn_kind or 'torn', '')}".format(
+            line=journal.torn_line, size=journal.torn_bytes))  # fmt: skip
     if journal.problem is not None:
-        console.print(f"  [bold red]damaged:[/] {escape(journal.problem)}")
-    if report.rule_broken is not None:
-        console.print(f"  [bold red]rule broken:[/] {escape(report.rule_broken.message)}")
+        console.print(f"  [bold red]damaged:[/] {escape(fill(journal.problem))}")
+    broken = report.rule_broken
+    if broken is not None:
+        console.print(
+            f"  [bold red]rule broken:[/] record seq {broken.seq} breaks a rule of the run: "
+            f"{escape(broken.rule)} (a bug in the dmj that wrote it, or a hand edit)"
+        )
+    if report.runs and (journal.problem is not None or broken is not None):
+        console.print("What the records before the damage say:")
     for run in report.runs:
         console.print(_run_lines(run))
     if report.runs and report.runs[-1].batches:
         console.print(_batches_table(report.runs[-1]))
     if not report.runs:
-        console.print("No run has started in this archive yet.")
+        console.print(_no_run(report))
     if report.last_completed_batch is not None and report.runs:
         done, total = report.last_completed_batch + 1, report.runs[-1].total_batches
         console.print(f"[bold]Batches completed[/]  {done} of {total}")
@@ -84,11 +87,38 @@ def render_inspection(
         console.print(_projections_table(report))
 
 
+_TAILS = {
+    "torn": "torn last write at line {line} ({size} bytes, never acknowledged): the next dmj "
+    "that writes sets it aside",
+    "damaged": "damaged last record at line {line} ({size} bytes, checksum mismatch): the next "
+    "dmj that writes sets it aside and takes that step again",
+    "foreign": "line {line} is a complete line that is not a dmj record ({size} bytes, added "
+    "by hand or by another program): the next dmj that writes moves it aside",
+    "unacknowledged": "line {line} was never acknowledged ({size} bytes): the next dmj that "
+    "writes sets it aside",
+}
+
+
+def _integrity(report: Inspection) -> str:
+    journal = report.journal
+    if journal.problem_line is not None:
+        before = f"{journal.records} intact records before it" if journal.records else "none"
+        return f"damaged at line {journal.problem_line} ({before}; last seq {journal.last_seq})"
+    sound = "" if journal.torn_line or report.rule_broken else ", intact"
+    return f"{journal.records} records, last seq {journal.last_seq}{sound}"
+
+
+def _no_run(report: Inspection) -> str:
+    if report.journal.problem is not None:
+        return "No run can be read: the damage comes before any intact record."
+    return "No run has started in this archive yet."
+
+
 def _run_lines(run: RunSummary) -> str:
-    if run.paused_reason is not None:
+    if run.paused_reason is not None and run.status == "paused":
         status = f"paused ({escape(run.paused_reason)})"
     else:
-        status = run.status.replace("-", " ")
+        status = run.status
     ended = f", finished {_time(run.finished_at)}" if run.finished_at is not None else ""
     retried = f"; it retried the failed DMs of run {run.retries}" if run.retries else ""
     return (
@@ -109,7 +139,7 @@ def _batches_table(run: RunSummary) -> Table:
         table.add_row(
             f"{batch.batch + 1}/{run.total_batches}", str(batch.users), str(batch.exported),
             str(batch.skipped), str(batch.unreachable), str(batch.failed),
-            _short(batch.started_at), _took(batch),
+            _short(batch.started_at), _took(batch, run),
         )  # fmt: skip
     return table
 
@@ -135,9 +165,10 @@ def _short(moment: datetime) -> str:
     return moment.strftime("%m-%d %H:%M:%S")
 
 
-def _took(batch: BatchSummary) -> str:
+def _took(batch: BatchSummary, run: RunSummary) -> str:
+    """How long the batch took, or where its unfinished run stands (running, interrupted…)."""
     if batch.seconds is None:
-        return "in progress"
+        return run.status
     minutes, seconds = divmod(round(batch.seconds), 60)
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 

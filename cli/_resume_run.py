@@ -28,6 +28,7 @@ from ._errors import ExitCode, stderr_console
 from ._hints import NextSteps
 from ._new_run import new_run_id
 from ._progress import display_name, plural
+from ._running import probe_archive, running_elsewhere
 from ._session import Session, open_session, run_async, work
 from ._summary import describe_position, render_ending
 
@@ -39,6 +40,7 @@ class ResumeRequest(msgspec.Struct, frozen=True, kw_only=True):
 
     archive: Path
     dce: Path | None
+    stall_timeout: float
 
 
 def resume_command(request: ResumeRequest, steps: NextSteps) -> ExitCode:
@@ -51,12 +53,19 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
     out, err = Console(highlight=False, soft_wrap=True), stderr_console()
     env = read_environment()
     archive = existing_archive(request.archive)
+    writer = probe_archive(archive)
     state = replay_journal(archive.journal)
+    if writer is not None:
+        raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None or (run.finished is not None and not failed_entries(run)):
         return _nothing_to_resume(out, archive, state, steps)
     started = run.started
-    dce = await find_dce(request.dce or Path(started.dce.path), env=env.child_env)
+    dce = await find_dce(
+        request.dce or Path(started.dce.path),
+        env=env.child_env,
+        stall_timeout=request.stall_timeout,
+    )
     if dce.version != started.dce.version:
         err.print(
             f"[yellow]Note:[/] the run began with DCE {escape(started.dce.version)}; "
@@ -65,7 +74,7 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
     owner = started.user.id if started.user is not None else started.package.self_id
     async with open_session(
         archive, env, dce, command="resume", pace=started.pace, owner_id=owner,
-        owner_of=f"run {run.id} in {archive.root}",
+        owner_of=f"run {run.id} in {archive.root}", stall_timeout=request.stall_timeout,
     ) as session:  # fmt: skip
 
         def check(now: State) -> RunStarted | None:

@@ -145,3 +145,7 @@ class FailingStorage:
     def close(self, fd: int) -> None:
         self._arrive("close")
         self._inner.close(fd)
+
+    def remove(self, path: Path) -> None:
+        self._arrive("remove")
+        self._inner.remove(path)

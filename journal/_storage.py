@@ -1,9 +1,10 @@
 """The journal writer's file operations, behind one small seam.
 
 Everything the writer does to the disk goes through a ``Storage``: opening, writing,
-syncing, truncating. ``OsStorage`` is the real thing; tests put a wrapper around it to split
-a write, kill the process between two operations, or make ``fsync`` fail (see
-``_failpoints``). Reading does not go through the seam: readers never change anything.
+syncing, truncating, removing an incomplete copy. ``OsStorage`` is the real thing; tests put
+a wrapper around it to split a write, kill the process between two operations, or make
+``fsync`` fail (see ``_failpoints``). Reading does not go through the seam: readers never
+change anything.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class Storage(Protocol):
         """Close ``fd``."""
         ...
 
+    def remove(self, path: Path) -> None:
+        """Remove the file ``path`` (an incomplete copy the writer made)."""
+        ...
+
 
 class OsStorage:
     """``Storage`` on the operating system's calls, following durability.md's recipes."""
@@ -87,6 +92,9 @@ class OsStorage:
 
     def close(self, fd: int) -> None:
         os.close(fd)
+
+    def remove(self, path: Path) -> None:
+        os.unlink(path)
 
 
 def close_quietly(storage: Storage, fd: int) -> None:

@@ -12,7 +12,9 @@ Given the state folded from the journal, ``decide`` names the one step to take n
 Per DM (design.md §2): a DM open at the start, a group DM and a deleted user's DM are exported
 by channel id only; a closed 1-on-1 DM is tried directly first (strategy ``direct-first``) and
 reopened only after a permanent failure, or reopened first (strategy ``reopen``). Exports of a
-channel an earlier run archived ask only for messages ``after`` the last one archived.
+channel an earlier run archived ask only for messages ``after`` the last one archived. An export
+of a channel that was neither open at the start nor opened by dmj is probed first (``probe``):
+one request says whether DCE can read it at all.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def _next_for_dm(run: RunState, memory: Memory, batch: int, dm: DmProgress) -> A
         attempt=dm.attempt + 1,
         name=entry.name,
         after=status.last_message_id if status is not None else None,
+        probe=dm.opened is None and dm.open_at_start is None,
     )
 
 

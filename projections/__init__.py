@@ -4,8 +4,9 @@ The builders are pure (``State`` → document → bytes, and the ``Inspection`` 
 ``write_atomic`` is the one way any projection (and the history export) reaches the disk;
 ``write_projections`` brings an archive's files in line with a state and says what changed;
 ``projection_status`` judges the files against the journal; ``replay_journal``,
-``rebuild_projections`` (``dmj replay``) and ``inspect_archive`` (``dmj replay --inspect``)
-read the journal. Formats: ``docs/projections.md``.
+``rebuild_projections`` (``dmj replay``), ``inspect_archive`` (``dmj replay --inspect``) and
+``plan_repair``/``apply_repair`` (``dmj repair``) read the journal. Formats:
+``docs/projections.md``.
 """
 
 from ._atomic import DIR_MODE, FILE_MODE, fsync_path, make_dirs, remove_durably, write_atomic
@@ -39,6 +40,8 @@ from ._inspect import (
     RunSummary,
     build_inspection,
 )
+from ._losses import DmLoss, Losses, describe_losses
+from ._repair import RepairAction, RepairDone, RepairPlan, apply_repair, plan_repair
 from ._replay import JOURNAL, Rebuild, inspect_archive, rebuild_projections, replay_journal
 
 __all__ = [
@@ -51,23 +54,31 @@ __all__ = [
     "BatchStateDoc",
     "BatchSummary",
     "Change",
+    "DmLoss",
     "Freshness",
     "IdHistoryDoc",
     "Inspection",
     "JournalSummary",
+    "Losses",
     "ProjectionChange",
     "ProjectionStatus",
     "Rebuild",
+    "RepairAction",
+    "RepairDone",
+    "RepairPlan",
     "RuleSummary",
     "RunSummary",
+    "apply_repair",
     "archived_batch_state",
     "build_batch_state",
     "build_id_history",
     "build_inspection",
+    "describe_losses",
     "encode_document",
     "fsync_path",
     "inspect_archive",
     "make_dirs",
+    "plan_repair",
     "projection_files",
     "projection_status",
     "rebuild_projections",

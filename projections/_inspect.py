@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 import msgspec
+from dmj.journal import TailKind
 from dmj.machine.decide import decide
 from dmj.machine.errors import RuleBroken, SequenceGap
 from dmj.machine.state import (
@@ -22,7 +23,7 @@ from dmj.machine.state import (
     Tally,
     tally,
 )
-from dmj.machine.steps import AnyStep
+from dmj.machine.steps import AnyStep, Idle
 
 from ._files import ProjectionStatus
 
@@ -35,7 +36,10 @@ __all__ = [
     "build_inspection",
 ]
 
-RunStatus = Literal["in-progress", "paused", "finished"]
+RunStatus = Literal["running", "interrupted", "paused", "finished"]
+"""An unfinished run is ``running`` while a dmj holds the journal's writer lock, ``paused``
+when the journal ends with its ``RunPaused``, and ``interrupted`` otherwise (a crash, a
+kill, a second Ctrl-C): the lock, not the journal, tells running from interrupted."""
 
 
 class Report(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,16 +47,21 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class JournalSummary(Report, frozen=True, kw_only=True):
-    """What reading the journal found. ``torn_line``: a torn last write starts there (set
-    aside by the next writer); ``problem``: the sentence about damage before the tail."""
+    """What reading the journal found. ``torn_line``: a tail starts there (set aside by the
+    next writer), ``torn_kind`` says what it is; ``problem``: the sentence about damage
+    before the tail. ``writer_pid``/``writing``: a dmj holds the writer lock now (its pid if
+    known)."""
 
     path: str
     records: int
     last_seq: int
     torn_line: int | None = None
     torn_bytes: int | None = None
+    torn_kind: TailKind | None = None
     problem_line: int | None = None
     problem: str | None = None
+    writing: bool = False
+    writer_pid: int | None = None
 
 
 class RuleSummary(Report, frozen=True, kw_only=True):
@@ -136,13 +145,31 @@ def build_inspection(
         archive=archive,
         journal=journal,
         through_seq=state.through_seq,
-        runs=tuple(_run_summary(run, state) for run in state.runs),
+        runs=tuple(_run_summary(run, state, writing=journal.writing) for run in state.runs),
         last_completed_batch=current.last_completed if current is not None else None,
         next_step=step,
-        next_step_text=step.describe(),
+        next_step_text=_next_step_text(journal, step, damaged=error is not None),
         rule_broken=_rule_summary(error, state),
         projections=tuple(projections),
     )
+
+
+def _next_step_text(journal: JournalSummary, step: AnyStep, *, damaged: bool) -> str:
+    """The next step in words: a damaged journal is repaired first, whatever its records say."""
+    if damaged or journal.problem is not None:
+        after = step.describe()
+        if isinstance(step, Idle):
+            after = "the journal holds no run (`dmj run` starts one)"
+            if step.reason == "run-finished":
+                after = "its last run is finished (`dmj run` starts an incremental one)"
+        return (
+            "repair the journal first (`dmj repair` shows what it keeps and sets aside); "
+            f"after that: {after}"
+        )
+    if journal.writing and not isinstance(step, Idle):
+        who = f"pid {journal.writer_pid}" if journal.writer_pid else "another dmj"
+        return f"{step.describe()} (the dmj running now, {who}, is at it)"
+    return step.describe()
 
 
 def _rule_summary(error: RuleBroken | SequenceGap | None, state: State) -> RuleSummary | None:
@@ -154,7 +181,7 @@ def _rule_summary(error: RuleBroken | SequenceGap | None, state: State) -> RuleS
     return RuleSummary(seq=seq, rule="seq follows its predecessor", message=str(error))
 
 
-def _run_summary(run: RunState, state: State) -> RunSummary:
+def _run_summary(run: RunState, state: State, *, writing: bool) -> RunSummary:
     started = run.started
     open_batch = state.batch if run is state.run else None
     batches = [_finished(record) for record in run.finished_batches()]
@@ -162,11 +189,17 @@ def _run_summary(run: RunState, state: State) -> RunSummary:
     if open_batch is not None:
         batches.append(_in_progress(open_batch))
         counts += tally(open_batch.outcomes())
-    status: RunStatus = "finished" if run.finished is not None else "in-progress"
     paused = state.paused if run is state.run else None
+    status: RunStatus = "interrupted"
+    if run.finished is not None:
+        status = "finished"
+    elif writing:
+        status = "running"
+    elif paused is not None:
+        status = "paused"
     return RunSummary(
         run_id=run.id,
-        status="paused" if paused is not None else status,
+        status=status,
         paused_reason=paused.reason if paused is not None else None,
         started_at=started.at,
         finished_at=run.finished.at if run.finished is not None else None,

@@ -8,6 +8,9 @@ A reader command joins the story as one line once it exists, before ``Recap``; f
     Command("One conversation as Markdown", "…", ("export", "md", "in:{someone}",
             "--filename", "{root}/{someone}.md", "--archive", "{archive}")),
     Hint("Browse it", "…", ("view", "--archive", "{archive}")),
+
+(``dmj view`` exists, but until the message index lands it lists no conversation of an
+archive, so the story does not send a newcomer there yet.)
 """
 
 from __future__ import annotations

@@ -21,9 +21,12 @@ ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
     "projections": frozenset({"machine", "journal"}),
     "adapters": frozenset({"machine"}),
     "sandbox": frozenset({"machine", "journal", "projections", "adapters"}),
-    "cli": frozenset({"machine", "journal", "projections", "adapters", "sandbox"}),
+    "view": frozenset({"machine", "projections"}),
+    "cli": frozenset({"machine", "journal", "projections", "adapters", "sandbox", "view"}),
 }
-"""The ladder: machine at the ground, cli on top, sandbox beside (design.md §3)."""
+"""The ladder: machine at the ground, cli on top, sandbox beside (design.md §3); view (the
+archive browser) reads through projections and never imports the journal, whose writer lock
+it must never take."""
 
 IO_MODULES: dict[str, str] = {
     "machine/driver.py": "the async driver: runs decide's steps through the injected ports "
@@ -34,6 +37,8 @@ IO_MODULES: dict[str, str] = {
     "through write_atomic",
     "projections/_replay.py": "the journal's edge for projections: reads journal.jsonl, takes "
     "its lock to rebuild",
+    "projections/_repair.py": "dmj repair: reads journal.jsonl, sets its damaged end aside and "
+    "rebuilds the projections",
 }
 """Modules of machine/ and projections/ that may do I/O, each with the reason it must.
 

@@ -98,6 +98,13 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
     menu.expect(re.escape(f"$ dmj resume --archive {served.archive.path}"))
     menu.expect(r"2  Resume previous export  \(nothing to resume in ", timeout=60)
     menu.expect(MENU)
+    menu.sendline("6")  # browse the archive: `dmj view`, until Ctrl-C
+    menu.sendline("")
+    menu.expect(re.escape(f"$ dmj view --archive {served.archive.path}"))
+    menu.expect(r"http://127\.0\.0\.1:\d+/\?key=")
+    menu.sendintr()
+    menu.expect("dmj view stopped")
+    menu.expect(MENU)
     ctrl_c_at_the_prompt(menu)  # at the menu: quit
     menu.expect(pexpect.EOF)
     menu.close()
@@ -121,6 +128,7 @@ def test_the_menu_lists_resume_always_and_keeps_the_issue_s_numbers() -> None:
     assert listed["1"] == "Export all direct messages"
     assert listed["2"] == "Resume previous export"
     assert listed["3"] == "Inspect the journal"
+    assert listed["6"] == "Browse the archive"
     assert listed["7"] == "Quit"
 
 

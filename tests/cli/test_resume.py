@@ -3,6 +3,7 @@ nothing to resume."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -63,11 +64,18 @@ def test_resume_wants_the_token(paused: Served) -> None:
     assert result.stderr.startswith("Error: No Discord token")
 
 
-def test_resume_refuses_while_another_dmj_holds_the_journal(paused: Served) -> None:
+def test_resume_while_the_run_is_running_says_so_with_the_pid_before_asking_anything(
+    paused: Served,
+) -> None:
     with JournalWriter.open(paused.archive.path / "journal.jsonl"):
-        result = invoke(paused, "resume", "--archive", str(paused.archive.path))
+        result = invoke(paused, "resume", "--archive", str(paused.archive.path), DISCORD_TOKEN=None)
     assert result.exit_code == 1
-    assert "another dmj (pid " in result.stderr
+    message = normalized(" ".join(result.stderr.split()), paused)
+    assert message.startswith(
+        f"Error: Run RUN in ARCHIVE is running (pid {os.getpid()}): batch 1/2, 0 of 2 DMs done. "
+        "Wait for it to finish, or stop it"
+    )
+    assert "interrupted" not in message
 
 
 def test_no_archive_is_nothing_to_resume_and_a_usage_error(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from dmj.machine.events import (
@@ -185,3 +186,47 @@ def test_a_disk_that_fills_then_frees_ends_in_a_complete_archive(served: Served)
     assert resumed.returncode == 4, "the DM whose three attempts met a full disk stays failed"
     assert "failed       1" in resumed.stdout
     assert_retried_to_a_complete_archive(served)
+
+
+def test_a_damaged_journal_is_repaired_then_resumed_to_completion(served: Served) -> None:
+    """A bit flips in the middle of a finished run's journal (run, resume and replay then
+    refuse, naming `dmj repair`: tests/cli/test_repair.py); the repair keeps the records before
+    the damage, and resume redoes the rest as an uninterrupted run would have done it."""
+    assert served.run().returncode == 0
+    archive = str(served.archive.path)
+    exported = export_files(served.archive.path, "exports")
+    journal = served.archive.path / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    middle = len(lines) // 2
+    damaged = bytearray(lines[middle])
+    damaged[damaged.index(b'"at":"') + 8] ^= 0x01  # a digit of its time: still JSON
+    journal.write_bytes(b"".join([*lines[:middle], bytes(damaged), *lines[middle + 1 :]]))
+
+    dry = served.dmj("repair", "--archive", archive)
+    assert dry.returncode == 0, dry.stderr
+    assert f"A repair keeps records 1 to {middle} and moves lines {middle + 1} to" in dry.stdout
+    assert "This was a dry run: nothing was changed." in dry.stdout
+    assert list(served.archive.path.glob("*.damaged-*")) == []
+    done = served.dmj("repair", "--archive", archive, "--apply")
+    assert done.returncode == 0, done.stderr
+    assert journal.read_bytes() == b"".join(lines[:middle])
+
+    resumed = served.resume()
+    assert resumed.returncode == 0, resumed.stderr
+    events = served.archive.events()
+    assert isinstance(events[-1], RunFinished)
+    assert broken_promises(events, served.facts) == []
+    assert served.open_now() == set(served.facts.open_at_start)
+    assert served.archive.exported() == served.facts.expected_messages
+    kept = export_files(served.archive.path, "exports")
+    moved = export_files(served.archive.path, "exports.damaged-*")
+    assert moved, "the exports only the damaged part recorded were moved, not deleted"
+    assert exported.items() <= (kept | moved).items(), "no export lost"
+
+
+def export_files(archive: Path, pattern: str) -> dict[str, bytes]:
+    """``<channel>/<export id>/<file>`` → bytes, for the export folders under ``pattern``."""
+    return {
+        path.relative_to(path.parents[2]).as_posix(): path.read_bytes()
+        for path in archive.glob(f"{pattern}/*/*/*")
+    }
