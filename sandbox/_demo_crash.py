@@ -207,8 +207,10 @@ def _exported(events: tuple[AnyEvent, ...]) -> set[str]:
 
 
 def _numbers(batches: set[int]) -> str:
-    """Batch numbers as people count them (from 1): ``1 to 2`` for a range, else a list."""
+    """Batch numbers as people count them (from 1): ``1 and 2``, ``1 to 5``, ``1, 3 and 4``."""
     ordered = sorted(b + 1 for b in batches)
-    if len(ordered) > 1 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
         return f"{ordered[0]} to {ordered[-1]}"
+    if len(ordered) > 1:
+        return f"{', '.join(map(str, ordered[:-1]))} and {ordered[-1]}"
     return ", ".join(map(str, ordered))

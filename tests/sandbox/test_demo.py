@@ -13,7 +13,12 @@ from dmj.machine.errors import UsageError
 from dmj.machine.events import AnyEvent, BatchStarted, ChannelExported, ExportRequested
 from dmj.machine.state import fold
 from dmj.sandbox._demo import prepare_places
-from dmj.sandbox._demo_crash import at_the_moment, broken_resume_promises, describe_resume
+from dmj.sandbox._demo_crash import (
+    _numbers,
+    at_the_moment,
+    broken_resume_promises,
+    describe_resume,
+)
 
 from tests.projections.story import first_run
 
@@ -81,3 +86,11 @@ def test_the_demo_takes_only_a_new_or_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "full" / "x").write_text("x", encoding="utf-8")
     with pytest.raises(UsageError, match="is not an empty directory"):
         prepare_places(tmp_path / "full")
+
+
+@pytest.mark.parametrize(
+    ("batches", "said"),
+    [({0}, "1"), ({0, 1}, "1 and 2"), ({0, 1, 2, 3}, "1 to 4"), ({0, 2, 3}, "1, 3 and 4")],
+)
+def test_batches_are_named_as_people_count_them(batches: set[int], said: str) -> None:
+    assert _numbers(batches) == said
