@@ -14,7 +14,14 @@ from pathlib import Path
 import msgspec
 from dmj.machine.events import ErrorClass
 
-__all__ = ["ExportResult", "MediaFile", "OutputProblem", "classify_failure", "read_export"]
+__all__ = [
+    "ExportResult",
+    "MediaFile",
+    "OutputProblem",
+    "classify_failure",
+    "last_words",
+    "read_export",
+]
 
 
 class MediaFile(msgspec.Struct, frozen=True, kw_only=True):
@@ -156,7 +163,8 @@ def classify_failure(stderr: str) -> tuple[ErrorClass, str]:
     """The class of a failed export from DCE's stderr, and a short reason for messages.
 
     ``fatal``: DCE cannot go on (token, Cloudflare, retries used up): the run pauses.
-    ``permanent``: this channel is forbidden or gone. ``transient``: anything else.
+    ``permanent``: this channel is forbidden or gone. ``transient``: anything else, whose
+    reason quotes DCE's last meaningful line when it left one (``last_words``).
     """
     tables: tuple[tuple[ErrorClass, tuple[tuple[str, str], ...]], ...] = (
         ("fatal", _FATAL_TEXTS),
@@ -168,4 +176,35 @@ def classify_failure(stderr: str) -> tuple[ErrorClass, str]:
                 return error_class, reason
     if match := _OTHER_STATUS.search(stderr):
         return "fatal", f"DCE ran out of retries ({match[1]})"
+    if said := last_words(stderr):
+        return "transient", f"DCE said “{said}”"
     return "transient", "DCE failed without a known reason"
+
+
+_NOISE = (
+    "ERROR",
+    "Export failed.",
+    "Failed to export the following channel(s):",
+    "Warnings reported for the following channel(s):",
+    "Response content:",
+    "--- End of",
+    "at ",
+)
+"""How the lines of DCE's error reports that say nothing of the cause begin (``at ``: a
+.NET stack frame)."""
+_EXCEPTION_TYPE = re.compile(
+    r"^(?:---> )?(?:Unhandled exception\. )?(?:(?:[\w`]+\.)+[\w`]+|\w*Exception): "
+)
+
+
+def last_words(stderr: str) -> str | None:
+    """DCE's last meaningful line on stderr ("No space left on device : '…'"), None if none.
+
+    Stack frames, blank lines and the frames of its reports are skipped; a .NET exception's
+    type is left out (the innermost exception comes last, and it names the cause).
+    """
+    for line in reversed(stderr.splitlines()):
+        text = line.strip()
+        if text and not text.startswith(_NOISE):
+            return _EXCEPTION_TYPE.sub("", text, count=1) or text
+    return None

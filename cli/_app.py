@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,7 @@ from typer.exceptions import TyperException
 
 from ._errors import ExitCode, exit_code_for, render_bug, render_error
 from ._hints import META_KEY
+from ._options import DEFAULT_ARCHIVE
 
 __all__ = ["app", "main"]
 
@@ -64,7 +66,7 @@ app = typer.Typer(
         "dmj archives every Discord DM you ever had, from your data package, with "
         "DiscordChatExporter, batch by batch, in a crash-safe journal."
     ),
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -91,6 +93,10 @@ def _root(
     ] = False,
 ) -> None:
     if ctx.invoked_subcommand is None:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from ._menu import run_menu  # noqa: PLC0415 (only for the menu)
+
+            raise typer.Exit(run_menu(Path(os.environ.get("DMJ_ARCHIVE") or DEFAULT_ARCHIVE)))
         typer.echo(ctx.get_help())
 
 

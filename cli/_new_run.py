@@ -51,6 +51,7 @@ class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
     media: bool
     only: tuple[str, ...] = ()
     dry_run: bool = False
+    stall_timeout: float = 300.0
 
 
 def new_run_id() -> str:
@@ -69,7 +70,7 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
     contents = read_package(request.package)
     _note_problems(err, contents)
     planned = _run_started(request, contents)
-    dce = await find_dce(request.dce, env=env.child_env)
+    dce = await find_dce(request.dce, env=env.child_env, stall_timeout=request.stall_timeout)
     archive = check_archive(request.archive, package=request.package)
     writer = probe_archive(archive)
     before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
@@ -81,7 +82,7 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
         return ExitCode.OK
     async with open_session(
         archive, env, dce, command="run", pace=request.pace, owner_id=contents.owner.id,
-        owner_of=f"the data package {request.package}",
+        owner_of=f"the data package {request.package}", stall_timeout=request.stall_timeout,
     ) as session:  # fmt: skip
         started = replace(planned, dce=dce.info(), user=session.me)
         create_archive(request.archive)

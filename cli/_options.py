@@ -10,9 +10,18 @@ import typer
 if TYPE_CHECKING:
     from ._hints import ArchiveSource
 
-__all__ = ["DEFAULT_ARCHIVE", "ArchiveOption", "DceOption", "archive_source"]
+__all__ = [
+    "DEFAULT_ARCHIVE",
+    "DEFAULT_STALL_TIMEOUT",
+    "ArchiveOption",
+    "DceOption",
+    "StallTimeoutOption",
+    "archive_source",
+]
 
 DEFAULT_ARCHIVE = Path("dmj-archive")
+DEFAULT_STALL_TIMEOUT = 300.0
+"""DCE prints progress while it works; five silent minutes mean it hangs."""
 
 ArchiveOption = Annotated[
     Path,
@@ -31,6 +40,18 @@ DceOption = Annotated[
         help="DiscordChatExporter.Cli: the program, or the folder holding it (default: look it "
         "up on PATH).",
         show_default=False,
+    ),
+]
+
+StallTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--stall-timeout",
+        envvar="DMJ_DCE_STALL_TIMEOUT",
+        min=1,
+        metavar="<seconds>",
+        help="Seconds DiscordChatExporter may print nothing before dmj stops it and tries "
+        "again (its --version check waits at most 60).",
     ),
 ]
 

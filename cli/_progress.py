@@ -41,11 +41,15 @@ from rich.progress import (
 __all__ = ["RunView", "display_name", "done_and_total", "plural", "short_reason"]
 
 _DCE_PREAMBLE = re.compile(r"^DiscordChatExporter could not export channel \d+: ")
+_FIRST_SENTENCE = re.compile(r"(?:[^“.]|“[^”]*”?|\.(?! ))*")
+"""Up to the first ". " outside “quotes”."""
 
 
 def short_reason(text: str, limit: int = 120) -> str:
-    """The gist of an error message: its first sentence, without the DCE preamble."""
-    sentence = text.split("\n", 1)[0].split(". ", 1)[0].strip()
+    """The gist of an error message: its first sentence, without the DCE preamble (a period
+    inside “quoted” words, such as DCE's own, does not end it)."""
+    match = _FIRST_SENTENCE.match(text.split("\n", 1)[0])
+    sentence = match[0].strip() if match else ""
     sentence = _DCE_PREAMBLE.sub("", sentence)
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 

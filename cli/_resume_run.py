@@ -40,6 +40,7 @@ class ResumeRequest(msgspec.Struct, frozen=True, kw_only=True):
 
     archive: Path
     dce: Path | None
+    stall_timeout: float
 
 
 def resume_command(request: ResumeRequest, steps: NextSteps) -> ExitCode:
@@ -61,7 +62,11 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
         return _nothing_to_resume(out, archive, state, steps)
     refuse_unknown_exports(archive, state)
     started = run.started
-    dce = await find_dce(request.dce or Path(started.dce.path), env=env.child_env)
+    dce = await find_dce(
+        request.dce or Path(started.dce.path),
+        env=env.child_env,
+        stall_timeout=request.stall_timeout,
+    )
     if dce.version != started.dce.version:
         err.print(
             f"[yellow]Note:[/] the run began with DCE {escape(started.dce.version)}; "
@@ -70,7 +75,7 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
     owner = started.user.id if started.user is not None else started.package.self_id
     async with open_session(
         archive, env, dce, command="resume", pace=started.pace, owner_id=owner,
-        owner_of=f"run {run.id} in {archive.root}",
+        owner_of=f"run {run.id} in {archive.root}", stall_timeout=request.stall_timeout,
     ) as session:  # fmt: skip
 
         def check(now: State) -> RunStarted | None:

@@ -22,7 +22,7 @@ import anyio
 import httpx
 import msgspec
 from anyio.abc import TaskStatus
-from dmj.adapters import Dce, DceRunner, DiscordClient, pacing_preset
+from dmj.adapters import Dce, DceRunner, DiscordClient, end_recorded_group, pacing_preset
 from dmj.journal import JournalWriter, OsStorage
 from dmj.machine.driver import DriverSettings, Ports, RunEnd, drive
 from dmj.machine.events import Pace, RunStarted, UserInfo
@@ -57,6 +57,7 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     command: str
     discord: DiscordClient
     me: UserInfo
+    stall_timeout: float
 
     def __repr__(self) -> str:
         return f"Session({self.command!r}, {str(self.archive.root)!r})"
@@ -102,9 +103,11 @@ async def open_session(
     pace: Pace,
     owner_id: str,
     owner_of: str,
+    stall_timeout: float,
 ) -> AsyncIterator[Session]:
     """The last of a command's checks: the token (``DISCORD_TOKEN`` or asked for) must be
     ``owner_id``'s; ``owner_of`` names what belongs to that account in the refusal.
+    ``stall_timeout``: seconds DCE may print nothing before it is stopped.
 
     Discord is reached on ``DMJ_API_BASE`` with ``pace``, the run's pacing.
     """
@@ -120,7 +123,7 @@ async def open_session(
         me = await check_account(discord, owner_id=owner_id, owner_of=owner_of)
         yield Session(
             archive=archive, env=env, token=token, dce=dce, command=command, discord=discord,
-            me=me,
+            me=me, stall_timeout=stall_timeout,
         )  # fmt: skip
 
 
@@ -150,6 +153,8 @@ async def work(
         grown = writer.last_seq != seen.through_seq
         state = replay_journal(archive.journal) if grown else seen
         start = check(state)
+        if note := await end_recorded_group(archive.dce_record):
+            stderr_console().print(f"[yellow]Note:[/] {escape(note)}")
         tidy(archive, state)
         run = start or (state.run.started if state.run is not None else None)
         pace: Pace = run.pace if run is not None else "careful"
@@ -170,13 +175,14 @@ async def work(
 
 
 def _runner(session: Session) -> DceRunner:
-    stall = session.env.stall_timeout
+    stall = session.stall_timeout
     return DceRunner(
         session.dce,
         session.token,
         env=session.env.child_env,
         stall_timeout=stall,
         kill_grace=min(10.0, stall),
+        record=session.archive.dce_record,
     )
 
 

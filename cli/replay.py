@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +12,7 @@ from ._errors import ExitCode
 from ._hints import META_KEY, NextSteps
 from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
 
-__all__ = ["replay"]
+__all__ = ["replay", "replay_command"]
 
 
 @app.command()
@@ -46,6 +47,15 @@ def replay(
             )
     steps = NextSteps(archive, archive_source(ctx), run_exists=True)
     ctx.meta[META_KEY] = steps
+    raise typer.Exit(replay_command(archive, inspect=inspect, json=json, quick=quick, steps=steps))
+
+
+def replay_command(
+    archive: Path, *, inspect: bool, json: bool, steps: NextSteps, quick: bool = False
+) -> ExitCode:
+    """Rebuild, or audit (``inspect``; ``quick``: exports by size only), the archive's
+    projections; the exit code (1 for an archive the audit finds unhealthy, or a damaged
+    export). The menu calls it too."""
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
     from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -55,11 +65,11 @@ def replay(
     console = Console(highlight=False, soft_wrap=True)
     if not inspect:
         render_rebuild(console, rebuild_projections(archive))
-        return
+        return ExitCode.OK
     report = inspect_archive(archive, quick=quick)
     if json:
         typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
     else:
         render_inspection(console, report, fill=steps.fill)
-    if not report.healthy or (report.exports is not None and report.exports.damaged):
-        raise typer.Exit(ExitCode.FAILURE)
+    damaged = report.exports is not None and report.exports.damaged
+    return ExitCode.OK if report.healthy and not damaged else ExitCode.FAILURE

@@ -12,7 +12,13 @@ import typer
 
 from ._app import app
 from ._hints import META_KEY, NextSteps
-from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
+from ._options import (
+    DEFAULT_ARCHIVE,
+    DEFAULT_STALL_TIMEOUT,
+    ArchiveOption,
+    StallTimeoutOption,
+    archive_source,
+)
 
 __all__ = ["resume"]
 
@@ -30,6 +36,7 @@ def resume(
             show_default=False,
         ),
     ] = None,
+    stall_timeout: StallTimeoutOption = DEFAULT_STALL_TIMEOUT,
 ) -> None:
     """Carry on with the archive's interrupted or paused run, exactly where it stopped.
 
@@ -40,4 +47,5 @@ def resume(
 
     steps = NextSteps(archive, archive_source(ctx), run_exists=True)
     ctx.meta[META_KEY] = steps
-    raise typer.Exit(resume_command(ResumeRequest(archive=archive, dce=dce), steps))
+    request = ResumeRequest(archive=archive, dce=dce, stall_timeout=stall_timeout)
+    raise typer.Exit(resume_command(request, steps))

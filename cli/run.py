@@ -16,7 +16,14 @@ from dmj.machine.errors import UsageError
 
 from ._app import app
 from ._hints import META_KEY, NextSteps
-from ._options import DEFAULT_ARCHIVE, ArchiveOption, DceOption, archive_source
+from ._options import (
+    DEFAULT_ARCHIVE,
+    DEFAULT_STALL_TIMEOUT,
+    ArchiveOption,
+    DceOption,
+    StallTimeoutOption,
+    archive_source,
+)
 
 __all__ = ["RECOMMENDED_BATCH_SIZE", "run"]
 
@@ -95,6 +102,7 @@ def run(
     media: Annotated[
         bool, typer.Option("--media", help="Also download attachments and avatars.")
     ] = False,
+    stall_timeout: StallTimeoutOption = DEFAULT_STALL_TIMEOUT,
     yes: Annotated[
         bool,
         typer.Option(
@@ -114,7 +122,7 @@ def run(
     request = RunRequest(
         package=package, archive=archive, dce=dce, batch_size=batch_size,
         strategy=strategy.value, pace=pace.value, media=media, only=tuple(only or ()),
-        dry_run=dry_run,
+        dry_run=dry_run, stall_timeout=stall_timeout,
     )  # fmt: skip
     steps = NextSteps(archive, archive_source(ctx), run_exists=False)
     ctx.meta[META_KEY] = steps

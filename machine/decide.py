@@ -13,7 +13,9 @@ Per DM (design.md §2): a DM open at the start, a group DM and a deleted user's 
 by channel id only; a closed 1-on-1 DM is tried directly first (strategy ``direct-first``) and
 reopened only after a permanent failure, or reopened first (strategy ``reopen``). Exports of a
 channel an earlier run archived ask only for messages ``after`` the last one archived, unless
-the run found that channel's archived exports damaged (``RunStarted.from_scratch``).
+the run found that channel's archived exports damaged (``RunStarted.from_scratch``). An export
+of a channel that was neither open at the start nor opened by dmj is probed first (``probe``):
+one request says whether DCE can read it at all.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ def _next_for_dm(run: RunState, memory: Memory, batch: int, dm: DmProgress) -> A
         attempt=dm.attempt + 1,
         name=entry.name,
         after=status.last_message_id if status is not None else None,
+        probe=dm.opened is None and dm.open_at_start is None,
     )
 
 

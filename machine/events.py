@@ -269,10 +269,11 @@ class ChannelExported(Event, tag="ChannelExported", frozen=True, kw_only=True):
 class ExportFailed(Event, tag="ExportFailed", frozen=True, kw_only=True):
     """One export attempt failed; ``error_class`` decides what happens next.
 
-    ``fatal``: the run pauses (the driver journals ``RunPaused``) and resume tries again.
+    ``fatal``: the run pauses (the driver journals ``RunPaused``) and resume tries again; an
+    export stopped by the first Ctrl-C is journaled so too (it uses up no attempt).
     ``transient``: tried again until the run's ``max_attempts`` transient failures.
-    ``permanent`` (not found, forbidden): a closed 1-on-1 DM falls back to reopening it;
-    anything else has reached its outcome (unreachable).
+    ``permanent`` (not found, forbidden, said by DCE or by the read probe before it): a closed
+    1-on-1 DM falls back to reopening it; anything else has reached its outcome (unreachable).
     """
 
     batch: int

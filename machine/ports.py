@@ -8,7 +8,7 @@ back up the ladder (docs/architecture.md). Tests pass fakes with the same shapes
 port           what it does                                                        concrete
 =============  ==================================================================  ==========
 ``EventLog``   journals one event durably and returns it stamped (seq, at)          JournalWriter
-``Discord``    lists open DMs, reopens a DM, closes a DM                            DiscordClient
+``Discord``    lists open DMs, reopens, closes, checks a channel can be read        DiscordClient
 ``Exporter``   exports one channel into the archive, verified, and says where       DCE + archive
 ``Checkpoint`` brings the projection files in line with a state                    write_projections
 ``Progress``   hears each step before it is taken and each event once journaled    the CLI's view
@@ -21,6 +21,7 @@ The errors the ports raise are those of ``dmj.machine.errors``: ``Paused`` (stop
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import msgspec
@@ -35,7 +36,9 @@ __all__ = [
     "EventLog",
     "ExportedChannel",
     "Exporter",
+    "Ports",
     "Progress",
+    "Unreadable",
     "export_id",
 ]
 
@@ -57,8 +60,17 @@ class EventLog(Protocol):
         ...
 
 
+class Unreadable(msgspec.Struct, frozen=True, kw_only=True):
+    """Why Discord will not let the account read a channel: its HTTP ``status`` and JSON
+    ``code``, and ``message``, a sentence for the journal (``ExportFailed.message``)."""
+
+    status: int
+    code: int | None
+    message: str
+
+
 class Discord(Protocol):
-    """The three calls to Discord a run makes once it has started."""
+    """The calls to Discord a run makes once it has started."""
 
     async def open_dms(self) -> tuple[ChannelInfo, ...]:
         """The DMs and group DMs open right now."""
@@ -73,6 +85,11 @@ class Discord(Protocol):
 
     async def close_dm(self, channel: ChannelInfo) -> ChannelInfo:
         """Close the 1-on-1 DM ``channel`` (never a group DM: that would leave it)."""
+        ...
+
+    async def check_readable(self, channel_id: str) -> Unreadable | None:
+        """None when the account may read ``channel_id``'s messages; else why not (Discord
+        forbids it, or does not find the channel). One request, paced like the others."""
         ...
 
 
@@ -115,3 +132,14 @@ class Progress(Protocol):
     def recorded(self, state: State, event: AnyEvent) -> None:
         """``event`` was journaled; ``state`` includes it."""
         ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything the driver touches, passed in: one of each port above."""
+
+    log: EventLog
+    discord: Discord
+    exporter: Exporter
+    checkpoint: Checkpoint
+    progress: Progress

@@ -117,7 +117,13 @@ class OpenDm(Step, tag="open-dm", frozen=True, kw_only=True):
 
 
 class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
-    """Export one channel with DCE; ``after``: only messages newer than this id."""
+    """Export one channel with DCE; ``after``: only messages newer than this id.
+
+    ``probe``: first ask Discord, with one request, whether the account may read the channel
+    (a channel neither open at the start nor opened by dmj: a closed DM by its package id, a
+    left group); DCE runs only if it may, else the attempt fails as DCE's own *forbidden* or
+    *not found* would, without the cost of starting DCE.
+    """
 
     batch: int
     user_id: str
@@ -125,6 +131,7 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
     attempt: int
     name: str
     after: str | None = None
+    probe: bool = False
 
     def intent(self, run: str) -> AnyEvent:
         return ExportRequested(

@@ -21,9 +21,12 @@ ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
     "projections": frozenset({"machine", "journal"}),
     "adapters": frozenset({"machine"}),
     "sandbox": frozenset({"machine", "journal", "projections", "adapters"}),
-    "cli": frozenset({"machine", "journal", "projections", "adapters", "sandbox"}),
+    "view": frozenset({"machine", "projections"}),
+    "cli": frozenset({"machine", "journal", "projections", "adapters", "sandbox", "view"}),
 }
-"""The ladder: machine at the ground, cli on top, sandbox beside (design.md §3)."""
+"""The ladder: machine at the ground, cli on top, sandbox beside (design.md §3); view (the
+archive browser) reads through projections and never imports the journal, whose writer lock
+it must never take."""
 
 IO_MODULES: dict[str, str] = {
     "machine/driver.py": "the async driver: runs decide's steps through the injected ports "

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import select
 import shutil
+import subprocess
+import termios
+import time
 import zipfile
 from pathlib import Path
 
@@ -16,7 +22,7 @@ from dmj.machine.plan import plan_dms
 from dmj.sandbox import WorldSpec, create_sandbox
 
 from tests.cli.runs import in_terminal, invoke, normalized
-from tests.e2e.support import Served, serving
+from tests.e2e.support import DMJ, Served, serving
 from tests.machine.simulate import package_dm
 from tests.projections.golden import assert_golden_text
 
@@ -82,6 +88,53 @@ def test_in_a_terminal_the_token_is_asked_for_without_echo(served: Served) -> No
     assert "finished: 4 DMs planned" in shown
 
 
+def test_ctrl_c_at_the_hidden_token_prompt_quits_at_once(served: Served) -> None:
+    env = {k: v for k, v in served.env().items() if k != "DISCORD_TOKEN"}
+    code, shown, seconds = ctrl_c_at_the_prompt(served.run_args(), env)
+    assert code == 130, shown
+    assert seconds < 5, "the first Ctrl-C is enough"
+    assert "Interrupted: stopped by Ctrl-C." in shown
+    assert not (served.archive.path / "journal.jsonl").exists()
+
+
+def ctrl_c_at_the_prompt(args: list[str], env: dict[str, str]) -> tuple[int, str, float]:
+    """Run ``dmj ARGS`` with a pseudo-terminal as its controlling terminal, press Ctrl-C once
+    the hidden prompt reads (echo off); the exit code, what the terminal showed, and the
+    seconds from Ctrl-C to exit."""
+    leader, follower = pty.openpty()
+
+    def take_the_terminal() -> None:  # in the child, after setsid: the pty becomes its tty
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    # The child makes one ioctl between fork and exec: preexec_fn's thread hazard is moot.
+    process = subprocess.Popen(
+        [str(DMJ), *args], stdin=follower, stdout=follower, stderr=follower, env=env,
+        start_new_session=True, preexec_fn=take_the_terminal,  # noqa: PLW1509
+    )  # fmt: skip
+    os.close(follower)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"(input is hidden)" not in shown or termios.tcgetattr(leader)[3] & termios.ECHO:
+            assert time.monotonic() < deadline, shown
+            if select.select([leader], [], [], 0.1)[0]:
+                shown += os.read(leader, 4096)
+        os.write(leader, b"\x03")  # the terminal turns it into SIGINT for dmj
+        pressed = time.monotonic()
+        code = process.wait(timeout=30)
+        seconds = time.monotonic() - pressed
+        while select.select([leader], [], [], 0.1)[0]:
+            try:
+                shown += os.read(leader, 4096)
+            except OSError:
+                break
+    finally:
+        process.kill()
+        process.wait()
+        os.close(leader)
+    return code, shown.decode(errors="replace").replace("\r\n", "\n"), seconds
+
+
 def test_no_token_and_no_terminal_is_a_usage_error_and_nothing_is_journaled(
     served: Served,
 ) -> None:
@@ -116,6 +169,41 @@ def test_a_missing_package_or_dce_is_a_usage_error(served: Served) -> None:
     assert result.exit_code == 2
     assert "--dce /no/such/dce is not DiscordChatExporter's command-line version" in (
         result.stderr.replace("\n", " ")
+    )
+
+
+def test_a_dce_that_is_not_executable_is_bad_input_with_the_chmod_fix(
+    served: Served, tmp_path: Path
+) -> None:
+    dce = tmp_path / "DiscordChatExporter.Cli"
+    dce.write_text("#!/bin/sh\necho v2.47.0\n")
+    result = invoke(served, *served.run_args(dce=dce))
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert f"--dce: {dce} is not executable" in message
+    assert f"make it executable with `chmod +x {dce}`" in message
+    assert not served.archive.path.exists()
+
+
+def test_a_dce_that_hangs_on_version_is_bad_input_after_the_stall_timeout(
+    served: Served, tmp_path: Path
+) -> None:
+    dce = tmp_path / "DiscordChatExporter.Cli"
+    dce.write_text("#!/bin/sh\nexec sleep 600\n")
+    dce.chmod(0o755)
+    result = invoke(served, *served.run_args("--stall-timeout", "1", dce=dce))
+    assert result.exit_code == 2
+    assert "printed nothing for 1 s after --version and was stopped: it hangs" in " ".join(
+        result.stderr.split()
+    )
+    assert not served.archive.path.exists()
+
+
+def test_a_stall_timeout_below_one_second_is_a_usage_error(served: Served) -> None:
+    result = invoke(served, *served.run_args("--stall-timeout", "0"))
+    assert result.exit_code == 2
+    assert "Invalid value for '--stall-timeout'" in " ".join(
+        result.stderr.replace("│", " ").split()
     )
 
 
