@@ -5,6 +5,8 @@ Each child is the console script in all but how it started: its own argv, enviro
 working directory, stdin from ``/dev/null``, stdout and stderr captured, and its end reported
 as ``subprocess`` reports one (a negative number for the signal that killed it). The server
 itself is single-threaded, so forking it is safe; run it as ``python -m tests.e2e.forkserver``.
+A child can also record its storage operations (``run(..., record=PATH)``): in a process of
+its own, away from any event loop the test process may have running.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+import pytest
+
+from tests.storage_log import RecordingStorage
 
 __all__ = ["ForkServer"]
 
@@ -37,13 +43,20 @@ class ForkServer:
             cwd=Path(__file__).parents[2],
         )
 
-    def run(self, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        """``dmj ARGV`` in a forked child with ``env``; waits for its end."""
+    def run(
+        self, argv: list[str], env: dict[str, str], *, record: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``dmj ARGV`` in a forked child with ``env``; waits for its end. ``record``: write
+        the names of the child's storage operations there, one per line, as it exits
+        (``tests.storage_log.RecordingStorage``)."""
         assert self._server.stdin is not None
         assert self._server.stdout is not None
         self._runs += 1
         out, err = self._scratch / f"{self._runs}.out", self._scratch / f"{self._runs}.err"
-        request = {"argv": argv, "env": env, "stdout": str(out), "stderr": str(err)}
+        request = {
+            "argv": argv, "env": env, "stdout": str(out), "stderr": str(err),
+            "record": str(record) if record is not None else None,
+        }  # fmt: skip
         self._server.stdin.write(json.dumps(request) + "\n")
         self._server.stdin.flush()
         answer = self._server.stdout.readline()
@@ -95,6 +108,7 @@ def serve() -> None:
 def _child(request: dict[str, Any], main: Callable[[], None]) -> None:
     """Become ``dmj ARGV`` and never return."""
     code = 1
+    recorder = _recording() if request["record"] else None
     try:
         _redirect(0, os.devnull, os.O_RDONLY)
         _redirect(1, str(request["stdout"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -112,7 +126,18 @@ def _child(request: dict[str, Any], main: Callable[[], None]) -> None:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        if recorder is not None:
+            Path(request["record"]).write_text("".join(f"{op.name}\n" for op in recorder.ops))
         os._exit(code)
+
+
+def _recording() -> RecordingStorage:
+    """Make every storage the command builds this recorder (in this child only)."""
+    from dmj.cli import _session  # noqa: PLC0415
+
+    recorder = RecordingStorage()
+    pytest.MonkeyPatch().setattr(_session, "OsStorage", lambda: recorder)  # never undone
+    return recorder
 
 
 def _redirect(fd: int, path: str, flags: int) -> None:

@@ -13,7 +13,7 @@ one of each out (they stay closed and untouched, as a DM the owner never wrote i
 Every storage operation: ``DMJ_FAILPOINT=crash-at-op=N`` kills ``dmj run`` instead of its
 N-th operation through the storage seam (the journal's, the exports' and media's, the
 projections'), and ``tear-at-op=N`` lets a write reach the file halfway first, for every N of
-an uninterrupted run with ``--media`` (counted in-process through a recording storage). That
+an uninterrupted run with ``--media`` (counted by a recording storage). That
 world is the smallest that files exports, media and projections mid-run: two DMs (one open,
 one closed but readable) in two batches. A run killed before ``RunStarted`` is durable is
 simply run again, as a user would.
@@ -34,7 +34,6 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
-from dmj.cli import _session
 from dmj.machine.events import AnyEvent, BatchFinished, BatchStarted, RunFinished, RunStarted
 from dmj.sandbox import (
     LAYOUTS,
@@ -47,11 +46,9 @@ from dmj.sandbox import (
 )
 from msgspec.structs import replace
 
-from tests.cli.runs import invoke
 from tests.e2e.forkserver import ForkServer
 from tests.e2e.support import Archive, Served, serving
 from tests.promises import broken_promises, exported_channels
-from tests.storage_log import RecordingStorage
 
 pytestmark = pytest.mark.slow
 
@@ -238,18 +235,18 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
 
 
 @pytest.fixture(scope="module")
-def ops_reference(tiny: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> OpsReference:
-    recorder = RecordingStorage()
-    with (
-        serving(tiny, tmp_path_factory.mktemp("ops-reference") / "archive") as served,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        patch.setattr(_session, "OsStorage", lambda: recorder)
-        done = invoke(served, *served.run_args("--media", batch_size=1))
-        assert done.exit_code == 0, done.output
+def ops_reference(
+    tiny: Sandbox, forks: ForkServer, tmp_path_factory: pytest.TempPathFactory
+) -> OpsReference:
+    """The uninterrupted run, its storage operations recorded (in a forked child)."""
+    scratch = tmp_path_factory.mktemp("ops-reference")
+    with serving(tiny, scratch / "archive") as served:
+        run = served.run_args("--media", batch_size=1)
+        done = forks.run(run, served.env(), record=scratch / "ops.txt")
+        assert done.returncode == 0, done.stderr
         assert broken_promises(served.archive.events(), served.facts) == []
         return OpsReference(
-            ops=[op.name for op in recorder.ops],
+            ops=(scratch / "ops.txt").read_text().split(),
             exported=served.archive.exported(),
             media=media_of(served.archive),
         )
