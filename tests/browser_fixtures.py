@@ -89,9 +89,15 @@ class Tab:
 OpenTab = Callable[..., Tab]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """One headless Chromium per worker (a Playwright ``Browser``)."""
+    """One headless Chromium per test module and worker (a Playwright ``Browser``).
+
+    Module scope, not session: Playwright's sync API keeps an asyncio loop running on the
+    thread while it is started, so every in-process ``dmj`` command (``anyio.run``) that a
+    worker ran later would fail with "Cannot run the event loop while another loop is
+    running". pytest tears a module fixture down before the next module's tests start.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs the chromium package.")
