@@ -8,14 +8,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-CODE   := journal machine projections cli adapters sandbox
+CODE   := journal machine projections cli adapters sandbox view
 PYTEST_ARGS ?=
+DEMO_DIR ?=
 
 .PHONY: demo test lint fmt lock clean help
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make demo    run the offline demo (sets up .venv on first use)"
+	@echo "make demo    run the offline demo (sets up .venv on first use; DEMO_DIR=dir keeps it there)"
 	@echo "make test    run the test suite (sets up .venv on first use)"
 	@echo "make lint    ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt     ruff format + ruff check --fix"
@@ -33,7 +34,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/dmj --help    # becomes `dmj demo` once the demo exists
+	$(BIN)/dmj demo $(DEMO_DIR)
 
 test: $(STAMP)
 	@# pytest exits 5 when it collected no tests; that alone is not a failure.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,15 +54,17 @@ class Dce(msgspec.Struct, frozen=True, kw_only=True):
 
 def _command_for(path: Path) -> tuple[str, ...]:
     if path.is_dir():
-        for name in EXECUTABLES:
-            if os.access(path / name, os.X_OK) and (path / name).is_file():
-                return (str(path / name),)
+        found = [path / name for name in EXECUTABLES if (path / name).is_file()]
+        if runnable := [program for program in found if os.access(program, os.X_OK)]:
+            return (str(runnable[0]),)
         if (path / LIBRARY).is_file():
             return ("dotnet", str(path / LIBRARY))
+        if found:
+            return _executable(found[0])  # says how to make it executable
     elif path.suffix.lower() == ".dll" and path.is_file():
         return ("dotnet", str(path))
-    elif path.is_file() and os.access(path, os.X_OK):
-        return (str(path),)
+    elif path.is_file():
+        return _executable(path)
     raise ExporterNotFound(
         f"--dce {path} is not DiscordChatExporter's command-line version: expected a folder "
         f"holding {EXECUTABLES[0]} (or .exe, or {LIBRARY}), or that file itself, executable. "
@@ -69,9 +72,22 @@ def _command_for(path: Path) -> tuple[str, ...]:
     )
 
 
-async def find_dce(path: Path | None, *, env: Mapping[str, str]) -> Dce:
+def _executable(path: Path) -> tuple[str, ...]:
+    if not os.access(path, os.X_OK):
+        raise ExporterNotFound(
+            f"--dce: {path} is not executable, so dmj cannot run it (an unzip often drops "
+            f"that permission). If it is DiscordChatExporter.Cli, make it executable with "
+            f"`chmod +x {path}` and run the command again."
+        )
+    return (str(path),)
+
+
+async def find_dce(
+    path: Path | None, *, env: Mapping[str, str], stall_timeout: float = VERSION_TIMEOUT
+) -> Dce:
     """Locate DCE (``path``, else ``DiscordChatExporter.Cli`` on ``env``'s PATH) and check
-    that it runs, by asking its ``--version``."""
+    that it runs, by asking its ``--version`` (silent for ``stall_timeout`` seconds, at most
+    ``VERSION_TIMEOUT``, it counts as hung: ``ExporterUnusable``)."""
     if path is None:
         found = shutil.which(EXECUTABLES[0], path=env.get("PATH", ""))
         if found is None:
@@ -81,12 +97,13 @@ async def find_dce(path: Path | None, *, env: Mapping[str, str]) -> Dce:
             )
         path = Path(found)
     argv = _command_for(path.absolute())
+    timeout = min(stall_timeout, VERSION_TIMEOUT)
     try:
         finished = await run_watched(
             [*argv, "--version"],
             env=_without_token(env),
             token="",
-            stall_timeout=VERSION_TIMEOUT,
+            stall_timeout=timeout,
             kill_grace=VERSION_KILL_GRACE,
         )
     except OSError as exc:
@@ -98,12 +115,18 @@ async def find_dce(path: Path | None, *, env: Mapping[str, str]) -> Dce:
         raise ExporterUnusable(
             f"DiscordChatExporter at {path} could not be started ({exc}). {advice}"
         ) from exc
+    if finished.stalled:
+        raise ExporterUnusable(
+            f"DiscordChatExporter at {path} printed nothing for {timeout:g} s after --version "
+            "and was stopped: it hangs. Check that --dce names DiscordChatExporter.Cli and "
+            f"that `{shlex.join([*argv, '--version'])}` answers in a terminal."
+        )
     match = _VERSION.search("\n".join(finished.tail))
-    if finished.returncode != 0 or finished.stalled or match is None:
+    if finished.returncode != 0 or match is None:
         raise ExporterUnusable(
             f"DiscordChatExporter at {path} did not answer --version as expected (exit code "
-            f"{finished.returncode}{', stopped after a stall' if finished.stalled else ''}). "
-            f"{_last_output(finished)}Check that --dce names DiscordChatExporter.Cli."
+            f"{finished.returncode}). {_last_output(finished)}Check that --dce names "
+            "DiscordChatExporter.Cli."
         )
     return Dce(path=str(path.absolute()), argv=argv, version=match[1])
 
@@ -140,6 +163,7 @@ class DceRunner:
         env: Mapping[str, str],
         stall_timeout: float = 300.0,
         kill_grace: float = 10.0,
+        record: Path | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
         self.dce = dce
@@ -147,6 +171,7 @@ class DceRunner:
         self._env = _without_token(env) | {"DISCORD_TOKEN": token, "TERM": "dumb"}
         self._stall_timeout = stall_timeout
         self._kill_grace = kill_grace
+        self._record = record
         self._logger = logger or logging.getLogger("dmj.adapters.dce")
 
     def __repr__(self) -> str:
@@ -164,7 +189,8 @@ class DceRunner:
         """Export ``channel_id`` into the new, empty folder ``out_dir`` and verify it.
 
         ``after``: only messages newer than this id. ``media_dir``: download media there
-        (shared across exports). ``partition``: split the output (``"10mb"``, ``"5000"``).
+        (shared across exports; the result lists the files of it the export refers to).
+        ``partition``: split the output (``"10mb"``, ``"5000"``).
         Raises ``ChannelExportError`` (its ``error_class`` says what to do) or
         ``ExporterUnusable`` when DCE cannot be started.
         """
@@ -185,15 +211,18 @@ class DceRunner:
                 token=self._token,
                 stall_timeout=self._stall_timeout,
                 kill_grace=self._kill_grace,
+                record=self._record,
             )
         except OSError as exc:
             raise ExporterUnusable(
                 f"DiscordChatExporter at {self.dce.path} could not be started ({exc}). Check "
                 "--dce, then run `dmj resume`."
             ) from exc
-        return self._judge(finished, channel_id, out_dir)
+        return self._judge(finished, channel_id, out_dir, media_dir)
 
-    def _judge(self, finished: Finished, channel_id: str, out_dir: Path) -> ExportResult:
+    def _judge(
+        self, finished: Finished, channel_id: str, out_dir: Path, media_dir: Path | None
+    ) -> ExportResult:
         if finished.stalled:
             reason = f"it printed nothing for {self._stall_timeout:g} s and was stopped"
             raise self._failure(channel_id, "transient", reason, finished)
@@ -201,7 +230,7 @@ class DceRunner:
             error_class, reason = classify_failure(finished.stderr)
             raise self._failure(channel_id, error_class, reason, finished)
         try:
-            result = read_export(out_dir, channel_id)
+            result = read_export(out_dir, channel_id, media_dir)
         except OutputProblem as problem:
             raise self._failure(channel_id, "transient", str(problem), finished) from None
         self._logger.info("channel %s: %d messages", channel_id, result.message_count)
@@ -210,10 +239,13 @@ class DceRunner:
     def _failure(
         self, channel_id: str, error_class: ErrorClass, reason: str, finished: Finished
     ) -> ChannelExportError:
-        self._logger.warning("channel %s failed (%s): %s", channel_id, error_class, reason)
+        said = f"{reason} (exit code {finished.returncode})."
+        self._logger.warning(
+            "channel %s failed (%s): %s %s", channel_id, error_class, said, _last_output(finished)
+        )
         return ChannelExportError(
-            f"DiscordChatExporter could not export channel {channel_id}: {reason} (exit code "
-            f"{finished.returncode}). {_next_step(error_class)} {_last_output(finished)}".rstrip(),
+            f"DiscordChatExporter could not export channel {channel_id}: {said} "
+            f"{_next_step(error_class)} {_last_output(finished)}".rstrip(),
             channel_id=channel_id,
             error_class=error_class,
         )

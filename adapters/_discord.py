@@ -1,4 +1,4 @@
-"""The Discord HTTP client: the four calls dmj makes, one at a time, paced and classed.
+"""The Discord HTTP client: the five calls dmj makes, one at a time, paced and classed.
 
 Discord is reached only through an injected ``httpx.AsyncClient`` (tests give it the sandbox
 emulator, over loopback or in-process) and a user token sent raw in ``Authorization``, as
@@ -23,8 +23,10 @@ from dmj.machine.errors import (
     InvariantBroken,
     RemoteError,
     RemoteUnavailable,
+    SkipDm,
 )
 from dmj.machine.events import ChannelInfo, UserInfo
+from dmj.machine.ports import Unreadable
 
 from ._discord_answers import Answer, Call, Done, RateLimited, Retry, judge
 from ._httpx_errors import HTTPX_EXCEPTIONS, is_transient, translate_httpx_error
@@ -53,7 +55,8 @@ class _Failed:
 
 
 class DiscordClient:
-    """dmj's four calls to Discord: ``me``, ``open_dms``, ``reopen_dm``, ``close_dm``.
+    """dmj's calls to Discord: ``me``, ``open_dms``, ``reopen_dm``, ``close_dm``,
+    ``check_readable``.
 
     Calls are serialised: a second call waits until the first (with its retries) is done.
     Raises ``DiscordPaused`` (stop the run), ``SkipDm`` (skip this DM), ``RemoteUnavailable``
@@ -130,6 +133,33 @@ class DiscordClient:
         path = f"/channels/{channel.id}"
         call = self._call(f"closing DM channel {channel.id} (DELETE {path})", about_a_dm=True)
         return self._decode(await self._request("DELETE", path, call), _CHANNEL, call)
+
+    async def check_readable(self, channel_id: str) -> Unreadable | None:
+        """Whether the account may read ``channel_id`` (``GET /channels/{id}/messages?limit=1``):
+        None if so; else why not, when Discord forbids it (a 403 with Discord's JSON and no
+        code that means stop) or does not find it (404 with a code).
+
+        DCE reads a channel with these requests too; asking once first spares starting DCE on
+        a closed DM it cannot read. Every other answer means what it means for any call.
+        """
+        if not channel_id.isdigit():
+            raise InvariantBroken(
+                f"dmj tried to check channel {channel_id!r}, which is not a channel id; this "
+                "is a bug in dmj."
+            )
+        path = f"/channels/{channel_id}/messages?limit=1"
+        call = self._call(
+            f"checking that channel {channel_id} can be read (GET {path})", about_a_dm=True
+        )
+        try:
+            await self._request("GET", path, call)
+        except SkipDm as gone:
+            return _unreadable(channel_id, "does not find", gone.status, gone.code)
+        except DiscordPaused as refused:
+            if refused.reason != "forbidden" or refused.status != 403:
+                raise
+            return _unreadable(channel_id, "forbids reading", 403, refused.code)
+        return None
 
     def _call(self, what: str, *, about_a_dm: bool = False) -> Call:
         return Call(what=what, about_a_dm=about_a_dm, token=self._token)
@@ -221,3 +251,13 @@ class DiscordClient:
                 f"Discord's answer while {call.what} did not have the expected shape ({exc}). "
                 "Check DMJ_API_BASE (if set), then run `dmj resume`."
             ) from exc
+
+
+def _unreadable(channel_id: str, verb: str, status: int, code: int | None) -> Unreadable:
+    said = f"HTTP {status}" if code is None else f"HTTP {status}, code {code}"
+    return Unreadable(
+        status=status,
+        code=code,
+        message=f"Discord {verb} this channel ({said}), so DCE was not started for channel "
+        f"{channel_id}. The channel cannot be read as it is.",
+    )

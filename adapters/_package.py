@@ -3,8 +3,10 @@
 The package tells dmj every DM the user ever wrote in, which Discord's API does not: each
 ``Messages/c<id>/channel.json`` names a channel and its recipients (the owner included),
 ``Messages/index.json`` gives display names, ``Account/user.json`` the owner. A bad channel
-file is reported and skipped; a package without messages, or whose owner cannot be told, is
-refused with a ``PackageError`` naming the file and what is wrong.
+file, or a channel folder without one, is reported (``PackageContents.problems``: listed
+before the run and in its summary) and left out; a package without messages, whose owner
+cannot be told, or with a file that does not unpack, is refused with a ``PackageError``
+naming the file and what is wrong.
 """
 
 from __future__ import annotations
@@ -56,20 +58,27 @@ def read_package(path: Path) -> PackageContents:
     )
 
 
+_LEFT_OUT = "its conversation is left out of the plan"
+
+
 def _read_channels(tree: Tree, layout: Layout, problems: list[PackageProblem]) -> list[_Channel]:
     channels = []
+    for folder in layout.folders_without_channel_file:
+        message = f"{folder}/ has no channel.json, so {_LEFT_OUT}."
+        problems.append(PackageProblem(path=f"{folder}/channel.json", message=message))
     for folder_id, name in sorted(layout.channel_files.items()):
         try:
             content = decode_channel(tree.read(name))
         except (OSError, msgspec.DecodeError) as exc:
-            problems.append(PackageProblem(path=name, message=f"{name} cannot be read: {exc}."))
+            message = f"{name} cannot be read ({exc}), so {_LEFT_OUT}."
+            problems.append(PackageProblem(path=name, message=message))
             continue
         if str(content.id) != folder_id:
             problems.append(
                 PackageProblem(
                     path=name,
                     message=f"{name} names channel {content.id}, not {folder_id} as its "
-                    "folder does.",
+                    f"folder does, so {_LEFT_OUT}.",
                 )
             )
             continue
@@ -177,7 +186,7 @@ def _dms(
         else:
             message = (
                 f"{channel.path} lists recipients {list(channel.recipients or ())}; a DM needs "
-                f"the owner {owner_id} and one other user. This channel is skipped."
+                f"the owner {owner_id} and one other user, so {_LEFT_OUT}."
             )
             problems.append(PackageProblem(path=channel.path, message=message))
     dms += (_one_per_user(user_id, same, names) for user_id, same in by_user.items())

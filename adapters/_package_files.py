@@ -9,11 +9,17 @@ skipped without being built, and reading stops as soon as the three are found.
 from __future__ import annotations
 
 import re
-from typing import IO, Literal
+from typing import Literal, Protocol
 
 import msgspec
 
-__all__ = ["ChannelFile", "decode_channel", "decode_index", "scan_top_level"]
+__all__ = ["ChannelFile", "Readable", "decode_channel", "decode_index", "scan_top_level"]
+
+
+class Readable(Protocol):
+    """What ``scan_top_level`` reads from: a binary stream (a file, a zip entry, BytesIO)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class ChannelFile(msgspec.Struct, kw_only=True):
@@ -52,7 +58,7 @@ _KINDS: tuple[_TokenKind, ...] = ("string", "punct", "literal")
 class _Scanner:
     """JSON read from a stream in chunks: top-level tokens, and fast skipping of containers."""
 
-    def __init__(self, stream: IO[bytes], chunk_size: int) -> None:
+    def __init__(self, stream: Readable, chunk_size: int) -> None:
         self._stream = stream
         self._chunk_size = chunk_size
         self._buffer = b""
@@ -138,7 +144,7 @@ def _unmatched(buffer: bytes, start: int) -> tuple[int, bytes]:
 
 
 def scan_top_level(
-    stream: IO[bytes], wanted: frozenset[str], *, chunk_size: int = 1 << 16
+    stream: Readable, wanted: frozenset[str], *, chunk_size: int = 1 << 16
 ) -> dict[str, object]:
     """The scalar values of the ``wanted`` keys of the JSON object in ``stream``.
 

@@ -4,6 +4,9 @@ Discord's layout changed over the years (``messages/`` or ``Messages/``, localiz
 names, ``c<id>`` or bare-id channel folders), so nothing here trusts a name: the messages
 root is wherever ``<id>/channel.json`` files live, and the account file is the ``user.json``
 one level below the package root. Names are compared case-insensitively.
+
+A zip entry that does not unpack (a bad CRC, a broken deflate stream: a download cut short or
+a bad disk) is a ``PackageError`` naming the entry, whether it is read whole or streamed.
 """
 
 from __future__ import annotations
@@ -11,17 +14,26 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import TracebackType
 from typing import IO, Protocol
 
 from dmj.machine.errors import PackageError
 
+from ._package_files import Readable
+
 __all__ = ["Layout", "Tree", "find_layout", "open_tree"]
 
 _CHANNEL_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/channel\.json$", re.I)
+_CHANNEL_FOLDER = re.compile(r"^c?\d{15,21}$", re.I)
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+"""What ``zipfile`` raises for an entry that does not unpack: a bad CRC or header
+(``BadZipFile``), a broken deflate stream (``zlib.error``), a stream cut short
+(``EOFError``), an unknown compression method or an encrypted entry."""
 _JUNK = re.compile(r"(^|/)(__MACOSX/|\._|\.DS_Store$|Thumbs\.db$)", re.I)
 
 
@@ -32,7 +44,7 @@ class Tree(Protocol):
 
     def read(self, name: str) -> bytes: ...
 
-    def open(self, name: str) -> IO[bytes]: ...
+    def open(self, name: str) -> AbstractContextManager[Readable]: ...
 
 
 @dataclass(frozen=True)
@@ -58,15 +70,54 @@ class _Folder:
 @dataclass(frozen=True)
 class _Zip:
     archive: zipfile.ZipFile
+    path: Path
 
     def names(self) -> list[str]:
         return [i.filename for i in self.archive.infolist() if not i.is_dir()]
 
     def read(self, name: str) -> bytes:
-        return self.archive.read(name)
+        try:
+            return self.archive.read(name)
+        except _DAMAGE as exc:
+            raise _damaged(self.path, name, exc) from exc
 
-    def open(self, name: str) -> IO[bytes]:
-        return self.archive.open(name)
+    def open(self, name: str) -> _ZipEntry:
+        try:
+            return _ZipEntry(self.archive.open(name), self.path, name)
+        except _DAMAGE as exc:
+            raise _damaged(self.path, name, exc) from exc
+
+
+class _ZipEntry:
+    """One entry of the zip, streamed: damage met while reading is a ``PackageError``."""
+
+    def __init__(self, stream: IO[bytes], path: Path, name: str) -> None:
+        self._stream, self._path, self._name = stream, path, name
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return self._stream.read(size)
+        except _DAMAGE as exc:
+            raise _damaged(self._path, self._name, exc) from exc
+
+    def __enter__(self) -> _ZipEntry:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stream.close()
+
+
+def _damaged(path: Path, name: str, exc: BaseException) -> PackageError:
+    return PackageError(
+        f"The data package {path} is damaged: {name} inside it does not unpack "
+        f"({type(exc).__name__}: {exc}). Download the package again from the link Discord "
+        "sent, or extract it with another tool and pass the folder with --package."
+    )
 
 
 @contextmanager
@@ -87,7 +138,7 @@ def open_tree(path: Path) -> Iterator[Tree]:
             "Discord data package. Pass the folder or .zip Discord sent."
         ) from exc
     with archive:
-        yield _Zip(archive)
+        yield _Zip(archive, path)
 
 
 @dataclass(frozen=True)
@@ -99,6 +150,8 @@ class Layout:
     """Channel id (from the folder name) → its ``channel.json``."""
     index_file: str | None
     account_file: str | None
+    folders_without_channel_file: tuple[str, ...] = ()
+    """Channel folders of the messages root that hold files but no ``channel.json``."""
 
 
 def find_layout(tree: Tree, label: str) -> Layout:
@@ -126,7 +179,21 @@ def find_layout(tree: Tree, label: str) -> Layout:
         channel_files=channels,
         index_file=_find(names, f"{root}/index.json" if root else "index.json"),
         account_file=_account_file(names, root),
+        folders_without_channel_file=_folders_without_channel_file(names, root, channels),
     )
+
+
+def _folders_without_channel_file(
+    names: list[str], root: str, channels: dict[str, str]
+) -> tuple[str, ...]:
+    """The channel folders (``c<id>``) right below ``root`` with files but no channel.json."""
+    with_file = {PurePosixPath(name).parent.as_posix() for name in channels.values()}
+    folders = set()
+    for name in names:
+        folder = PurePosixPath(name).parent
+        if folder.parent.as_posix() == (root or ".") and _CHANNEL_FOLDER.match(folder.name):
+            folders.add(folder.as_posix())
+    return tuple(sorted(folders - with_file))
 
 
 def _find(names: list[str], wanted: str) -> str | None:

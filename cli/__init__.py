@@ -5,12 +5,15 @@ imports below are the list of commands.
 """
 
 from . import (
+    demo,  # noqa: F401  (registers `dmj demo`)
     export,  # noqa: F401  (registers `dmj export`)
+    repair,  # noqa: F401  (registers `dmj repair`)
     replay,  # noqa: F401  (registers `dmj replay`)
     resume,  # noqa: F401  (registers `dmj resume`)
     run,  # noqa: F401  (registers `dmj run`)
     sandbox,  # noqa: F401  (registers `dmj sandbox`)
     show,  # noqa: F401  (registers `dmj show`)
+    view,  # noqa: F401  (registers `dmj view`)
 )
 from ._app import app, main
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,8 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from ._errors import ExitCode, exit_code_for, render_bug, render_error
+from ._hints import META_KEY
+from ._options import DEFAULT_ARCHIVE
 
 __all__ = ["app", "main"]
 
@@ -37,7 +40,8 @@ class _DmjGroup(TyperGroup):
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except DmjError as error:
-            render_error(error)
+            steps = ctx.meta.get(META_KEY)
+            render_error(error, fill=steps.fill if steps is not None else None)
             raise typer.Exit(exit_code_for(error)) from None
         except BrokenPipeError:
             # Whoever read our output left (`dmj … | head`): not a bug, nothing to say. Point
@@ -62,7 +66,7 @@ app = typer.Typer(
         "dmj archives every Discord DM you ever had, from your data package, with "
         "DiscordChatExporter, batch by batch, in a crash-safe journal."
     ),
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -89,6 +93,10 @@ def _root(
     ] = False,
 ) -> None:
     if ctx.invoked_subcommand is None:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from ._menu import run_menu  # noqa: PLC0415 (only for the menu)
+
+            raise typer.Exit(run_menu(Path(os.environ.get("DMJ_ARCHIVE") or DEFAULT_ARCHIVE)))
         typer.echo(ctx.get_help())
 
 

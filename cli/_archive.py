@@ -1,31 +1,54 @@
 """The archive directory of a run (design.md §4): its places, and keeping them tidy.
 
-Everything dmj writes lives under one directory (dirs 0700, files 0600). DCE writes into
-``tmp/<export_id>/``; a verified export is moved to ``exports/<channel_id>/<export_id>/``
-before its ``ChannelExported`` is journaled. What a crash leaves behind (an unfinished DCE
-output in ``tmp/``, or an export moved in place whose record never reached the journal) is
-removed by the next ``dmj run``/``dmj resume`` under the journal's lock, and that DM is
-exported again: the journal alone says what is archived.
+Everything dmj writes lives under one directory (dirs 0700, files 0600), through one
+``Storage`` (the seam the journal writer uses too). DCE writes into ``tmp/<export id>/``; a
+verified export is moved to ``exports/<channel_id>/<export id>/`` before its
+``ChannelExported`` is journaled; the export id is ``<run id>-<seq>``, unique across journals.
+
+What a crash leaves behind is removed by the next ``dmj run``/``dmj resume`` under the
+journal's lock, and only what this journal proves is its own unfinished work: ``tmp/``, the
+export folder of an ``ExportRequested`` that has no outcome (the export is repeated), and
+the temp files of an interrupted projection write. Nothing else under ``exports/`` is ever
+deleted: an export folder the journal does not know (one written under a journal that was
+moved aside) makes the command refuse, naming it, until it is moved out or its journal is
+put back.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import msgspec
+from dmj.journal import OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
+from dmj.machine.ports import export_id
 from dmj.machine.state import State
-from dmj.projections import JOURNAL, make_dirs
+from dmj.projections import JOURNAL, make_dirs, remove_projection_temps, remove_tree
 
-__all__ = ["Archive", "create_archive", "existing_archive", "exported_paths", "tidy"]
+__all__ = [
+    "Archive",
+    "check_archive",
+    "create_archive",
+    "existing_archive",
+    "exported_paths",
+    "refuse_unknown_exports",
+    "tidy",
+    "unfinished_exports",
+    "unknown_exports",
+]
+
+SHOWN = 5
+"""Unknown export folders named in the refusal; the rest are counted."""
 
 
-class Archive(msgspec.Struct, frozen=True):
-    """The places of one archive directory."""
+@dataclass(frozen=True)
+class Archive:
+    """The places of one archive directory, and the ``Storage`` its files are written through
+    (the command's one seam, failpoints included)."""
 
     root: Path
+    storage: Storage = field(default_factory=OsStorage, compare=False, repr=False)
 
     @property
     def journal(self) -> Path:
@@ -47,6 +70,11 @@ class Archive(msgspec.Struct, frozen=True):
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def dce_record(self) -> Path:
+        """Notes the DCE process group while one runs (``adapters._dce_record``)."""
+        return self.root / "dce-running.json"
+
 
 def create_archive(path: Path) -> Archive:
     """The archive at ``path``, created (0700) if missing; ``UsageError`` if not writable."""
@@ -63,6 +91,36 @@ def create_archive(path: Path) -> Archive:
         raise UsageError(
             f"The archive directory {path} is not writable; choose another --archive or fix "
             "its permissions."
+        )
+    return Archive(root)
+
+
+def check_archive(path: Path, *, package: Path) -> Archive:
+    """The archive at ``path``, checked as ``create_archive`` would, without creating it:
+    ``UsageError`` if it is a file, lies inside the data ``package`` (dmj never writes into
+    the package), or cannot be written or created."""
+    root = path.absolute()
+    inside = package.resolve()
+    if root.resolve() == inside or inside in root.resolve().parents:
+        raise UsageError(
+            f"--archive {path} is inside the data package {package}, and dmj never writes into "
+            f"the package; choose an archive outside it, e.g. --archive "
+            f"{inside.parent / 'dmj-archive'}."
+        )
+    if root.exists() and not root.is_dir():
+        raise UsageError(
+            f"--archive {path} is a file, not a directory; choose a directory for the archive."
+        )
+    existing = next(folder for folder in (root, *root.parents) if folder.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        problem = (
+            "is not writable"
+            if existing == root
+            else f"cannot be created: {existing} is not a writable directory"
+        )
+        raise UsageError(
+            f"The archive directory {path} {problem}; choose another --archive or fix the "
+            "permissions."
         )
     return Archive(root)
 
@@ -89,28 +147,84 @@ def exported_paths(state: State) -> set[str]:
     return paths
 
 
-def tidy(archive: Archive, state: State) -> list[str]:
-    """Empty ``tmp/`` and remove export folders the journal does not record; say which.
+def unfinished_exports(state: State) -> list[str]:
+    """The export folders of this journal's ``ExportRequested`` records that have no outcome.
 
-    Call it only while holding the journal's lock: another dmj could be exporting.
+    Such a folder was moved into place just before a crash; its export is repeated. A
+    journal written by an earlier dmj named the folder by the seq alone.
     """
+    run, batch = state.run, state.batch
+    if run is None or batch is None:
+        return []
+    folders = []
+    for dm in batch.dms:
+        if dm.exporting is not None:
+            folders.append(f"exports/{dm.exporting}/{export_id(run.id, dm.export_seq)}")
+            folders.append(f"exports/{dm.exporting}/{dm.export_seq}")
+    return folders
+
+
+def unknown_exports(archive: Archive, state: State) -> list[str]:
+    """Export folders under ``exports/`` that this journal neither records nor is writing."""
+    if not archive.exports.is_dir():
+        return []
+    known = exported_paths(state) | set(unfinished_exports(state))
+    found = sorted(
+        folder.relative_to(archive.root).as_posix()
+        for folder in archive.exports.glob("*/*")
+        if folder.is_dir()
+        and not (folder.name.startswith(".") or folder.parent.name.startswith("."))
+    )
+    return [relative for relative in found if relative not in known]
+
+
+def refuse_unknown_exports(archive: Archive, state: State) -> None:
+    """``UsageError`` naming the export folders this journal does not know, if there are any."""
+    unknown = unknown_exports(archive, state)
+    if not unknown:
+        return
+    shown = ", ".join(unknown[:SHOWN])
+    more = f" and {len(unknown) - SHOWN} more" if len(unknown) > SHOWN else ""
+    if exported_paths(state):
+        how = f"move those folders out of {archive.exports}"
+    else:
+        how = (
+            f"move them out of the archive (e.g. `mv {archive.exports} {archive.root}/exports.old`)"
+        )
+    raise UsageError(
+        f"The archive {archive.root} holds export folders that its journal does not record: "
+        f"{shown}{more}, probably written under a journal that was moved aside or replaced. "
+        "dmj never deletes them and will not file new exports beside them. To go on, "
+        f"{how}, or put back the journal they belong to; then run the command again."
+    )
+
+
+def tidy(archive: Archive, state: State) -> list[str]:
+    """Remove what a crash left of this journal's unfinished work; say what (relative paths).
+
+    ``tmp/``, the export folders of ``unfinished_exports``, and interrupted projection
+    writes' temp files. Refuses (``UsageError``) when ``exports/`` holds a folder the journal
+    does not know, before removing anything. Call it only while holding the journal's lock:
+    another dmj could be exporting.
+    """
+    refuse_unknown_exports(archive, state)
     removed = []
     if archive.tmp.is_dir():
-        _remove(archive.tmp)
+        _remove(archive, archive.tmp)
         removed.append("tmp")
-    if archive.exports.is_dir():
-        known = exported_paths(state)
-        for folder in sorted(archive.exports.glob("*/*")):
-            relative = folder.relative_to(archive.root).as_posix()
-            if relative not in known:
-                _remove(folder)
-                removed.append(relative)
+    for relative in unfinished_exports(state):
+        folder = archive.root / relative
+        if folder.is_dir():
+            _remove(archive, folder)
+            removed.append(relative)
+    temps = remove_projection_temps(archive.root, storage=archive.storage)
+    removed += [temp.relative_to(archive.root).as_posix() for temp in temps]
     return removed
 
 
-def _remove(path: Path) -> None:
+def _remove(archive: Archive, path: Path) -> None:
     try:
-        shutil.rmtree(path)
+        remove_tree(path, storage=archive.storage)
     except OSError as exc:
         raise FileWriteFailed(
             f"{path} could not be removed ({exc.strerror or exc}); it holds what an "

@@ -9,7 +9,7 @@ Only ``dmj.cli`` reads the environment; everything below it gets values passed i
 ``DMJ_ARCHIVE``            the archive directory (``--archive``; read by typer)
 ``DMJ_FAILPOINT``          test seam: make the journal writer crash on cue
                            (``after-record=K``, docs/journal-format.md)
-``DMJ_DCE_STALL_TIMEOUT``  test seam: seconds of silence before DCE is stopped (default 300)
+``DMJ_DCE_STALL_TIMEOUT``  ``--stall-timeout`` (read by typer)
 =========================  =================================================================
 """
 
@@ -20,12 +20,8 @@ import os
 import msgspec
 from dmj.adapters import DEFAULT_API_BASE
 from dmj.journal import Failpoints
-from dmj.machine.errors import UsageError
 
 __all__ = ["Environment", "read_environment"]
-
-DEFAULT_STALL_TIMEOUT = 300.0
-"""DCE prints progress while it works; five silent minutes mean it hangs."""
 
 
 class Environment(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,11 +33,10 @@ class Environment(msgspec.Struct, frozen=True, kw_only=True):
     token: str | None
     api_base: str
     failpoints: Failpoints
-    stall_timeout: float
     child_env: dict[str, str]
 
     def __repr__(self) -> str:
-        return f"Environment(api_base={self.api_base!r}, stall_timeout={self.stall_timeout})"
+        return f"Environment(api_base={self.api_base!r})"
 
 
 def read_environment() -> Environment:
@@ -51,21 +46,5 @@ def read_environment() -> Environment:
         token=env.get("DISCORD_TOKEN") or None,
         api_base=env.get("DMJ_API_BASE") or DEFAULT_API_BASE,
         failpoints=Failpoints.parse(env.get("DMJ_FAILPOINT", "")),
-        stall_timeout=_seconds(env.get("DMJ_DCE_STALL_TIMEOUT")),
         child_env={k: v for k, v in env.items() if k != "DISCORD_TOKEN"},
     )
-
-
-def _seconds(value: str | None) -> float:
-    if not value:
-        return DEFAULT_STALL_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if seconds <= 0:
-        raise UsageError(
-            f"DMJ_DCE_STALL_TIMEOUT={value!r} is not a number of seconds above 0; unset it "
-            "or give one, e.g. 300."
-        )
-    return seconds

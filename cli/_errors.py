@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ class ExitCode(IntEnum):
     FAILURE = 1
     USAGE = 2
     PAUSED = 3
+    FAILED_DMS = 4
+    """The run finished, but some DMs failed for a passing reason; ``dmj resume`` retries."""
     INTERRUPTED = 130
 
 
@@ -49,12 +52,14 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def render_error(error: DmjError) -> None:
-    """Print ``error`` as dmj's one-paragraph message on stderr."""
+def render_error(error: DmjError, *, fill: Callable[[str], str] | None = None) -> None:
+    """Print ``error`` as dmj's one-paragraph message on stderr; ``fill`` names the archive
+    in the commands it advises (``NextSteps.fill``)."""
     from rich.markup import escape  # noqa: PLC0415
 
     label = "Paused" if isinstance(error, Paused) else "Error"
-    stderr_console().print(f"[bold red]{label}:[/] {escape(str(error))}")
+    message = fill(str(error)) if fill is not None else str(error)
+    stderr_console().print(f"[bold red]{label}:[/] {escape(message)}")
 
 
 def render_bug(error: BaseException) -> None:

@@ -2,8 +2,9 @@
 
 On a terminal a live bar shows DMs done/total, the batch, the DM at hand, the counts and an
 ETA, with one line per finished DM above it. Anywhere else (a pipe, a log file, CI) the same
-lines are printed plainly, and each finished batch adds the counts and an ETA. Every step and
-journaled record also goes to the run's log file.
+lines are printed plainly, and each finished batch adds the counts and an ETA. Counts are by
+verdict (exported, skipped, unreachable, failed) and batches count from 1, as everywhere a
+person reads. Every step and journaled record also goes to the run's log file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dmj.machine.events import (
     PlanEntry,
     RunPaused,
 )
-from dmj.machine.state import DmProgress, State, count_outcomes
+from dmj.machine.state import DmProgress, RunState, State, Tally, tally
 from dmj.machine.steps import AnyStep, ExportChannel, OpenDm, StartBatch
 from rich.console import Console
 from rich.markup import escape
@@ -40,11 +41,15 @@ from rich.progress import (
 __all__ = ["RunView", "display_name", "done_and_total", "plural", "short_reason"]
 
 _DCE_PREAMBLE = re.compile(r"^DiscordChatExporter could not export channel \d+: ")
+_FIRST_SENTENCE = re.compile(r"(?:[^“.]|“[^”]*”?|\.(?! ))*")
+"""Up to the first ". " outside “quotes”."""
 
 
 def short_reason(text: str, limit: int = 120) -> str:
-    """The gist of an error message: its first sentence, without the DCE preamble."""
-    sentence = text.split("\n", 1)[0].split(". ", 1)[0].strip()
+    """The gist of an error message: its first sentence, without the DCE preamble (a period
+    inside “quoted” words, such as DCE's own, does not end it)."""
+    match = _FIRST_SENTENCE.match(text.split("\n", 1)[0])
+    sentence = match[0].strip() if match else ""
     sentence = _DCE_PREAMBLE.sub("", sentence)
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
@@ -59,14 +64,15 @@ def display_name(name: str) -> str:
     return name.removeprefix("Direct Message with ")
 
 
-def done_and_total(state: State) -> tuple[int, int, tuple[int, int, int]]:
-    """DMs with an outcome, DMs planned, and (exported, skipped, failed), for the run."""
+def done_and_total(state: State, finished: Tally | None = None) -> tuple[int, int, Tally]:
+    """DMs with an outcome, DMs planned, and their verdicts, for the run; ``finished``: the
+    tally of its finished batches, if the caller keeps it (else it is counted here)."""
     run = state.run
     if run is None:
-        return 0, 0, (0, 0, 0)
-    exported, skipped, failed = count_outcomes(state.batch.outcomes() if state.batch else ())
-    counts = (run.exported + exported, run.skipped + skipped, run.failed + failed)
-    return sum(counts), len(run.started.plan), counts
+        return 0, 0, Tally()
+    before = finished if finished is not None else tally(run.outcomes())
+    counts = before + tally(state.batch.outcomes() if state.batch else ())
+    return counts.total, len(run.started.plan), counts
 
 
 class RunView:
@@ -85,6 +91,7 @@ class RunView:
         self._clock = clock
         self._started = clock()
         self._done_before: int | None = None
+        self._finished: tuple[str, int, Tally] | None = None
         self._names: dict[str, PlanEntry] = {}
         self._incremental: set[str] = set()
         self._bar = Progress(
@@ -118,7 +125,7 @@ class RunView:
     def recorded(self, state: State, event: AnyEvent) -> None:
         self._logger.info("journal seq %d: %s", event.seq, type(event).__name__)
         if self._done_before is None and state.run is not None:
-            self._done_before = done_and_total(state)[0]
+            self._done_before = self._counts(state)[0]
         match event:
             case ExportRequested():
                 if event.after is not None:
@@ -148,21 +155,24 @@ class RunView:
             self._say(f"  attempt {event.attempts} failed ({reason}); trying again")
 
     def _batch_finished(self, state: State, event: BatchFinished) -> None:
-        done, total, _ = done_and_total(state)
-        batches = state.run.started.total_batches if state.run else 0
+        done, total, _ = self._counts(state)
+        run = state.run
+        batches = run.started.total_batches if run else 0
+        record = run.done.head if run is not None and run.done is not None else None
+        verdicts = tally(record.outcomes if record is not None else ()).describe()
         self._say(
-            f"Batch {event.batch + 1}/{batches} done: {event.exported} exported, "
-            f"{event.skipped} skipped, {event.failed} failed; {done}/{total} DMs{self._eta(state)}"
+            f"Batch {event.batch + 1}/{batches} done: {verdicts}; {done}/{total} DMs"
+            f"{self._eta(state)}"
         )
 
     def _outcome(self, state: State, user_id: str, what: str) -> None:
-        done, total, _ = done_and_total(state)
+        done, total, _ = self._counts(state)
         entry = self._entry(state, user_id)
         name = display_name(entry.name) if entry is not None else user_id
         self._say(f"  [{done}/{total}] {name}: {what}")
 
     def _eta(self, state: State) -> str:
-        done, total, _ = done_and_total(state)
+        done, total, _ = self._counts(state)
         new = done - (self._done_before or 0)
         if new <= 0 or done >= total:
             return ""
@@ -170,6 +180,24 @@ class RunView:
         minutes, seconds = divmod(seconds, 60)
         hours, minutes = divmod(minutes, 60)
         return f", about {hours}:{minutes:02d}:{seconds:02d} to go"
+
+    def _counts(self, state: State) -> tuple[int, int, Tally]:
+        """``done_and_total``, with the finished batches' tally counted once per batch."""
+        run = state.run
+        if run is None:
+            return done_and_total(state)
+        return done_and_total(state, self._finished_tally(run))
+
+    def _finished_tally(self, run: RunState) -> Tally:
+        cached = self._finished
+        if cached is None or cached[0] != run.id or cached[1] != run.last_completed:
+            head = run.done.head if run.done is not None else None
+            if cached is not None and cached[:2] == (run.id, run.last_completed - 1) and head:
+                counts = cached[2] + tally(head.outcomes)
+            else:
+                counts = tally(run.outcomes())
+            self._finished = cached = (run.id, run.last_completed, counts)
+        return cached[2]
 
     def _where(self, state: State) -> str:
         total = state.run.started.total_batches if state.run else 0
@@ -179,8 +207,8 @@ class RunView:
     def _update(self, state: State, description: str | None) -> None:
         if self._bar is None or self._task is None:
             return
-        done, total, (exported, skipped, failed) = done_and_total(state)
-        counts = f"{exported} exported · {skipped} skipped · {failed} failed"
+        done, total, verdicts = self._counts(state)
+        counts = verdicts.describe().replace(", ", " · ")
         self._bar.update(
             self._task, completed=done, total=total or None, description=description, counts=counts
         )

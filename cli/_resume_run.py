@@ -2,8 +2,10 @@
 
 Resuming is ``decide(fold(journal))``: the driver closes the DMs a crash left open, finishes
 the interrupted batch without redoing what it exported, and goes on with
-``lastCompletedBatch + 1``. DCE (the recorded one unless ``--dce``), the token and its
-account are checked first; nothing is written before they pass.
+``lastCompletedBatch + 1``. A run that finished with failed DMs (a passing failure: DCE, the
+disk, the network) is followed by a new run of exactly those (``retry_run``; its
+``RunStarted.retries`` names the run). DCE (the recorded one unless ``--dce``), the token and
+its account are checked first; nothing is written before they pass.
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ from pathlib import Path
 import msgspec
 from dmj.adapters import find_dce
 from dmj.machine.errors import UsageError
-from dmj.machine.state import State
+from dmj.machine.events import RunStarted
+from dmj.machine.plan import failed_entries, retry_run
+from dmj.machine.state import RunState, State, tally
 from dmj.projections import rebuild_projections, replay_journal
 from rich.console import Console
 from rich.markup import escape
 
-from ._archive import Archive, existing_archive
+from ._archive import Archive, existing_archive, refuse_unknown_exports
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
-from ._session import open_session, run_async, work
+from ._hints import NextSteps
+from ._new_run import new_run_id
+from ._progress import display_name, plural
+from ._running import probe_archive, running_elsewhere
+from ._session import Session, open_session, run_async, work
 from ._summary import describe_position, render_ending
 
 __all__ = ["ResumeRequest", "resume_command"]
@@ -32,23 +40,33 @@ class ResumeRequest(msgspec.Struct, frozen=True, kw_only=True):
 
     archive: Path
     dce: Path | None
+    stall_timeout: float
 
 
-def resume_command(request: ResumeRequest) -> ExitCode:
-    """Validate, then carry on with the archive's unfinished run; the exit code."""
-    return run_async(_resume, request)
+def resume_command(request: ResumeRequest, steps: NextSteps) -> ExitCode:
+    """Validate, then carry on with the archive's unfinished run (or retry the failed DMs of
+    its finished one); the exit code."""
+    return run_async(_resume, request, steps)
 
 
-async def _resume(request: ResumeRequest) -> ExitCode:
+async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
     out, err = Console(highlight=False, soft_wrap=True), stderr_console()
     env = read_environment()
     archive = existing_archive(request.archive)
+    writer = probe_archive(archive)
     state = replay_journal(archive.journal)
+    if writer is not None:
+        raise running_elsewhere(archive, state, writer)
     run = state.run
-    if run is None or run.finished is not None:
-        return _nothing_to_resume(out, archive, state)
+    if run is None or (run.finished is not None and not failed_entries(run)):
+        return _nothing_to_resume(out, archive, state, steps)
+    refuse_unknown_exports(archive, state)
     started = run.started
-    dce = await find_dce(request.dce or Path(started.dce.path), env=env.child_env)
+    dce = await find_dce(
+        request.dce or Path(started.dce.path),
+        env=env.child_env,
+        stall_timeout=request.stall_timeout,
+    )
     if dce.version != started.dce.version:
         err.print(
             f"[yellow]Note:[/] the run began with DCE {escape(started.dce.version)}; "
@@ -57,36 +75,58 @@ async def _resume(request: ResumeRequest) -> ExitCode:
     owner = started.user.id if started.user is not None else started.package.self_id
     async with open_session(
         archive, env, dce, command="resume", pace=started.pace, owner_id=owner,
-        owner_of=f"run {run.id} in {archive.root}",
+        owner_of=f"run {run.id} in {archive.root}", stall_timeout=request.stall_timeout,
     ) as session:  # fmt: skip
 
-        def check(now: State) -> None:
-            if now.run is None or now.run.id != run.id or now.run.finished is not None:
+        def check(now: State) -> RunStarted | None:
+            if (
+                now.run is None
+                or now.run.id != run.id
+                or (now.run.finished is None) != (run.finished is None)
+            ):
                 raise UsageError(
-                    f"Run {run.id} in {archive.root} finished while dmj was checking the "
-                    "token (another dmj resumed it), so there is nothing left to resume; "
-                    "`dmj replay --inspect` shows how it ended."
+                    f"Run {run.id} in {archive.root} changed while dmj was checking the token "
+                    "(another dmj resumed it); `dmj replay --inspect` shows where it stands."
                 )
+            if now.run.finished is not None:
+                return _retry(out, now.run, session)
             out.print(escape(describe_position(now)))
+            return None
 
         ending = await work(session, out, seen=state, check=check)
-    return render_ending(out, err, ending, archive)
+    return render_ending(out, err, ending, archive, steps)
 
 
-def _nothing_to_resume(out: Console, archive: Archive, state: State) -> ExitCode:
+def _retry(out: Console, finished: RunState, session: Session) -> RunStarted:
+    """The run that retries the failed DMs of ``finished``, announced."""
+    started = retry_run(finished, run=new_run_id(), dce=session.dce.info(), user=session.me)
+    names = ", ".join(display_name(entry.name) for entry in started.plan)
+    out.print(
+        escape(
+            f"Run {finished.id} finished with {plural(len(started.plan), 'failed DM')}; run "
+            f"{started.run} retries {'it' if len(started.plan) == 1 else 'them'}: {names}."
+        )
+    )
+    return started
+
+
+def _nothing_to_resume(out: Console, archive: Archive, state: State, steps: NextSteps) -> ExitCode:
     run = state.run
     if run is None or run.finished is None:
         out.print(
-            f"Nothing to resume: no run has started in {escape(str(archive.root))}. Start "
-            "one with `dmj run --package PATH`."
+            escape(
+                f"Nothing to resume: no run has started in {archive.root}. Start one with "
+                f"{steps.command('run --package PATH')}."
+            )
         )
         return ExitCode.OK
     rebuild_projections(archive.root)  # a crash right after RunFinished may have left them behind
     finished = run.finished
     out.print(
-        f"Nothing to resume: run {escape(run.id)} finished at {finished.at:%Y-%m-%d %H:%M:%SZ} "
-        f"({finished.exported} exported, {finished.skipped} skipped, {finished.failed} "
-        "failed). `dmj run --package PATH` starts an incremental run that exports only what "
-        "is new."
+        escape(
+            f"Nothing to resume: run {run.id} finished at {finished.at:%Y-%m-%d %H:%M:%SZ} "
+            f"({tally(run.outcomes()).describe()}). {steps.command('run --package PATH')} "
+            "starts an incremental run that exports only what is new."
+        )
     )
     return ExitCode.OK

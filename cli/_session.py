@@ -9,6 +9,7 @@ plugged into the driver's ports: the ``JournalWriter``, the ``DiscordClient``, D
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -21,12 +22,13 @@ import anyio
 import httpx
 import msgspec
 from anyio.abc import TaskStatus
-from dmj.adapters import Dce, DceRunner, DiscordClient, pacing_preset
-from dmj.journal import JournalWriter
+from dmj.adapters import Dce, DceRunner, DiscordClient, end_recorded_group, pacing_preset
+from dmj.journal import JournalWriter, OsStorage
 from dmj.machine.driver import DriverSettings, Ports, RunEnd, drive
 from dmj.machine.events import Pace, RunStarted, UserInfo
 from dmj.machine.state import State
 from dmj.projections import replay_journal, write_projections
+from msgspec.structs import replace
 from rich.console import Console
 from rich.markup import escape
 
@@ -34,6 +36,7 @@ from ._archive import Archive, tidy
 from ._env import Environment
 from ._errors import ExitCode, stderr_console
 from ._exporter import ArchiveExporter
+from ._hints import NextSteps
 from ._logs import LOGGER, run_log
 from ._progress import RunView
 from ._token import ask_token, check_account
@@ -54,6 +57,7 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     command: str
     discord: DiscordClient
     me: UserInfo
+    stall_timeout: float
 
     def __repr__(self) -> str:
         return f"Session({self.command!r}, {str(self.archive.root)!r})"
@@ -66,19 +70,24 @@ class Ending(msgspec.Struct, frozen=True, kw_only=True):
     log: str
 
 
-def run_async(main: Callable[[T], Awaitable[ExitCode]], request: T) -> ExitCode:
-    """Run a command's async work; a Ctrl-C before the driver listens for it ends here.
+def run_async(
+    main: Callable[[T, NextSteps], Awaitable[ExitCode]], request: T, steps: NextSteps
+) -> ExitCode:
+    """Run a command's async work; a Ctrl-C before the driver listens for it ends here
+    (``steps`` says whether a run exists to resume).
 
     Everything dmj and its DCE children create is private: files 0600, folders 0700.
     """
     umask = os.umask(0o077)
     try:
-        return anyio.run(main, request)
+        return anyio.run(main, request, steps)
     except KeyboardInterrupt:
-        stderr_console().print(
-            "[bold red]Interrupted:[/] stopped by Ctrl-C. If a run had started, `dmj resume` "
-            "carries on where it stopped."
+        after = (
+            f"{steps.resume()} carries on where it stopped."
+            if steps.run_exists
+            else "No run had started, so nothing was journaled."
         )
+        stderr_console().print(f"[bold red]Interrupted:[/] stopped by Ctrl-C. {escape(after)}")
         return ExitCode.INTERRUPTED
     finally:
         os.umask(umask)
@@ -94,9 +103,11 @@ async def open_session(
     pace: Pace,
     owner_id: str,
     owner_of: str,
+    stall_timeout: float,
 ) -> AsyncIterator[Session]:
     """The last of a command's checks: the token (``DISCORD_TOKEN`` or asked for) must be
     ``owner_id``'s; ``owner_of`` names what belongs to that account in the refusal.
+    ``stall_timeout``: seconds DCE may print nothing before it is stopped.
 
     Discord is reached on ``DMJ_API_BASE`` with ``pace``, the run's pacing.
     """
@@ -112,7 +123,7 @@ async def open_session(
         me = await check_account(discord, owner_id=owner_id, owner_of=owner_of)
         yield Session(
             archive=archive, env=env, token=token, dce=dce, command=command, discord=discord,
-            me=me,
+            me=me, stall_timeout=stall_timeout,
         )  # fmt: skip
 
 
@@ -131,14 +142,19 @@ async def work(
     ``check`` raises if the archive is not in the state the command expects, and returns the
     ``RunStarted`` of a new run to journal first (None to carry on with the journal's run).
     """
-    archive = session.archive
-    with JournalWriter.open(archive.journal, failpoints=session.env.failpoints) as writer:
+    failpoints = session.env.failpoints
+    storage = failpoints.storage(OsStorage())  # one seam for the journal and the archive
+    archive = dataclasses.replace(session.archive, storage=storage)
+    records_only = replace(failpoints, at_op=None)
+    with JournalWriter.open(archive.journal, storage=storage, failpoints=records_only) as writer:
         recovery = writer.recovery.message if writer.recovery is not None else None
         if recovery is not None:
             stderr_console().print(f"[yellow]Note:[/] {escape(recovery)}")
         grown = writer.last_seq != seen.through_seq
         state = replay_journal(archive.journal) if grown else seen
         start = check(state)
+        if note := await end_recorded_group(archive.dce_record):
+            stderr_console().print(f"[yellow]Note:[/] {escape(note)}")
         tidy(archive, state)
         run = start or (state.run.started if state.run is not None else None)
         pace: Pace = run.pace if run is not None else "careful"
@@ -159,18 +175,19 @@ async def work(
 
 
 def _runner(session: Session) -> DceRunner:
-    stall = session.env.stall_timeout
+    stall = session.stall_timeout
     return DceRunner(
         session.dce,
         session.token,
         env=session.env.child_env,
         stall_timeout=stall,
         kill_grace=min(10.0, stall),
+        record=session.archive.dce_record,
     )
 
 
 def _checkpoint(archive: Archive, state: State) -> None:
-    write_projections(archive.root, state)
+    write_projections(archive.root, state, storage=archive.storage)
 
 
 async def _drive_until_ctrl_c(

@@ -1,12 +1,16 @@
 """How `dmj run` and `dmj resume` end on screen: the summary, a pause, an interruption.
 
-Each ending says what happened, where the files are, and the next command to type; the exit
-code follows docs/exit-codes.md (0 finished, 3 paused, 130 interrupted).
+Each ending says what happened, where the files are, and the next command to type (with the
+archive as the user named it: ``NextSteps``); the exit code follows docs/exit-codes.md (0
+finished, 4 finished with failed DMs, 3 paused, 130 interrupted).
 """
 
 from __future__ import annotations
 
-from dmj.machine.state import Outcome, RunState, State
+from collections import Counter
+
+from dmj.machine.events import PlanEntry
+from dmj.machine.state import Outcome, RunState, State, tally
 from dmj.projections import ID_HISTORY, archived_batch_state
 from rich.console import Console
 from rich.markup import escape
@@ -14,7 +18,8 @@ from rich.table import Table
 
 from ._archive import Archive
 from ._errors import ExitCode
-from ._progress import display_name, short_reason
+from ._hints import NextSteps
+from ._progress import display_name, plural, short_reason
 from ._session import Ending
 from ._tables import plain_table
 
@@ -46,45 +51,72 @@ def describe_position(state: State) -> str:
     return f"Run {run.id}: every batch is done{paused}; finishing the run."
 
 
-def render_ending(out: Console, err: Console, ending: Ending, archive: Archive) -> ExitCode:
+def render_ending(
+    out: Console, err: Console, ending: Ending, archive: Archive, steps: NextSteps
+) -> ExitCode:
     """Print how the work ended; return the exit code."""
     end = ending.end
+    resume = steps.resume()
     if end is None:
         err.print(
             "[bold red]Interrupted:[/] stopped at once (second Ctrl-C). The journal records "
-            "every step up to here; resume with `dmj resume`."
+            f"every step up to here; resume with {escape(resume)}."
         )
         return ExitCode.INTERRUPTED
     if end.kind == "interrupted":
         err.print(
             "[bold red]Interrupted:[/] stopped after the current step, with every DM this "
-            "batch had opened closed again; resume with `dmj resume`."
+            f"batch had opened closed again; resume with {escape(resume)}."
         )
         return ExitCode.INTERRUPTED
     if end.kind == "paused":
-        err.print(f"[bold red]Paused:[/] {escape(end.message)}")
-        err.print(escape(f"The run is paused ({end.reason}); `dmj resume` carries on."))
+        err.print(f"[bold red]Paused:[/] {escape(steps.fill(end.message))}")
+        err.print(escape(f"The run is paused ({end.reason}); {resume} carries on."))
         return ExitCode.PAUSED
-    if end.state.run is not None:
-        out.print(_summary(end.state.run))
-        out.print(_places(end.state.run, archive, ending.log))
+    run = end.state.run
+    if run is None:
+        return ExitCode.OK
+    out.print(_summary(run))
+    for problem in run.started.package.problems:
+        out.print(escape(f"Package problem: {problem.message}"))
+    out.print(_places(run, archive, ending.log))
+    failed = tally(run.outcomes()).failed
+    if failed:
+        them = "it" if failed == 1 else "them"
+        err.print(
+            f"[bold red]Finished, but {escape(plural(failed, 'DM'))} failed[/] for a reason "
+            f"that may pass (DCE, the disk, the network); {escape(resume)} retries {them}."
+        )
+        return ExitCode.FAILED_DMS
     return ExitCode.OK
 
 
 def _summary(run: RunState) -> Table:
-    outcomes = [o for record in run.finished_batches() for o in record.outcomes]
-    names = {entry.user_id: display_name(entry.name) for entry in run.started.plan}
-    unreachable = [o for o in outcomes if o.verdict == "unreachable"]
-    failed = [o for o in outcomes if o.verdict == "failed"]
-    skipped = [o for o in outcomes if o.verdict == "skipped"]
-    title = f"Run {escape(run.id)} finished: {len(run.started.plan)} DMs planned"
-    table = plain_table("outcome", "DMs", "which, and why", title=title)
+    outcomes = run.outcomes()
+    names = _labels(run.started.plan)
+    retried = f" (it retried the failed DMs of run {run.started.retries})"
+    title = (
+        f"Run {run.id} finished{retried if run.started.retries else ''}: "
+        f"{plural(len(run.started.plan), 'DM')} planned"
+    )
+    table = plain_table("outcome", "DMs", "which, and why", title=escape(title))
     table.add_row("exported", str(run.exported), "")
-    for label, group in (("skipped", skipped), ("unreachable", unreachable), ("failed", failed)):
-        table.add_row(label, str(len(group)), _first(group, names))
+    for verdict in ("skipped", "unreachable", "failed"):
+        group = [o for o in outcomes if o.verdict == verdict]
+        table.add_row(verdict, str(len(group)), _first(group, names))
         for outcome in group[1:]:
             table.add_row("", "", _line(outcome, names))
     return table
+
+
+def _labels(plan: tuple[PlanEntry, ...]) -> dict[str, str]:
+    """Each DM's name for people; names shared by several DMs get their channel id."""
+    shared = Counter(display_name(entry.name) for entry in plan)
+    return {
+        entry.user_id: display_name(entry.name)
+        + (f" (channel {entry.channel_id})" if shared[display_name(entry.name)] > 1 else "")
+        for entry in plan
+    }
 
 
 def _first(group: list[Outcome], names: dict[str, str]) -> str:

@@ -7,9 +7,11 @@ environment (docs/run.md, "The token").
 
 from __future__ import annotations
 
+import getpass
+import signal
 import sys
+import threading
 
-import typer
 from dmj.adapters import DiscordClient
 from dmj.machine.errors import DiscordPaused, UsageError
 from dmj.machine.events import UserInfo
@@ -26,13 +28,34 @@ def ask_token(from_env: str | None) -> str:
             "No Discord token: set the DISCORD_TOKEN environment variable (dmj never takes "
             "the token on the command line), or run dmj in a terminal to be asked for it."
         )
-    token = str(typer.prompt("Discord token (input is hidden)", hide_input=True)).strip()
+    token = _hidden_prompt("Discord token (input is hidden): ").strip()
     if not token:
         raise UsageError(
             "No Discord token was entered, so nothing was started; run the command again and "
             "paste the token at the prompt, or set DISCORD_TOKEN."
         )
     return token
+
+
+def _hidden_prompt(prompt: str) -> str:
+    """Ask without echo; Ctrl-C stops dmj at once (``KeyboardInterrupt``, exit 130).
+
+    Under asyncio's runner (``anyio.run``) the first SIGINT only cancels the main task, which
+    a blocking read of the terminal never notices: the prompt would sit there until a second
+    Ctrl-C. While it waits, SIGINT gets Python's default handler back. Ctrl-D enters nothing.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        return ""
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")  # the prompt's line was left open
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 async def check_account(discord: DiscordClient, *, owner_id: str, owner_of: str) -> UserInfo:

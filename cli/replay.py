@@ -9,34 +9,56 @@ import typer
 
 from ._app import app
 from ._errors import ExitCode
-from ._options import DEFAULT_ARCHIVE, ArchiveOption
+from ._hints import META_KEY, NextSteps
+from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["replay"]
+__all__ = ["replay", "replay_command"]
 
 
 @app.command()
 def replay(
+    ctx: typer.Context,
     archive: ArchiveOption = DEFAULT_ARCHIVE,
     inspect: Annotated[
         bool,
         typer.Option(
             "--inspect",
             help="Audit the journal read-only (works while another dmj runs): integrity, "
-            "runs, batches, the next step, the projections' freshness.",
+            "runs, batches, the next step, the projections' freshness, the archived exports.",
         ),
     ] = False,
     json: Annotated[
         bool, typer.Option("--json", help="With --inspect: print the report as JSON.")
     ] = False,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="With --inspect: check the archived exports' file sizes only, not their digests.",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild batch-state.json, id-history.json and index.sqlite from the journal, or audit it."""
-    if json and not inspect:
-        raise typer.BadParameter(
-            "--json goes with --inspect: run `dmj replay --inspect --json`.", param_hint="--json"
-        )
+    for flag, given in (("--json", json), ("--quick", quick)):
+        if given and not inspect:
+            raise typer.BadParameter(
+                f"{flag} goes with --inspect: run `dmj replay --inspect {flag}`.",
+                param_hint=flag,
+            )
+    steps = NextSteps(archive, archive_source(ctx), run_exists=True)
+    ctx.meta[META_KEY] = steps
+    raise typer.Exit(replay_command(archive, inspect=inspect, json=json, quick=quick, steps=steps))
+
+
+def replay_command(
+    archive: Path, *, inspect: bool, json: bool, steps: NextSteps, quick: bool = False
+) -> ExitCode:
+    """Rebuild, or audit (``inspect``; ``quick``: exports by size only), the archive's
+    projections; the exit code (1 for an archive the audit finds unhealthy, or a damaged
+    export). The menu calls it too."""
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
     from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -49,14 +71,14 @@ def replay(
         render_rebuild(console, rebuild)
         if rebuild.changes:
             _rebuild_index(console, archive)
-        return
-    report = inspect_archive(archive)
+        return ExitCode.OK
+    report = inspect_archive(archive, quick=quick)
     if json:
         typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
     else:
-        render_inspection(console, report)
-    if not report.healthy:
-        raise typer.Exit(ExitCode.FAILURE)
+        render_inspection(console, report, fill=steps.fill)
+    damaged = report.exports is not None and report.exports.damaged
+    return ExitCode.OK if report.healthy and not damaged else ExitCode.FAILURE
 
 
 def _rebuild_index(console: Console, archive: Path) -> None:

@@ -15,7 +15,15 @@ import typer
 from dmj.machine.errors import UsageError
 
 from ._app import app
-from ._options import DEFAULT_ARCHIVE, ArchiveOption, DceOption
+from ._hints import META_KEY, NextSteps
+from ._options import (
+    DEFAULT_ARCHIVE,
+    DEFAULT_STALL_TIMEOUT,
+    ArchiveOption,
+    DceOption,
+    StallTimeoutOption,
+    archive_source,
+)
 
 __all__ = ["RECOMMENDED_BATCH_SIZE", "run"]
 
@@ -37,8 +45,29 @@ class PaceChoice(StrEnum):
     FAST = "fast"
 
 
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only",
+        metavar="<name|id>",
+        help="Archive only this conversation: its name, user id or channel id. Repeat it for "
+        "several.",
+        show_default=False,
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Check everything that needs no token and print the plan and an estimate; touch "
+        "neither Discord nor the archive.",
+    ),
+]
+
+
 @app.command()
 def run(
+    ctx: typer.Context,
     *,
     package: Annotated[
         Path,
@@ -73,12 +102,15 @@ def run(
     media: Annotated[
         bool, typer.Option("--media", help="Also download attachments and avatars.")
     ] = False,
+    stall_timeout: StallTimeoutOption = DEFAULT_STALL_TIMEOUT,
     yes: Annotated[
         bool,
         typer.Option(
             "--yes", help=f"Do not ask: accept a batch size above {RECOMMENDED_BATCH_SIZE}."
         ),
     ] = False,
+    only: OnlyOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Archive every DM in your data package with DiscordChatExporter, batch by batch.
 
@@ -89,9 +121,12 @@ def run(
 
     request = RunRequest(
         package=package, archive=archive, dce=dce, batch_size=batch_size,
-        strategy=strategy.value, pace=pace.value, media=media,
+        strategy=strategy.value, pace=pace.value, media=media, only=tuple(only or ()),
+        dry_run=dry_run, stall_timeout=stall_timeout,
     )  # fmt: skip
-    raise typer.Exit(run_command(request))
+    steps = NextSteps(archive, archive_source(ctx), run_exists=False)
+    ctx.meta[META_KEY] = steps
+    raise typer.Exit(run_command(request, steps))
 
 
 def confirm_batch_size(batch_size: int, *, yes: bool) -> None:

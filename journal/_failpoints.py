@@ -4,11 +4,13 @@ Crash tests run dmj as a child process and need it to die at a chosen point, as 
 ``crash_on_write`` does: right after record k is acknowledged, instead of its N-th storage
 operation, halfway through its N-th write, or with ``EIO`` from its N-th operation. The CLI
 builds a ``Failpoints`` from an environment variable (only ``dmj.cli`` reads the
-environment) and hands it to ``JournalWriter.open``; the default does nothing.
+environment), wraps the command's one ``Storage`` with it (the journal's and the archive's
+operations alike) and hands the record failpoint to ``JournalWriter.open``; the default does
+nothing.
 
 Spec syntax (comma-separated): ``after-record=K``, and one of ``crash-at-op=N``,
-``tear-at-op=N``, ``eio-at-op=N``. Operations are counted from 1 over the writer's
-``Storage`` calls, recovery included, so enumerating N = 1, 2, ... visits every point.
+``tear-at-op=N``, ``eio-at-op=N``. Operations are counted from 1 over the ``Storage`` calls
+(the journal's recovery included), so enumerating N = 1, 2, ... visits every point.
 """
 
 from __future__ import annotations
@@ -145,3 +147,27 @@ class FailingStorage:
     def close(self, fd: int) -> None:
         self._arrive("close")
         self._inner.close(fd)
+
+    def create_temp(self, target: Path) -> tuple[int, Path]:
+        self._arrive("create_temp")
+        return self._inner.create_temp(target)
+
+    def sync_file(self, path: Path) -> None:
+        self._arrive("sync_file")
+        self._inner.sync_file(path)
+
+    def make_dir(self, path: Path) -> None:
+        self._arrive("make_dir")
+        self._inner.make_dir(path)
+
+    def replace(self, source: Path, target: Path) -> None:
+        self._arrive("replace")
+        self._inner.replace(source, target)
+
+    def remove(self, path: Path) -> None:
+        self._arrive("remove")
+        self._inner.remove(path)
+
+    def remove_tree(self, path: Path) -> None:
+        self._arrive("remove_tree")
+        self._inner.remove_tree(path)

@@ -11,13 +11,14 @@ from typing import Literal
 import msgspec
 from dmj.machine.errors import JournalCorrupt, SequenceGap
 
-__all__ = ["JournalCheck", "Problem", "ProblemKind", "Recovery", "TornTail"]
+__all__ = ["JournalCheck", "Problem", "ProblemKind", "Recovery", "TailKind", "TornTail"]
 
-NEXT_STEP = (
-    "Run `dmj replay --inspect` to see the damage; restore the file from a backup or move it "
-    "aside to start a new archive."
+
+REPAIR = (
+    "Run `dmj repair` to see what a repair keeps and what it sets aside (nothing is deleted; "
+    "`dmj repair --apply` does it), or restore the file from a backup."
 )
-"""What a user can do about a damaged journal."""
+"""What a user can do about a damaged journal (the CLI names the archive in the commands)."""
 
 UPGRADE = "Upgrade dmj and try again."
 REPORT_BUG = "This is a bug in dmj: please report it."
@@ -61,16 +62,46 @@ class Problem(Finding, frozen=True, kw_only=True):
         return JournalCorrupt(self.message)
 
 
+TailKind = Literal["torn", "damaged", "foreign", "unacknowledged"]
+"""What a tail is. ``torn``: a write a crash cut short (no final newline, or zeros where its
+middle should be), never acknowledged. ``damaged``: a complete dmj record whose bytes changed
+(a crash or the disk); it may have been acknowledged. ``foreign``: complete lines that are not
+dmj records: added by hand or by another program. ``unacknowledged``: records whose write or
+sync failed (the writer noted it), never acknowledged."""
+
+_TAIL_WHAT: dict[TailKind, str] = {
+    "torn": "a torn write from an interrupted run",
+    "damaged": "a damaged record whose checksum fails, cut short by a crash or changed on disk",
+    "foreign": "a complete line that is not a dmj record, added by hand or by another program",
+    "unacknowledged": "a record whose write or sync failed",
+}
+
+
 class TornTail(Finding, frozen=True, kw_only=True):
     """The bytes after the last intact record, when no intact record follows them.
 
-    A write the crash interrupted: never acknowledged, safe to set aside. ``line`` is the
-    1-based line it starts on, ``offset`` its byte offset, ``length`` its size in bytes.
+    Set aside by the next writer, never refused (see ``_scan``). ``line`` is the 1-based line
+    it starts on, ``offset`` its byte offset, ``length`` its size in bytes, ``kind`` what it is.
     """
 
     line: int
     offset: int
     length: int
+    kind: TailKind = "torn"
+
+    @property
+    def what(self) -> str:
+        """The tail in a few words, for messages."""
+        return _TAIL_WHAT[self.kind]
+
+    @property
+    def acknowledged(self) -> str:
+        """Whether a dmj acted on it, in a few words."""
+        if self.kind == "damaged":
+            return "if it was acknowledged, its step is done again"
+        if self.kind == "foreign":
+            return "dmj never wrote it"
+        return "never acknowledged"
 
 
 class Recovery(Finding, frozen=True, kw_only=True):
@@ -105,7 +136,7 @@ def problem(path: str, line: int, kind: ProblemKind, detail: str) -> Problem:
     elif kind == "old-version":
         what, next_step = "cannot be read by this dmj", REPORT_BUG
     else:
-        what, next_step = "is corrupt", NEXT_STEP
+        what, next_step = "is corrupt", REPAIR
     message = f"{path} line {line} {what} ({detail}); nothing was changed. {next_step}"
     return Problem(line=line, kind=kind, detail=detail, next_step=next_step, message=message)
 
@@ -113,8 +144,8 @@ def problem(path: str, line: int, kind: ProblemKind, detail: str) -> Problem:
 def recovery(path: str, torn: TornTail, saved_to: str) -> Recovery:
     """A ``Recovery`` with its warning sentence."""
     message = (
-        f"{path} ended in a torn write from an interrupted run (line {torn.line}, "
-        f"{torn.length} bytes, never acknowledged); it was moved to {saved_to} and the "
-        f"journal continues after line {torn.line - 1}."
+        f"{path} ended in {torn.what} (line {torn.line}, {torn.length} bytes, "
+        f"{torn.acknowledged}); it was moved to {saved_to} and the journal continues after "
+        f"line {torn.line - 1}."
     )
     return Recovery(torn=torn, saved_to=saved_to, message=message)

@@ -1,4 +1,4 @@
-"""The files around a journal: its lock, its set-aside torn tails, and its directory."""
+"""The files around a journal: its lock, its set-aside tails and damage, and its directory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dmj.machine.errors import JournalNotFound
 
-__all__ = ["lock_path", "require_directory", "require_journal", "torn_path"]
+__all__ = ["damaged_path", "lock_path", "require_directory", "require_journal", "torn_path"]
 
 
 def lock_path(journal: Path) -> Path:
@@ -17,6 +17,12 @@ def lock_path(journal: Path) -> Path:
 def torn_path(journal: Path, stamp: str, attempt: int = 1) -> Path:
     """``journal.torn-<stamp>`` next to ``journal.jsonl`` (``-2``, ``-3``... if taken)."""
     suffix = f".torn-{stamp}" if attempt == 1 else f".torn-{stamp}-{attempt}"
+    return journal.with_suffix(suffix)
+
+
+def damaged_path(journal: Path, stamp: str, attempt: int = 1) -> Path:
+    """``journal.damaged-<stamp>`` next to ``journal.jsonl``: what ``dmj repair`` set aside."""
+    suffix = f".damaged-{stamp}" if attempt == 1 else f".damaged-{stamp}-{attempt}"
     return journal.with_suffix(suffix)
 
 

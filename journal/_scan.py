@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zlib
 from collections.abc import Generator, Iterator
 from operator import attrgetter
@@ -22,7 +23,7 @@ from operator import attrgetter
 import msgspec
 from dmj.machine.errors import JournalError
 
-from ._findings import JournalCheck, TornTail, problem
+from ._findings import JournalCheck, TailKind, TornTail, problem
 from ._format import MAGIC
 from ._records import Unreadable, decode_record
 from ._schema import E, Schema
@@ -35,7 +36,23 @@ BLOCK_SIZE = 64 * 1024
 
 _TORN_NEWLINES = 2
 """At most: a torn write leaves one (its own, when only the middle was lost); a byte of the
-last record changed into a newline splits it into two lines."""
+last record changed into a newline splits it into two lines.
+
+Why a damaged end is set aside and not refused, although its last record may have been
+acknowledged: the end of the file is where a crash leaves its damage (an append whose size
+reached the disk before its data, a sector of it lost), and a journal that refused it would
+stop every resume after such a crash. Setting it aside loses nothing: the bytes are kept in
+``journal.torn-*``, and going back one record costs at most one step done again, which the
+journal makes safe (an intent is repeated; an outcome is journaled only after its fact, so
+losing it repeats the fact: reopening and closing are idempotent, a repeated export writes a
+new folder). Two line breaks bound what one damaged record can become; more, or a sealed
+record after the damage, is not a damaged end but damage inside the journal, refused with
+the way out (``dmj repair``)."""
+
+_RECORD_START = b'{"type":"'
+_RECORD_END = re.compile(rb',"crc":"[@-O]{9}"}\n\Z')
+_SNIFF = 64 * 1024
+"""How much of a complete tail is searched for zeros (a torn write's lost middle)."""
 
 _seq = attrgetter("seq")
 _version = attrgetter("v")
@@ -194,7 +211,8 @@ def _stopped(file: io.FileIO, name: str, records: int, intact: int, stop: Stop) 
     if unreadable is not None:
         found = problem(name, line, unreadable.kind, unreadable.detail)
     elif _is_torn_tail(file, intact):
-        torn = TornTail(line=line, offset=intact, length=end.size - intact)
+        kind = _tail_kind(file, intact, end.size)
+        torn = TornTail(line=line, offset=intact, length=end.size - intact, kind=kind)
         return msgspec.structs.replace(end, torn=torn)
     else:
         found = problem(name, line, "checksum", "checksum mismatch")
@@ -234,3 +252,22 @@ def _sealed_prefix(line: bytes) -> bool:
             return True
         start, end = end, line.find(b'"}', end) + 2
     return _sealed(line)
+
+
+def _tail_kind(file: io.FileIO, offset: int, size: int) -> TailKind:
+    """What a tail that starts with a complete, unsealed line is.
+
+    Framed as a dmj record (starting ``{"type":"`` or ending ``,"crc":"XXXXXXXXX"}``: a
+    changed byte cannot undo both): a record whose bytes changed. Holding zeros: a torn write
+    whose middle never reached the disk. Anything else: complete lines no dmj wrote (a hand
+    edit, another program appending).
+    """
+    file.seek(offset)
+    head = file.read(min(size - offset, _SNIFF))
+    file.seek(max(offset, size - 32))
+    last = file.read(32)
+    if head.startswith(_RECORD_START) or _RECORD_END.search(last):
+        return "damaged"
+    if not last.endswith(b"\n") or b"\x00" in head:
+        return "torn"
+    return "foreign"

@@ -1,24 +1,33 @@
-"""The journal writer's file operations, behind one small seam.
+"""dmj's durable file operations, behind one small seam.
 
-Everything the writer does to the disk goes through a ``Storage``: opening, writing,
-syncing, truncating. ``OsStorage`` is the real thing; tests put a wrapper around it to split
-a write, kill the process between two operations, or make ``fsync`` fail (see
-``_failpoints``). Reading does not go through the seam: readers never change anything.
+Everything dmj does to the disk of an archive goes through a ``Storage``: the journal
+writer's opening, writing, syncing, truncating and removing an incomplete copy, and the
+archive's own files (exports, media, projections: ``dmj.projections``' durable recipes),
+which add creating temp files and folders, renaming, removing and syncing files written by
+another process (DCE). One ``Storage`` serves a whole command, so ``Failpoints`` count every
+operation of a run in one sequence. ``OsStorage`` is the real thing; tests put a wrapper
+around it to split a write, kill the process between two operations, make ``fsync`` fail
+(see ``_failpoints``), or record the order of writes, syncs and renames. Reading does not go
+through the seam: readers never change anything.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sys
+import tempfile
 from contextlib import suppress
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["FILE_MODE", "OsStorage", "Storage", "close_quietly"]
+__all__ = ["DIR_MODE", "FILE_MODE", "OsStorage", "Storage", "close_quietly"]
 
 FILE_MODE = 0o600
 """Everything dmj writes is private to the user (design.md §4)."""
+DIR_MODE = 0o700
+"""Every folder dmj creates, likewise."""
 
 
 class Storage(Protocol):
@@ -52,6 +61,30 @@ class Storage(Protocol):
         """Close ``fd``."""
         ...
 
+    def create_temp(self, target: Path) -> tuple[int, Path]:
+        """Create ``.<name>.<random>.tmp`` (0600) next to ``target``, open for writing."""
+        ...
+
+    def sync_file(self, path: Path) -> None:
+        """Make the data of the file at ``path`` durable (one written by another process)."""
+        ...
+
+    def make_dir(self, path: Path) -> None:
+        """Create the folder ``path`` (mode 0700); its parent must exist."""
+        ...
+
+    def replace(self, source: Path, target: Path) -> None:
+        """Rename ``source`` to ``target`` atomically, replacing a file ``target``."""
+        ...
+
+    def remove(self, path: Path) -> None:
+        """Remove the file ``path`` (a temp file, or an incomplete copy the writer made)."""
+        ...
+
+    def remove_tree(self, path: Path) -> None:
+        """Remove the folder ``path`` and everything in it."""
+        ...
+
 
 class OsStorage:
     """``Storage`` on the operating system's calls, following durability.md's recipes."""
@@ -70,10 +103,7 @@ class OsStorage:
         return os.write(fd, data)
 
     def sync(self, fd: int) -> None:
-        if sys.platform == "darwin":  # pragma: no cover - plain fsync does not flush the drive
-            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-        else:
-            os.fdatasync(fd)
+        _sync_data(fd)
 
     def sync_dir(self, path: Path) -> None:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -87,6 +117,36 @@ class OsStorage:
 
     def close(self, fd: int) -> None:
         os.close(fd)
+
+    def create_temp(self, target: Path) -> tuple[int, Path]:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        return fd, Path(temp)
+
+    def sync_file(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _sync_data(fd)
+        finally:
+            os.close(fd)
+
+    def make_dir(self, path: Path) -> None:
+        path.mkdir(mode=DIR_MODE)
+
+    def replace(self, source: Path, target: Path) -> None:
+        os.replace(source, target)
+
+    def remove(self, path: Path) -> None:
+        path.unlink()
+
+    def remove_tree(self, path: Path) -> None:
+        shutil.rmtree(path)
+
+
+def _sync_data(fd: int) -> None:
+    if sys.platform == "darwin":  # pragma: no cover - plain fsync does not flush the drive
+        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+    else:
+        os.fdatasync(fd)
 
 
 def close_quietly(storage: Storage, fd: int) -> None:

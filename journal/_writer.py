@@ -3,11 +3,18 @@
 ``append`` writes the whole line with one ``write``, syncs it, and only then returns the
 stamped event: the acknowledgement that lets the caller act. A failed write or sync is
 fatal (PostgreSQL's fsync lesson, durability.md A3): the record is not acknowledged, the
-writer refuses every later append, and the next ``open`` recovers from the file as it is.
+writer refuses every later append, and it cuts the file back to its acknowledged end. After
+a failed sync the kernel may have dropped the line's page while still serving it from
+memory: a next writer that took it for a record and appended after it could leave a hole in
+the middle of the journal once the page is gone. If the cut itself fails, the writer leaves
+a note in the lock file and the next ``open`` sets everything after the acknowledged end
+aside, as it does a torn tail.
 """
 
 from __future__ import annotations
 
+import os
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -21,18 +28,27 @@ from msgspec.structs import replace as _replace
 from ._failpoints import Failpoints
 from ._findings import Recovery
 from ._format import encode_line
-from ._lock import WriterLock
+from ._lock import LockHolder, Unacknowledged, WriterLock, probe_lock
 from ._open import Clock, open_journal
 from ._paths import lock_path, require_directory
 from ._schema import DMJ_SCHEMA, E, Schema
 from ._storage import OsStorage, Storage, close_quietly
 
-__all__ = ["Clock", "JournalWriter", "utc_now"]
+__all__ = ["Clock", "JournalWriter", "probe_writer", "utc_now"]
 
 
 def utc_now() -> datetime:
     """The wall clock in UTC: the default ``Clock``."""
     return datetime.now(UTC)
+
+
+def probe_writer(path: Path | str) -> LockHolder | None:
+    """The process writing the journal at ``path`` now (its pid if known), or None.
+
+    Read-only and instant (see ``probe_lock``): how readers tell a run that is running from
+    one that was interrupted. A writer in this very process counts too.
+    """
+    return probe_lock(lock_path(Path(path)))
 
 
 class JournalWriter(Generic[E]):
@@ -51,6 +67,7 @@ class JournalWriter(Generic[E]):
         fd: int,
         lock: WriterLock,
         last_seq: int,
+        size: int,
         recovery: Recovery | None,
         clock: Clock,
         failpoints: Failpoints,
@@ -64,6 +81,7 @@ class JournalWriter(Generic[E]):
         self._write = storage.write
         self._sync = storage.sync
         self._fd: int | None = fd
+        self._size = size  # bytes acknowledged: where a failed append cuts the file back to
         self._lock = lock
         self._clock = clock
         self._failpoints = failpoints
@@ -114,7 +132,8 @@ class JournalWriter(Generic[E]):
         lock = WriterLock.acquire(lock_path(path), locking=str(path))
         io_storage = failpoints.storage(storage or OsStorage())
         try:
-            opened = open_journal(io_storage, path, schema, clock)
+            opened = open_journal(io_storage, path, schema, clock, lock.note)
+            lock.clear_note()
         except BaseException:
             lock.release()
             raise
@@ -125,6 +144,7 @@ class JournalWriter(Generic[E]):
             fd=opened.fd,
             lock=lock,
             last_seq=opened.last_seq,
+            size=opened.size,
             recovery=opened.recovery,
             clock=clock,
             failpoints=failpoints,
@@ -156,8 +176,10 @@ class JournalWriter(Generic[E]):
                 raise OSError(f"short write: {written} of {len(line)} bytes")
             self._sync(fd)
         except OSError as exc:
+            self._cut_back(fd)
             raise self._fail(f"writing record {seq}", exc) from exc
         self.last_seq = seq
+        self._size += len(line)
         if seq == self._crash_after:
             self._failpoints.acknowledged(seq)
         return stamped
@@ -201,6 +223,19 @@ class JournalWriter(Generic[E]):
         if at.tzinfo is None or at.utcoffset() is None:
             raise InvariantBroken(f"the journal clock returned a naive datetime ({at!r})")
         return at.astimezone(UTC)
+
+    def _cut_back(self, fd: int) -> None:
+        """After a failed append: cut the file back to its acknowledged end and sync it (best
+        effort), or, if that fails too, leave the next writer a note of where that end is."""
+        try:
+            self._storage.truncate(fd, self._size)
+            self._storage.sync(fd)
+        except OSError:
+            with suppress(OSError):
+                inode = os.fstat(fd).st_ino
+                self._lock.leave_note(
+                    Unacknowledged(seq=self.last_seq, offset=self._size, inode=inode)
+                )
 
     def _fail(self, action: str, exc: OSError) -> JournalWriteFailed:
         """Poison the writer for good and say why: a failed write or sync is never retried."""

@@ -53,7 +53,7 @@ def export_requested(w: Working, event: ExportRequested) -> None:
             f"it is attempt {attempt} for user {entry.user_id}, whose last was {dm.attempt}: "
             "attempts count up by one",
         )
-    w.dms[entry.user_id] = replace(dm, exporting=channel, attempt=attempt)
+    w.dms[entry.user_id] = replace(dm, exporting=channel, export_seq=event.seq, attempt=attempt)
 
 
 def _other_channel(dm: DmProgress, event: ExportRequested) -> str:
@@ -99,6 +99,7 @@ def channel_exported(w: Working, event: ChannelExported) -> None:
         message_count=event.message_count,
         last_message_id=event.last_message_id,
         path=event.path,
+        files=event.files,
     )
     w.dms[user] = replace(dm, exporting=None, outcome=outcome)
 

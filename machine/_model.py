@@ -19,6 +19,7 @@ from .events import (
     NOT_JOURNALED,
     ChannelInfo,
     ErrorClass,
+    ExportFile,
     OpenDmsCaptured,
     PlanEntry,
     RunFinished,
@@ -38,6 +39,7 @@ __all__ = [
     "OutcomeKind",
     "RunState",
     "State",
+    "Value",
     "Verdict",
     "count_outcomes",
     "verdict_of",
@@ -78,6 +80,7 @@ class Outcome(Value, frozen=True, kw_only=True):
     """The one terminal outcome of a planned DM in a run, and the record that decided it.
 
     ``channel_id`` is the channel exported or tried last; for a skipped DM, the package's.
+    ``path`` and ``files``: where an export was filed and what it holds (``ChannelExported``).
     """
 
     user_id: str
@@ -90,6 +93,7 @@ class Outcome(Value, frozen=True, kw_only=True):
     message_count: int = 0
     last_message_id: str | None = None
     path: str = ""
+    files: tuple[ExportFile, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -105,7 +109,8 @@ class DmProgress(Value, frozen=True, kw_only=True):
     still waiting for its outcome. ``opened``: the channel dmj opened and has not closed.
     ``direct_failed``: exporting the package's channel failed permanently, so the DM is
     reopened. ``attempt`` counts DCE runs for the DM; ``transient_failures`` those that failed
-    transiently (bounded by the run's ``max_attempts``).
+    transiently (bounded by the run's ``max_attempts``). ``export_seq``: the seq of the
+    pending ``ExportRequested`` (its export folder is named after it).
     """
 
     entry: PlanEntry
@@ -115,6 +120,7 @@ class DmProgress(Value, frozen=True, kw_only=True):
     closing: bool = False
     direct_failed: bool = False
     exporting: str | None = None
+    export_seq: int = 0
     attempt: int = 0
     transient_failures: int = 0
     outcome: Outcome | None = None
@@ -202,6 +208,10 @@ class RunState(Value, frozen=True, kw_only=True):
 
     def finished_batches(self) -> list[BatchRecord]:
         return [] if self.done is None else self.done.oldest_first()
+
+    def outcomes(self) -> list[Outcome]:
+        """The outcomes of the finished batches, in plan order."""
+        return [outcome for record in self.finished_batches() for outcome in record.outcomes]
 
 
 class ChannelStatus(Value, frozen=True, kw_only=True, rename="camel"):

@@ -56,6 +56,11 @@ def run_started(w: Working, event: RunStarted) -> None:
         )
     if event.run in w.known_runs():
         raise broken(event, f"run ids are unique in a journal, and {event.run!r} was used")
+    if event.retries is not None and (previous is None or previous.id != event.retries):
+        raise broken(
+            event,
+            f"a run retries the failed DMs of the run just before it, not of {event.retries!r}",
+        )
     if previous is not None and event.plan == previous.started.plan:
         # An incremental re-run of the same package plans the same DMs: keep one copy (its
         # DMs were found unique when that run started).

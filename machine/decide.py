@@ -12,12 +12,16 @@ Given the state folded from the journal, ``decide`` names the one step to take n
 Per DM (design.md §2): a DM open at the start, a group DM and a deleted user's DM are exported
 by channel id only; a closed 1-on-1 DM is tried directly first (strategy ``direct-first``) and
 reopened only after a permanent failure, or reopened first (strategy ``reopen``). Exports of a
-channel an earlier run archived ask only for messages ``after`` the last one archived.
+channel an earlier run archived ask only for messages ``after`` the last one archived, unless
+the run found that channel's archived exports damaged (``RunStarted.from_scratch``). An export
+of a channel that was neither open at the start nor opened by dmj is probed first (``probe``):
+one request says whether DCE can read it at all.
 """
 
 from __future__ import annotations
 
 from ._model import BatchProgress, DmProgress, Memory, RunState, State, count_outcomes
+from .plan import failed_entries
 from .steps import (
     AnyStep,
     CaptureOpenDms,
@@ -39,7 +43,7 @@ def decide(state: State) -> AnyStep:
     if run is None:
         return Idle(reason="no-run")
     if run.finished is not None:
-        return Idle(reason="run-finished")
+        return Idle(reason="run-finished", retry=len(failed_entries(run)))
     if run.capture is None:
         return CaptureOpenDms()
     batch = state.batch
@@ -89,6 +93,8 @@ def _next_for_dm(run: RunState, memory: Memory, batch: int, dm: DmProgress) -> A
             return _open(batch, dm)
         target = entry.channel_id
     status = memory.status.get(target)
+    if target in run.started.from_scratch:
+        status = None  # its archived exports are damaged: export it whole
     return ExportChannel(
         batch=batch,
         user_id=entry.user_id,
@@ -96,6 +102,7 @@ def _next_for_dm(run: RunState, memory: Memory, batch: int, dm: DmProgress) -> A
         attempt=dm.attempt + 1,
         name=entry.name,
         after=status.last_message_id if status is not None else None,
+        probe=dm.opened is None and dm.open_at_start is None,
     )
 
 

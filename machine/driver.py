@@ -12,8 +12,9 @@ bug raises ``RuleBroken`` with nothing written. The driver stops in three ways (
 - ``finished``: ``RunFinished`` is journaled (or the run had finished already);
 - ``paused``: Discord or DCE said stop (captcha, token rejected, Cloudflare, rate limits, DCE
   failing too often in a row); ``RunPaused`` is journaled and nothing more is sent;
-- ``interrupted``: ``stop`` was set (the first Ctrl-C). The step in progress finishes, every
-  DM this batch opened is closed, and ``RunPaused("interrupted")`` is journaled.
+- ``interrupted``: ``stop`` was set (the first Ctrl-C). The step in progress finishes (but a
+  DCE export is stopped at once: it is repeated on resume anyway), every DM this batch opened
+  is closed, and ``RunPaused("interrupted")`` is journaled.
 
 Cancelling the driver (the second Ctrl-C) stops it at once: the journal then ends in an
 intent or an outcome, which is just as resumable.
@@ -25,15 +26,23 @@ none of the layers above ``machine``; it is the one machine module that may use 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import anyio
 import msgspec
 
 from .decide import closes_before_stopping, decide
-from .errors import ChannelExportError, DiscordPaused, Paused, RemoteUnavailable, SkipDm
+from .errors import (
+    ChannelExportError,
+    DiscordPaused,
+    InvariantBroken,
+    Paused,
+    RemoteUnavailable,
+    SkipDm,
+)
 from .events import (
     AnyEvent,
     ChannelExported,
@@ -41,12 +50,13 @@ from .events import (
     DmClosed,
     DmOpened,
     DmSkipped,
+    ErrorClass,
     ExportFailed,
     OpenDmsCaptured,
     RunPaused,
     RunStarted,
 )
-from .ports import Checkpoint, Discord, EventLog, Exporter, Progress
+from .ports import ExportedChannel, Ports, export_id
 from .state import State, apply
 from .steps import (
     AnyStep,
@@ -78,17 +88,6 @@ class RunEnd(msgspec.Struct, frozen=True, kw_only=True):
     state: State
     reason: str = ""
     message: str = ""
-
-
-@dataclass(frozen=True)
-class Ports:
-    """Everything the driver touches, passed in (see ``dmj.machine.ports``)."""
-
-    log: EventLog
-    discord: Discord
-    exporter: Exporter
-    checkpoint: Checkpoint
-    progress: Progress
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ class _Driver:
             case OpenDm():
                 await self.open(step)
             case ExportChannel():
-                return await self.export(step, export_id=str(seq))
+                return await self.export(step, export_id=export_id(self.run_id, seq))
             case CloseDm():
                 await self.close(step)
             case FinishBatch() | FinishRun():
@@ -200,41 +199,86 @@ class _Driver:
         )  # fmt: skip
 
     async def close(self, step: CloseDm) -> None:
+        channel = self.channel(step.channel_id)
         with contextlib.suppress(SkipDm):  # Discord does not know it: nothing is left open
-            await self.ports.discord.close_dm(self.channel(step.channel_id))
+            await self.ports.discord.close_dm(channel)
         self.journal(DmClosed(run=self.run_id, batch=step.batch, channel_id=step.channel_id))
 
     def channel(self, channel_id: str) -> ChannelInfo:
-        """The channel as Discord handed it back when dmj opened it."""
+        """The channel as Discord handed it back when dmj opened it. Unknown means never
+        close (guessing "a DM" could leave a group for good): a bug, which stops the run with
+        nothing sent, the channel as it is and the close's intent last in the journal."""
         seen = self.state.batch.seen if self.state.batch is not None else ()
         found = next((channel for channel in seen if channel.id == channel_id), None)
-        return found or ChannelInfo(id=channel_id, type=1)
+        if found is None:
+            raise InvariantBroken(
+                f"dmj was about to close channel {channel_id}, which this batch has no record "
+                "of opening; dmj never closes a channel it cannot tell from a group DM. Nothing "
+                "was sent and the channel is left as it is; this is a bug in dmj."
+            )
+        return found
 
     async def export(self, step: ExportChannel, *, export_id: str) -> RunEnd | None:
+        channel = step.channel_id
         try:
-            done = await self.ports.exporter.export(
-                step.channel_id, after=step.after, export_id=export_id
+            if step.probe and (refused := await self.ports.discord.check_readable(channel)):
+                # what DCE's own "forbidden"/"not found" would say, without starting DCE
+                raise ChannelExportError(
+                    refused.message, channel_id=channel, error_class="permanent"
+                )
+            done = await self.until_stopped(
+                partial(self.ports.exporter.export, channel, after=step.after, export_id=export_id)
             )
         except ChannelExportError as error:
             return await self.export_failed(step, error)
+        if done is None:  # "fatal" pauses without using up an attempt; the loop then stops
+            message = (
+                f"Stopped at your request (Ctrl-C) while DiscordChatExporter exported channel "
+                f"{channel}; `dmj resume` exports it again."
+            )
+            self.journal(self.failure(step, "fatal", message))
+            return None
         self.streak = 0
         self.journal(
             ChannelExported(
                 run=self.run_id, batch=step.batch, channel_id=step.channel_id,
                 user_id=step.user_id, path=done.path, message_count=done.message_count,
-                last_message_id=done.last_message_id,
+                last_message_id=done.last_message_id, files=done.files,
             )
         )  # fmt: skip
         return None
 
-    async def export_failed(self, step: ExportChannel, error: ChannelExportError) -> RunEnd | None:
-        self.journal(
-            ExportFailed(
-                run=self.run_id, batch=step.batch, channel_id=step.channel_id,
-                user_id=step.user_id, error_class=error.error_class, message=str(error),
-                attempts=step.attempt,
-            )
+    async def until_stopped(
+        self, export: Callable[[], Awaitable[ExportedChannel]]
+    ) -> ExportedChannel | None:
+        """``export()``, cut short when ``stop`` is set (the first Ctrl-C): None then. A DCE
+        export can take many minutes and resume repeats it anyway; cancelled, the exporter
+        kills and reaps DCE."""
+        done: ExportedChannel | None = None
+        if self.stop.is_set():
+            return done
+        try:
+            async with anyio.create_task_group() as tasks:
+
+                async def cancel_on_stop() -> None:
+                    await self.stop.wait()
+                    tasks.cancel_scope.cancel()
+
+                tasks.start_soon(cancel_on_stop)
+                done = await export()
+                tasks.cancel_scope.cancel()
+        except BaseExceptionGroup as group:  # the export's own error, as if called directly
+            raise group.exceptions[0] if len(group.exceptions) == 1 else group from None
+        return done
+
+    def failure(self, step: ExportChannel, error_class: ErrorClass, message: str) -> ExportFailed:
+        return ExportFailed(
+            run=self.run_id, batch=step.batch, channel_id=step.channel_id, user_id=step.user_id,
+            error_class=error_class, message=message, attempts=step.attempt,
         )  # fmt: skip
+
+    async def export_failed(self, step: ExportChannel, error: ChannelExportError) -> RunEnd | None:
+        self.journal(self.failure(step, error.error_class, str(error)))
         if error.error_class == "fatal":
             return self.pause("exporter-fatal", str(error))
         if error.error_class == "permanent":

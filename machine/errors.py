@@ -11,7 +11,8 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
     │   ├── PackageError        the Discord data package cannot be read
     │   ├── JournalNotFound     the archive directory or its journal.jsonl is missing
     │   ├── BadQuery            a history query (dmj show/export) cannot be read
-    │   └── ExporterNotFound    --dce names no DiscordChatExporter.Cli
+    │   ├── ExporterNotFound    --dce names no DiscordChatExporter.Cli, or one not executable
+    │   └── ExporterUnusable    DCE does not start, or fails or hangs on --version
     ├── JournalError            journal.jsonl and its lock                      → exit 1
     │   ├── JournalCorrupt      a bad record before the tail, unknown type/version
     │   │   └── SequenceGap     seq does not follow its predecessor
@@ -20,10 +21,10 @@ Only ``dmj.cli`` renders errors and chooses exit codes (see ``docs/exit-codes.md
     ├── RemoteError             Discord answered in a way dmj cannot work with  → exit 1
     │   ├── SkipDm              this one DM cannot be opened (deleted user, 404): skip it
     │   └── RemoteUnavailable   Discord unreachable or failing after every retry
-    ├── ExporterError           DiscordChatExporter failed or could not run     → exit 1
-    │   ├── ExporterUnusable    DCE was found but its --version check failed
+    ├── ExporterError           DiscordChatExporter failed                      → exit 1
     │   └── ChannelExportError  one channel's export failed; error_class says how
     ├── FileWriteFailed         a projection or export file could not be written → exit 1
+    ├── DemoFailed              a step of `dmj demo` did not go as the story says → exit 1
     ├── Paused                  captcha, token rejected, rate limit: resumable  → exit 3
     │   └── DiscordPaused       Discord's answer means stop now; reason says which
     └── InvariantBroken         dmj's own rules were broken: a bug              → exit 1
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # annotations only: `dmj --help` need not load the event cata
 __all__ = [
     "BadQuery",
     "ChannelExportError",
+    "DemoFailed",
     "DiscordPaused",
     "DmjError",
     "ExporterError",
@@ -134,6 +136,10 @@ class FileWriteFailed(DmjError):
     """A file dmj writes atomically (a projection, an export) could not be written."""
 
 
+class DemoFailed(DmjError):
+    """A command of ``dmj demo`` ended otherwise than the story says, or the journal disagrees."""
+
+
 class Paused(DmjError):
     """The run must stop now and can be resumed later: captcha, token rejected, rate limit."""
 
@@ -189,8 +195,9 @@ class RemoteUnavailable(RemoteError):
         self.status = status
 
 
-class ExporterUnusable(ExporterError):
-    """DiscordChatExporter was found but does not run, or ``--version`` printed no version."""
+class ExporterUnusable(UsageError):
+    """DiscordChatExporter was found but does not start, or fails or hangs on ``--version``:
+    the ``--dce`` given (or found on PATH) is not a DCE that works here."""
 
 
 class ChannelExportError(ExporterError):

@@ -42,10 +42,12 @@ __all__ = [
     "ErrorClass",
     "Event",
     "ExportFailed",
+    "ExportFile",
     "ExportRequested",
     "OpenDmsCaptured",
     "Pace",
     "PackageInfo",
+    "PackageProblem",
     "PlanEntry",
     "RunFinished",
     "RunPaused",
@@ -114,12 +116,25 @@ class PlanEntry(Doc, frozen=True, kw_only=True):
     kind: DmKind = "dm"
 
 
+class PackageProblem(Doc, frozen=True, kw_only=True):
+    """A file of the package that could not be used: ``path`` inside the package, and a
+    sentence saying what is wrong with it and what it costs (a conversation left out…)."""
+
+    path: str
+    message: str
+
+
 class PackageInfo(Doc, frozen=True, kw_only=True):
-    """Which data package the plan came from."""
+    """Which data package the plan came from.
+
+    ``problems``: the package's files that could not be used (reported before the run and
+    in its summary, so a run resumed days later still names them).
+    """
 
     path: str
     fingerprint: str
     self_id: str
+    problems: tuple[PackageProblem, ...] = ()
 
 
 class DceInfo(Doc, frozen=True, kw_only=True):
@@ -127,6 +142,15 @@ class DceInfo(Doc, frozen=True, kw_only=True):
 
     path: str
     version: str
+
+
+class ExportFile(Doc, frozen=True, kw_only=True):
+    """One file of an archived export: ``name`` inside the export folder, its ``size`` in
+    bytes and its ``digest`` (``sha256:<hex>``), as dmj filed it."""
+
+    name: str
+    size: int
+    digest: str
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
@@ -151,7 +175,11 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     keeps the bound it started with). ``user`` is the token's account as ``GET /users/@me``
     showed it (``id-history.json``'s ``user``); older records without it fall back to
     ``package.self_id``. ``pace`` and ``media`` are the run's ``--pace`` and ``--media``, so
-    ``dmj resume`` carries on as the run began.
+    ``dmj resume`` carries on as the run began. ``retries``: the run whose failed DMs this
+    run tries again (``dmj resume`` after a run that finished with failures; its plan is
+    those DMs); None for a run of the package. ``from_scratch``: channels whose archived
+    exports were found missing or damaged when the run started; this run exports them whole
+    (no ``after``).
     """
 
     plan: tuple[PlanEntry, ...]
@@ -164,6 +192,8 @@ class RunStarted(Event, tag="RunStarted", frozen=True, kw_only=True):
     user: UserInfo | None = None
     pace: Pace = "careful"
     media: bool = False
+    retries: str | None = None
+    from_scratch: tuple[str, ...] = ()
 
 
 class OpenDmsCaptured(Event, tag="OpenDmsCaptured", frozen=True, kw_only=True):
@@ -223,21 +253,27 @@ class ExportRequested(Event, tag="ExportRequested", frozen=True, kw_only=True):
 
 
 class ChannelExported(Event, tag="ChannelExported", frozen=True, kw_only=True):
+    """The export is in the archive: ``path`` is its folder, relative to the archive, holding
+    ``files`` (older records have none listed). An empty ``path``: an incremental export
+    found no new message, so no folder was kept (``message_count`` 0)."""
+
     batch: int
     channel_id: str
     user_id: str
     path: str
     message_count: int
     last_message_id: str | None
+    files: tuple[ExportFile, ...] = ()
 
 
 class ExportFailed(Event, tag="ExportFailed", frozen=True, kw_only=True):
     """One export attempt failed; ``error_class`` decides what happens next.
 
-    ``fatal``: the run pauses (the driver journals ``RunPaused``) and resume tries again.
+    ``fatal``: the run pauses (the driver journals ``RunPaused``) and resume tries again; an
+    export stopped by the first Ctrl-C is journaled so too (it uses up no attempt).
     ``transient``: tried again until the run's ``max_attempts`` transient failures.
-    ``permanent`` (not found, forbidden): a closed 1-on-1 DM falls back to reopening it;
-    anything else has reached its outcome (unreachable).
+    ``permanent`` (not found, forbidden, said by DCE or by the read probe before it): a closed
+    1-on-1 DM falls back to reopening it; anything else has reached its outcome (unreachable).
     """
 
     batch: int

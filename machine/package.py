@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from .events import DmKind
+from .events import DmKind, PackageProblem
 
 __all__ = ["PackageContents", "PackageDm", "PackageOwner", "PackageProblem"]
 
@@ -38,13 +38,6 @@ class PackageDm(msgspec.Struct, frozen=True, kw_only=True):
     recipient_ids: tuple[str, ...] = ()
     name: str = ""
     other_channel_ids: tuple[str, ...] = ()
-
-
-class PackageProblem(msgspec.Struct, frozen=True, kw_only=True):
-    """A file of the package that could not be used; reported, skipped, never fatal alone."""
-
-    path: str
-    message: str
 
 
 class PackageContents(msgspec.Struct, frozen=True, kw_only=True):

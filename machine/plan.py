@@ -8,12 +8,18 @@ with time; compared as numbers).
 Keys: a 1-on-1 DM is keyed by its recipient's user id (the id reopening needs); a group DM
 and a deleted user's DM by their channel id. Two package channels with the same recipient
 (an old Discord bug the reader normally merges) keep the newest channel.
+
+A plan can be narrowed to some conversations (``choose``: ``dmj run --only``), and a run that
+finished with failed DMs is followed by a run of exactly those (``retry_run``: ``dmj
+resume``).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
+from ._model import RunState
 from .errors import InvariantBroken, UsageError
 from .events import (
     DEFAULT_MAX_ATTEMPTS,
@@ -29,8 +35,11 @@ from .package import PackageDm
 
 __all__ = [
     "batch_count",
+    "choose",
+    "failed_entries",
     "plan_batches",
     "plan_dms",
+    "retry_run",
     "snowflake_key",
     "start_run",
 ]
@@ -75,13 +84,15 @@ def start_run(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     pace: Pace = "careful",
     media: bool = False,
+    only: tuple[str, ...] = (),
 ) -> RunStarted:
-    """The ``RunStarted`` that begins run ``run`` over ``dms`` (not journaled yet)."""
+    """The ``RunStarted`` that begins run ``run`` over ``dms`` (not journaled yet); ``only``
+    narrows the plan to the conversations it names (``choose``)."""
     if batch_size < 1:
         raise UsageError(
             f"The batch size must be at least 1, not {batch_size}; try --batch-size 20."
         )
-    plan = plan_dms(dms)
+    plan = choose(plan_dms(dms), only) if only else plan_dms(dms)
     return RunStarted(
         run=run,
         plan=plan,
@@ -94,6 +105,83 @@ def start_run(
         user=user,
         pace=pace,
         media=media,
+    )
+
+
+def failed_entries(run: RunState) -> tuple[PlanEntry, ...]:
+    """The DMs of ``run`` whose outcome is ``failed`` (a passing failure, not unreachable or
+    skipped), in plan order: what a retry run plans."""
+    failed = {o.user_id for o in run.outcomes() if o.verdict == "failed"}
+    return tuple(entry for entry in run.started.plan if entry.user_id in failed)
+
+
+def retry_run(
+    previous: RunState, *, run: str, dce: DceInfo, user: UserInfo | None = None
+) -> RunStarted:
+    """The ``RunStarted`` of run ``run``, which retries the failed DMs of the finished run
+    ``previous`` with its settings (batch size, strategy, pace, ``--media``, attempts)."""
+    started = previous.started
+    plan = failed_entries(previous)
+    if previous.finished is None or not plan:
+        raise InvariantBroken(
+            f"run {previous.id} is retried only once it has finished with failed DMs; this is "
+            "a bug in dmj."
+        )
+    return RunStarted(
+        run=run,
+        plan=plan,
+        batch_size=started.batch_size,
+        total_batches=batch_count(len(plan), started.batch_size),
+        strategy=started.strategy,
+        package=started.package,
+        dce=dce,
+        max_attempts=started.max_attempts,
+        user=user or started.user,
+        pace=started.pace,
+        media=started.media,
+        retries=previous.id,
+    )
+
+
+def choose(plan: tuple[PlanEntry, ...], only: Iterable[str]) -> tuple[PlanEntry, ...]:
+    """The entries of ``plan`` that some word of ``only`` names, in plan order.
+
+    A word names a conversation by its user id, its channel id or its name (ignoring case,
+    with or without the package's "Direct Message with " prefix); a name shared by several
+    conversations names them all. A word that names none is a ``UsageError`` listing the
+    closest names.
+    """
+    chosen: set[str] = set()
+    for word in only:
+        found = {entry.user_id for entry in plan if _names(entry, word)}
+        if not found:
+            raise UsageError(_nothing_named(plan, word))
+        chosen |= found
+    return tuple(entry for entry in plan if entry.user_id in chosen)
+
+
+def _names(entry: PlanEntry, word: str) -> bool:
+    wanted = word.strip().casefold()
+    return wanted in (entry.user_id, entry.channel_id, _name(entry).casefold()) or (
+        wanted == entry.name.casefold()
+    )
+
+
+def _name(entry: PlanEntry) -> str:
+    return entry.name.removeprefix("Direct Message with ")
+
+
+def _nothing_named(plan: tuple[PlanEntry, ...], word: str) -> str:
+    names = {_name(entry).casefold(): _name(entry) for entry in plan}
+    close = difflib.get_close_matches(word.strip().casefold(), names, n=5, cutoff=0.5)
+    hint = (
+        f"Did you mean {', '.join(repr(names[c]) for c in close)}?"
+        if close
+        else "No name in the package is close to it."
+    )
+    return (
+        f"--only {word!r} matches no conversation in the data package (by name, user id or "
+        f"channel id). {hint} `dmj run --package PATH --dry-run` lists every conversation."
     )
 
 

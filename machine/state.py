@@ -34,6 +34,7 @@ from ._model import (
     count_outcomes,
     verdict_of,
 )
+from ._tally import Tally, tally
 from ._working import Working
 from .errors import RuleBroken, SequenceGap
 from .events import (
@@ -69,12 +70,14 @@ __all__ = [
     "RunState",
     "Sequenced",
     "State",
+    "Tally",
     "Verdict",
     "apply",
     "count_outcomes",
     "fold",
     "fold_until_broken",
     "remember",
+    "tally",
     "verdict_of",
 ]
 

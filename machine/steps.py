@@ -65,13 +65,21 @@ class Step(msgspec.Struct, frozen=True, kw_only=True, tag_field="step"):
 
 
 class Idle(Step, tag="idle", frozen=True, kw_only=True):
-    """Nothing to do: no run has started, or the last run finished."""
+    """Nothing to do: no run has started, or the last run finished. ``retry``: DMs of that
+    run that failed for a passing reason (``dmj resume`` starts a run that retries them)."""
 
     reason: IdleReason
+    retry: int = 0
 
     def describe(self) -> str:
         if self.reason == "no-run":
             return "nothing to do: no run has started here (`dmj run` starts one)"
+        if self.retry:
+            dms = f"{self.retry} DM{'' if self.retry == 1 else 's'}"
+            return (
+                f"the last run finished, but {dms} failed: `dmj resume` retries them (`dmj "
+                "run` starts an incremental run)"
+            )
         return "nothing to do: the last run finished (`dmj run` starts an incremental one)"
 
 
@@ -90,7 +98,7 @@ class StartBatch(Step, tag="start-batch", frozen=True, kw_only=True):
         return BatchStarted(run=run, batch=self.batch, user_ids=self.user_ids)
 
     def describe(self) -> str:
-        return f"start batch {self.batch} ({len(self.user_ids)} DMs)"
+        return f"start batch {self.batch + 1} ({len(self.user_ids)} DMs)"
 
 
 class OpenDm(Step, tag="open-dm", frozen=True, kw_only=True):
@@ -109,7 +117,13 @@ class OpenDm(Step, tag="open-dm", frozen=True, kw_only=True):
 
 
 class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
-    """Export one channel with DCE; ``after``: only messages newer than this id."""
+    """Export one channel with DCE; ``after``: only messages newer than this id.
+
+    ``probe``: first ask Discord, with one request, whether the account may read the channel
+    (a channel neither open at the start nor opened by dmj: a closed DM by its package id, a
+    left group); DCE runs only if it may, else the attempt fails as DCE's own *forbidden* or
+    *not found* would, without the cost of starting DCE.
+    """
 
     batch: int
     user_id: str
@@ -117,6 +131,7 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
     attempt: int
     name: str
     after: str | None = None
+    probe: bool = False
 
     def intent(self, run: str) -> AnyEvent:
         return ExportRequested(
@@ -164,10 +179,8 @@ class FinishBatch(Step, tag="finish-batch", frozen=True, kw_only=True):
         )
 
     def describe(self) -> str:
-        return (
-            f"finish batch {self.batch} ({self.exported} exported, {self.skipped} skipped, "
-            f"{self.failed} failed)"
-        )
+        done = self.exported + self.skipped + self.failed
+        return f"finish batch {self.batch + 1} (each of its {done} DMs has its outcome)"
 
 
 class FinishRun(Step, tag="finish-run", frozen=True, kw_only=True):
@@ -181,10 +194,8 @@ class FinishRun(Step, tag="finish-run", frozen=True, kw_only=True):
         )
 
     def describe(self) -> str:
-        return (
-            f"finish the run ({self.exported} exported, {self.skipped} skipped, "
-            f"{self.failed} failed)"
-        )
+        done = self.exported + self.skipped + self.failed
+        return f"finish the run (each of its {done} DMs has its outcome)"
 
 
 AnyStep = (

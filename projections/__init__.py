@@ -3,12 +3,24 @@
 The builders are pure (``State`` → document → bytes, and the ``Inspection`` report);
 ``write_atomic`` is the one way any projection (and the history export) reaches the disk;
 ``write_projections`` brings an archive's files in line with a state and says what changed;
+``describe_files`` and ``verify_exports`` record and check the exports' files;
 ``projection_status`` judges the files against the journal; ``replay_journal``,
-``rebuild_projections`` (``dmj replay``) and ``inspect_archive`` (``dmj replay --inspect``)
-read the journal. Formats: ``docs/projections.md``.
+``rebuild_projections`` (``dmj replay``), ``inspect_archive`` (``dmj replay --inspect``) and
+``plan_repair``/``apply_repair`` (``dmj repair``) read the journal. Formats:
+``docs/projections.md``.
 """
 
-from ._atomic import DIR_MODE, FILE_MODE, fsync_path, make_dirs, remove_durably, write_atomic
+from ._atomic import (
+    DIR_MODE,
+    FILE_MODE,
+    fsync_path,
+    make_dirs,
+    move_folder,
+    remove_durably,
+    remove_temp_files,
+    remove_tree,
+    write_atomic,
+)
 from ._build import (
     BATCH_STATE,
     ID_HISTORY,
@@ -23,12 +35,21 @@ from ._documents import (
     IdHistoryDoc,
     encode_document,
 )
+from ._exports import (
+    DamagedExport,
+    ExportsCheck,
+    describe_files,
+    recorded_exports,
+    verify_exports,
+    whole_exports_needed,
+)
 from ._files import (
     Change,
     Freshness,
     ProjectionChange,
     ProjectionStatus,
     projection_status,
+    remove_projection_temps,
     write_projections,
 )
 from ._inspect import (
@@ -39,6 +60,8 @@ from ._inspect import (
     RunSummary,
     build_inspection,
 )
+from ._losses import DmLoss, Losses, describe_losses
+from ._repair import RepairAction, RepairDone, RepairPlan, apply_repair, plan_repair
 from ._replay import JOURNAL, Rebuild, inspect_archive, rebuild_projections, replay_journal
 
 __all__ = [
@@ -51,28 +74,46 @@ __all__ = [
     "BatchStateDoc",
     "BatchSummary",
     "Change",
+    "DamagedExport",
+    "DmLoss",
+    "ExportsCheck",
     "Freshness",
     "IdHistoryDoc",
     "Inspection",
     "JournalSummary",
+    "Losses",
     "ProjectionChange",
     "ProjectionStatus",
     "Rebuild",
+    "RepairAction",
+    "RepairDone",
+    "RepairPlan",
     "RuleSummary",
     "RunSummary",
+    "apply_repair",
     "archived_batch_state",
     "build_batch_state",
     "build_id_history",
     "build_inspection",
+    "describe_files",
+    "describe_losses",
     "encode_document",
     "fsync_path",
     "inspect_archive",
     "make_dirs",
+    "move_folder",
+    "plan_repair",
     "projection_files",
     "projection_status",
     "rebuild_projections",
+    "recorded_exports",
     "remove_durably",
+    "remove_projection_temps",
+    "remove_temp_files",
+    "remove_tree",
     "replay_journal",
+    "verify_exports",
+    "whole_exports_needed",
     "write_atomic",
     "write_projections",
 ]

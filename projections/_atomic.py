@@ -1,95 +1,85 @@
-"""The one way dmj replaces a file: atomically and durably (design.md §6, durability.md A5b).
+"""The durable recipes for the archive's files (design.md §6, durability.md A5b).
 
-Write a temp file in the same directory, fsync it, ``os.replace`` it over the target, fsync
-the directory; on any error the temp file is removed and the target is as it was. A crash
-leaves either the old file or the new one, never a mix or an empty file.
+Every operation goes through the command's ``Storage`` (``dmj.journal``), the seam the
+journal writer uses too, so failpoints and tests see the archive's writes, syncs and renames
+in the one order they happen:
+
+- ``write_atomic``: a temp file next to the target, written, fsynced, closed, renamed over
+  the target, the folder fsynced. A crash leaves the old file or the new one, never a mix;
+  a temp file a kill leaves behind is removed under the journal's lock (``remove_temp_files``).
+- ``make_dirs``: each missing folder is created, then its parent fsynced.
+- ``remove_durably`` (a file), ``remove_tree`` (a folder): removed, then the parent fsynced.
+- ``move_folder``: the folder's files fsynced, then the folder itself; renamed; both
+  parents fsynced. What DCE wrote is durable before it is in place.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from dmj.journal import DIR_MODE, FILE_MODE, OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed
 
 __all__ = [
     "DIR_MODE",
     "FILE_MODE",
+    "TEMP_SUFFIX",
     "fsync_path",
     "make_dirs",
+    "move_folder",
     "remove_durably",
+    "remove_temp_files",
+    "remove_tree",
     "write_atomic",
-    "write_chunks_atomic",
 ]
 
-FILE_MODE = 0o600
-DIR_MODE = 0o700
+TEMP_SUFFIX = ".tmp"
+"""``write_atomic``'s temp files are ``.<name>.<random>.tmp``."""
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+def write_atomic(path: Path, data: bytes, *, storage: Storage | None = None) -> None:
     """Replace ``path`` with ``data``, atomically and durably; the directory must exist."""
-    directory = path.parent
+    storage = storage or OsStorage()
     try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        fd, temp = storage.create_temp(path)
     except OSError as exc:
         raise _failed(path, exc) from exc
     try:
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(file.fileno(), mode)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-        fsync_path(directory)
+        try:
+            _write_all(storage, fd, data)
+            storage.sync(fd)
+        finally:
+            storage.close(fd)
+        storage.replace(temp, path)
     except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        with contextlib.suppress(OSError):
+            storage.remove(temp)
         if isinstance(exc, OSError):
             raise _failed(path, exc) from exc
         raise
-
-
-def write_chunks_atomic(
-    path: Path, chunks: Iterable[bytes], *, overwrite: bool, mode: int = FILE_MODE
-) -> None:
-    """Write ``chunks`` to ``path`` as ``write_atomic`` does, streaming them (a big export).
-
-    ``overwrite=False``: an existing ``path`` is never replaced, even one created while the
-    chunks were written (the finished file is linked in place): ``FileExistsError``.
-    """
-    directory = path.parent
     try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        storage.sync_dir(path.parent)
     except OSError as exc:
-        raise _failed(path, exc) from exc
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as file:
-            os.fchmod(file.fileno(), mode)
-            for chunk in chunks:
-                file.write(chunk)
-            file.flush()
-            os.fsync(file.fileno())
-        if overwrite:
-            os.replace(temp, path)
-        else:
-            os.link(temp, path)
-        fsync_path(directory)
-    except FileExistsError:
-        raise
-    except BaseException as exc:
-        if isinstance(exc, OSError):
-            raise _failed(path, exc) from exc
-        raise
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        raise FileWriteFailed(
+            f"{path} was replaced, but its folder could not be synced ({exc.strerror or exc}), "
+            "so the new version may not survive a power cut. Check the disk, then try again."
+        ) from exc
 
 
-def make_dirs(path: Path, *, mode: int = DIR_MODE) -> None:
-    """Create ``path`` and missing parents (``mode``), each made durable in its parent."""
+def _write_all(storage: Storage, fd: int, data: bytes) -> None:
+    done = 0
+    while done < len(data):
+        written = storage.write(fd, data[done:])
+        if written <= 0:
+            raise OSError(f"no progress writing descriptor {fd}")
+        done += written
+
+
+def make_dirs(path: Path, *, storage: Storage | None = None) -> None:
+    """Create ``path`` and missing parents (0700), each made durable in its parent."""
+    storage = storage or OsStorage()
     missing: list[Path] = []
     probe = path
     while not probe.is_dir():
@@ -97,37 +87,86 @@ def make_dirs(path: Path, *, mode: int = DIR_MODE) -> None:
         probe = probe.parent
     try:
         for directory in reversed(missing):
-            directory.mkdir(mode=mode)
-            fsync_path(directory.parent)
+            storage.make_dir(directory)
+            storage.sync_dir(directory.parent)
     except OSError as exc:
         raise _failed(path, exc) from exc
 
 
-def remove_durably(path: Path) -> bool:
-    """Remove ``path`` if it exists and make that durable; True if it was there."""
+def remove_durably(path: Path, *, storage: Storage | None = None) -> bool:
+    """Remove the file ``path`` if it exists and make that durable; True if it was there."""
+    storage = storage or OsStorage()
     try:
-        path.unlink()
+        storage.remove(path)
     except FileNotFoundError:
         return False
     except OSError as exc:
         raise _failed(path, exc) from exc
-    try:
-        fsync_path(path.parent)
-    except OSError as exc:
-        raise _failed(path, exc) from exc
+    _sync_parent(storage, path)
     return True
+
+
+def remove_tree(path: Path, *, storage: Storage) -> None:
+    """Remove the folder ``path`` and all it holds, durably (``OSError`` if it cannot)."""
+    storage.remove_tree(path)
+    storage.sync_dir(path.parent)
+
+
+def move_folder(source: Path, target: Path, *, storage: Storage) -> None:
+    """Make ``source``'s files and folders durable, then rename it to ``target`` durably.
+
+    Raises ``OSError``; the caller says what could not be filed.
+    """
+    folders = [source, *sorted(p for p in source.rglob("*") if p.is_dir())]
+    for folder in folders:
+        for entry in sorted(folder.iterdir()):
+            if entry.is_file():
+                storage.sync_file(entry)
+    for folder in reversed(folders):
+        storage.sync_dir(folder)
+    make_dirs(target.parent, storage=storage)
+    storage.replace(source, target)
+    storage.sync_dir(target.parent)
+    if source.parent != target.parent:
+        storage.sync_dir(source.parent)
+
+
+def remove_temp_files(
+    places: Iterable[tuple[Path, Iterable[str]]], *, storage: Storage
+) -> list[Path]:
+    """Remove the temp files a kill during ``write_atomic`` left: for each (folder, names),
+    the ``.<name>.<random>.tmp`` files in that folder; the removed ones.
+
+    Call it only under the journal's lock: another dmj could be writing one right now.
+    """
+    removed = []
+    for folder, names in places:
+        for name in names:
+            for temp in sorted(folder.glob(f".{name}.*{TEMP_SUFFIX}")):
+                if temp.is_file() and remove_durably(temp, storage=storage):
+                    removed.append(temp)
+    return removed
 
 
 def fsync_path(path: Path) -> None:
     """fsync the file or directory at ``path`` (for a directory: its entries are durable).
 
-    Raises ``OSError``; callers say what could not be written.
+    For code that does its own I/O outside the archive's seam. Raises ``OSError``.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    if path.is_dir():
+        OsStorage().sync_dir(path)
+    else:
+        OsStorage().sync_file(path)
+
+
+def _sync_parent(storage: Storage, path: Path) -> None:
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        storage.sync_dir(path.parent)
+    except OSError as exc:
+        raise FileWriteFailed(
+            f"{path} was removed, but its folder could not be synced ({exc.strerror or exc}); "
+            "check the disk, then try again."
+        ) from exc
 
 
 def _failed(path: Path, exc: OSError) -> FileWriteFailed:

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Literal
 
 import msgspec
+from dmj.journal import OsStorage, Storage
 from dmj.machine.state import State
 
-from ._atomic import make_dirs, remove_durably, write_atomic
-from ._build import projection_files
+from ._atomic import make_dirs, remove_durably, remove_temp_files, write_atomic
+from ._build import BATCH_STATE, ID_HISTORY, projection_files
 
 __all__ = [
     "Change",
@@ -23,6 +24,7 @@ __all__ = [
     "ProjectionChange",
     "ProjectionStatus",
     "projection_status",
+    "remove_projection_temps",
     "write_projections",
 ]
 
@@ -63,35 +65,47 @@ _STAMP = msgspec.json.Decoder(_Stamp)
 
 
 def write_projections(
-    archive: Path, state: State, *, past_runs: bool = False
+    archive: Path, state: State, *, past_runs: bool = False, storage: Storage | None = None
 ) -> list[ProjectionChange]:
     """Bring the archive's projection files in line with ``state``; say what changed.
 
     The driver calls this after each ``BatchFinished``, on pause and on finish (cheap: only
     the current run's files); ``dmj replay`` passes ``past_runs=True`` to check every file.
+    Every write goes through ``storage`` (the command's seam).
     """
+    storage = storage or OsStorage()
     return [
-        _write(archive, relative, data)
+        _write(archive, relative, data, storage)
         for relative, data in projection_files(state, past_runs=past_runs).items()
         if data is not None or (archive / relative).exists()
     ]
 
 
-def _write(archive: Path, relative: str, data: bytes | None) -> ProjectionChange:
+def _write(archive: Path, relative: str, data: bytes | None, storage: Storage) -> ProjectionChange:
     path = archive / relative
     old = _read(path)
     before, after = _seq(old), _own_seq(data)
     if data is None:
-        remove_durably(path)
+        remove_durably(path, storage=storage)
         return ProjectionChange(path=relative, change="removed", before=before)
     if old == data:
         return ProjectionChange(path=relative, change="unchanged", before=before, after=after)
-    make_dirs(path.parent)
-    write_atomic(path, data)
+    make_dirs(path.parent, storage=storage)
+    write_atomic(path, data, storage=storage)
     change: Change = "created" if old is None else "updated"
     if old is not None and before is None:
         change = "replaced-unreadable"
     return ProjectionChange(path=relative, change=change, before=before, after=after)
+
+
+def remove_projection_temps(archive: Path, *, storage: Storage | None = None) -> list[Path]:
+    """Remove the temp files a kill during a projection write left (``write_atomic``'s
+    ``.<name>.<random>.tmp``); the removed ones. Only under the journal's lock."""
+    places: list[tuple[Path, tuple[str, ...]]] = [(archive, (BATCH_STATE, ID_HISTORY))]
+    runs = archive / "runs"
+    if runs.is_dir():
+        places += [(folder, (BATCH_STATE,)) for folder in sorted(runs.iterdir()) if folder.is_dir()]
+    return remove_temp_files(places, storage=storage or OsStorage())
 
 
 def projection_status(archive: Path, state: State) -> list[ProjectionStatus]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 import msgspec
+from dmj.journal import TailKind
 from dmj.machine.decide import decide
 from dmj.machine.errors import RuleBroken, SequenceGap
 from dmj.machine.state import (
@@ -19,10 +20,12 @@ from dmj.machine.state import (
     Outcome,
     RunState,
     State,
-    count_outcomes,
+    Tally,
+    tally,
 )
-from dmj.machine.steps import AnyStep
+from dmj.machine.steps import AnyStep, Idle
 
+from ._exports import ExportsCheck
 from ._files import ProjectionStatus
 
 __all__ = [
@@ -34,7 +37,10 @@ __all__ = [
     "build_inspection",
 ]
 
-RunStatus = Literal["in-progress", "paused", "finished"]
+RunStatus = Literal["running", "interrupted", "paused", "finished"]
+"""An unfinished run is ``running`` while a dmj holds the journal's writer lock, ``paused``
+when the journal ends with its ``RunPaused``, and ``interrupted`` otherwise (a crash, a
+kill, a second Ctrl-C): the lock, not the journal, tells running from interrupted."""
 
 
 class Report(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,16 +48,21 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class JournalSummary(Report, frozen=True, kw_only=True):
-    """What reading the journal found. ``torn_line``: a torn last write starts there (set
-    aside by the next writer); ``problem``: the sentence about damage before the tail."""
+    """What reading the journal found. ``torn_line``: a tail starts there (set aside by the
+    next writer), ``torn_kind`` says what it is; ``problem``: the sentence about damage
+    before the tail. ``writer_pid``/``writing``: a dmj holds the writer lock now (its pid if
+    known)."""
 
     path: str
     records: int
     last_seq: int
     torn_line: int | None = None
     torn_bytes: int | None = None
+    torn_kind: TailKind | None = None
     problem_line: int | None = None
     problem: str | None = None
+    writing: bool = False
+    writer_pid: int | None = None
 
 
 class RuleSummary(Report, frozen=True, kw_only=True):
@@ -63,6 +74,9 @@ class RuleSummary(Report, frozen=True, kw_only=True):
 
 
 class BatchSummary(Report, frozen=True, kw_only=True):
+    """One batch; ``batch`` counts from 0 as the journal does (people read it from 1). The
+    counts are by verdict: ``failed`` DMs may work when retried, ``unreachable`` ones not."""
+
     batch: int
     users: int
     exported: int
@@ -72,9 +86,13 @@ class BatchSummary(Report, frozen=True, kw_only=True):
     finished_at: datetime | None
     seconds: float | None
     state: Literal["finished", "in-progress"]
+    unreachable: int = 0
 
 
 class RunSummary(Report, frozen=True, kw_only=True):
+    """One run; counts by verdict as in ``BatchSummary``; ``retries``: the run whose failed
+    DMs this one retried."""
+
     run_id: str
     status: RunStatus
     paused_reason: str | None
@@ -89,11 +107,14 @@ class RunSummary(Report, frozen=True, kw_only=True):
     failed: int
     last_completed_batch: int
     batches: tuple[BatchSummary, ...]
+    unreachable: int = 0
+    retries: str | None = None
 
 
 class Inspection(Report, frozen=True, kw_only=True):
     """The whole audit. ``last_completed_batch`` and ``next_step`` are for the current run
-    (None/"idle" without one); ``through_seq`` is the last record the state reflects."""
+    (None/"idle" without one); ``through_seq`` is the last record the state reflects;
+    ``exports``: the recorded exports compared with the disk."""
 
     archive: str
     journal: JournalSummary
@@ -104,6 +125,7 @@ class Inspection(Report, frozen=True, kw_only=True):
     next_step_text: str
     rule_broken: RuleSummary | None
     projections: tuple[ProjectionStatus, ...]
+    exports: ExportsCheck | None = None
 
     @property
     def healthy(self) -> bool:
@@ -118,6 +140,7 @@ def build_inspection(
     state: State,
     error: RuleBroken | SequenceGap | None,
     projections: list[ProjectionStatus],
+    exports: ExportsCheck | None = None,
 ) -> Inspection:
     """The audit of ``archive`` from what was read (see the module docstring)."""
     step = decide(state)
@@ -126,13 +149,32 @@ def build_inspection(
         archive=archive,
         journal=journal,
         through_seq=state.through_seq,
-        runs=tuple(_run_summary(run, state) for run in state.runs),
+        runs=tuple(_run_summary(run, state, writing=journal.writing) for run in state.runs),
         last_completed_batch=current.last_completed if current is not None else None,
         next_step=step,
-        next_step_text=step.describe(),
+        next_step_text=_next_step_text(journal, step, damaged=error is not None),
         rule_broken=_rule_summary(error, state),
         projections=tuple(projections),
+        exports=exports,
     )
+
+
+def _next_step_text(journal: JournalSummary, step: AnyStep, *, damaged: bool) -> str:
+    """The next step in words: a damaged journal is repaired first, whatever its records say."""
+    if damaged or journal.problem is not None:
+        after = step.describe()
+        if isinstance(step, Idle):
+            after = "the journal holds no run (`dmj run` starts one)"
+            if step.reason == "run-finished":
+                after = "its last run is finished (`dmj run` starts an incremental one)"
+        return (
+            "repair the journal first (`dmj repair` shows what it keeps and sets aside); "
+            f"after that: {after}"
+        )
+    if journal.writing and not isinstance(step, Idle):
+        who = f"pid {journal.writer_pid}" if journal.writer_pid else "another dmj"
+        return f"{step.describe()} (the dmj running now, {who}, is at it)"
+    return step.describe()
 
 
 def _rule_summary(error: RuleBroken | SequenceGap | None, state: State) -> RuleSummary | None:
@@ -144,22 +186,25 @@ def _rule_summary(error: RuleBroken | SequenceGap | None, state: State) -> RuleS
     return RuleSummary(seq=seq, rule="seq follows its predecessor", message=str(error))
 
 
-def _run_summary(run: RunState, state: State) -> RunSummary:
+def _run_summary(run: RunState, state: State, *, writing: bool) -> RunSummary:
     started = run.started
     open_batch = state.batch if run is state.run else None
     batches = [_finished(record) for record in run.finished_batches()]
-    exported, skipped, failed = run.exported, run.skipped, run.failed
+    counts = tally(run.outcomes())
     if open_batch is not None:
-        current = _in_progress(open_batch)
-        batches.append(current)
-        exported += current.exported
-        skipped += current.skipped
-        failed += current.failed
-    status: RunStatus = "finished" if run.finished is not None else "in-progress"
+        batches.append(_in_progress(open_batch))
+        counts += tally(open_batch.outcomes())
     paused = state.paused if run is state.run else None
+    status: RunStatus = "interrupted"
+    if run.finished is not None:
+        status = "finished"
+    elif writing:
+        status = "running"
+    elif paused is not None:
+        status = "paused"
     return RunSummary(
         run_id=run.id,
-        status="paused" if paused is not None else status,
+        status=status,
         paused_reason=paused.reason if paused is not None else None,
         started_at=started.at,
         finished_at=run.finished.at if run.finished is not None else None,
@@ -167,11 +212,13 @@ def _run_summary(run: RunState, state: State) -> RunSummary:
         batch_size=started.batch_size,
         total_batches=started.total_batches,
         planned=len(started.plan),
-        exported=exported,
-        skipped=skipped,
-        failed=failed,
+        exported=counts.exported,
+        skipped=counts.skipped,
+        failed=counts.failed,
+        unreachable=counts.unreachable,
         last_completed_batch=run.last_completed,
         batches=tuple(batches),
+        retries=started.retries,
     )
 
 
@@ -191,13 +238,14 @@ def _batch(
     started_at: datetime,
     finished_at: datetime | None,
 ) -> BatchSummary:
-    exported, skipped, failed = count_outcomes(outcomes)
+    counts: Tally = tally(outcomes)
     return BatchSummary(
         batch=batch,
         users=users,
-        exported=exported,
-        skipped=skipped,
-        failed=failed,
+        exported=counts.exported,
+        skipped=counts.skipped,
+        failed=counts.failed,
+        unreachable=counts.unreachable,
         started_at=started_at,
         finished_at=finished_at,
         seconds=(finished_at - started_at).total_seconds() if finished_at else None,

@@ -12,12 +12,25 @@ from itertools import chain
 from pathlib import Path
 
 import msgspec
-from dmj.journal import JournalCheck, JournalEvents, JournalWriter, read_events
-from dmj.machine.errors import JournalCorrupt, JournalNotFound
+from dmj.journal import (
+    JournalCheck,
+    JournalEvents,
+    JournalWriter,
+    LockHolder,
+    probe_writer,
+    read_events,
+)
+from dmj.machine.errors import JournalCorrupt, JournalNotFound, RuleBroken
 from dmj.machine.events import AnyEvent
 from dmj.machine.state import State, fold, fold_until_broken
 
-from ._files import ProjectionChange, projection_status, write_projections
+from ._exports import verify_exports
+from ._files import (
+    ProjectionChange,
+    projection_status,
+    remove_projection_temps,
+    write_projections,
+)
 from ._inspect import Inspection, JournalSummary, build_inspection
 
 __all__ = ["JOURNAL", "Rebuild", "inspect_archive", "rebuild_projections", "replay_journal"]
@@ -36,9 +49,23 @@ class Rebuild(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def replay_journal(path: Path) -> State:
-    """The state ``path``'s journal folds into (``JournalCorrupt``/``RuleBroken`` if it can't)."""
+    """The state ``path``'s journal folds into (``JournalCorrupt``/``RuleBroken`` if it can't).
+
+    The message of a journaled record that breaks a rule names ``dmj repair``, the way out
+    (the journal's own damage already does).
+    """
     with read_events(path) as events:
-        return fold(events)
+        try:
+            return fold(events)
+        except RuleBroken as broken:
+            if not broken.seq:
+                raise
+            raise RuleBroken(
+                f"{broken} To carry on without it, `dmj repair` sets it and the records after "
+                "it aside (nothing is deleted).",
+                seq=broken.seq,
+                rule=broken.rule,
+            ) from broken
 
 
 def rebuild_projections(archive: Path) -> Rebuild:
@@ -46,6 +73,7 @@ def rebuild_projections(archive: Path) -> Rebuild:
     journal = _existing_journal(archive)
     with JournalWriter.open(journal) as writer:
         state = replay_journal(journal)
+        remove_projection_temps(archive)  # what a kill during a projection write left
         changes = write_projections(archive, state, past_runs=True)
         recovery = writer.recovery.message if writer.recovery is not None else None
     return Rebuild(
@@ -56,18 +84,25 @@ def rebuild_projections(archive: Path) -> Rebuild:
     )
 
 
-def inspect_archive(archive: Path) -> Inspection:
-    """The read-only audit of ``archive`` (no lock; nothing is written)."""
+def inspect_archive(archive: Path, *, quick: bool = False) -> Inspection:
+    """The read-only audit of ``archive`` (no lock held; nothing is written); every recorded
+    export is compared with the disk (``quick``: by size only).
+
+    The writer lock is probed first, then the journal read: a run that finishes in between
+    reads as finished, never as interrupted.
+    """
     journal = _existing_journal(archive)
+    writer = probe_writer(journal)
     with read_events(journal) as events:
         state, error = fold_until_broken(_Intact(events))
         check = events.check()
     return build_inspection(
         archive=str(archive),
-        journal=_summary(check),
+        journal=_summary(check, writer),
         state=state,
         error=error,
         projections=projection_status(archive, state),
+        exports=verify_exports(archive, state, quick=quick),
     )
 
 
@@ -103,7 +138,7 @@ class _Intact:
         return chain.from_iterable(self.blocks())
 
 
-def _summary(check: JournalCheck) -> JournalSummary:
+def _summary(check: JournalCheck, writer: LockHolder | None) -> JournalSummary:
     torn, problem = check.torn, check.problem
     return JournalSummary(
         path=check.path,
@@ -111,6 +146,9 @@ def _summary(check: JournalCheck) -> JournalSummary:
         last_seq=check.last_seq,
         torn_line=torn.line if torn is not None else None,
         torn_bytes=torn.length if torn is not None else None,
+        torn_kind=torn.kind if torn is not None else None,
         problem_line=problem.line if problem is not None else None,
         problem=problem.message if problem is not None else None,
+        writing=writer is not None,
+        writer_pid=writer.pid if writer is not None else None,
     )

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._build import build_world
     from ._clock import Clock, LoopClock
+    from ._demo import Narrator, Places, prepare_places, tell
+    from ._demo_story import STORY
     from ._emulator import (
         SANDBOX_CLIENT_HEADER,
         ConnectionDropped,
@@ -60,6 +62,7 @@ __all__ = [
     "IN_PROCESS_BASE",
     "LAYOUTS",
     "SANDBOX_CLIENT_HEADER",
+    "STORY",
     "Access",
     "Clock",
     "ConnectionDropped",
@@ -74,6 +77,8 @@ __all__ = [
     "Limit",
     "LoopClock",
     "MessageLog",
+    "Narrator",
+    "Places",
     "RequestRecord",
     "RunningEmulator",
     "Sandbox",
@@ -87,10 +92,12 @@ __all__ = [
     "create_sandbox",
     "emulator_transport",
     "load_world",
+    "prepare_places",
     "run_emulator",
     "save_world",
     "serve",
     "state_file_for",
+    "tell",
     "world_facts",
     "write_dce_launcher",
     "write_package",
@@ -105,6 +112,8 @@ _HOME = {
     "._server": (
         "IN_PROCESS_BASE", "RunningEmulator", "emulator_transport", "run_emulator", "serve",
     ),
+    "._demo": ("Narrator", "Places", "prepare_places", "tell"),
+    "._demo_story": ("STORY",),
     "._facts": ("WorldFacts", "world_facts"),
     "._messages": ("MessageLog",),
     "._package": ("LAYOUTS", "Layout", "LayoutName", "write_package"),

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TextIO
 
 from ._dce_cli import DCE_VERSION, ArgumentError, Invocation, help_text, parse
-from ._dce_export import CommandError, ExportSettings, export_channels
+from ._dce_export import CommandError, DiskFull, ExportSettings, export_channels
 from ._dce_http import DceError, DceHttp
 from ._dce_json import Json, channel_name
 from ._snowflake import snowflake_at
@@ -254,6 +254,16 @@ def main(argv: list[str], environ: dict[str, str], out: TextIO, err: TextIO) -> 
     except DceError as error:
         out.flush()
         _crash(error, err)
+        return 1
+    except DiskFull as error:
+        out.flush()
+        err.write(
+            f"ERROR\nSystem.IO.IOException: {error}\n"
+            "   at System.IO.RandomAccess.WriteAtOffset(SafeFileHandle handle, "
+            "ReadOnlySpan`1 buffer, Int64 fileOffset)\n"
+            "   at CliFx.CliApplication.RunAsync(ApplicationSchema applicationSchema, "
+            "CommandInput commandInput)\n"
+        )
         return 1
 
 

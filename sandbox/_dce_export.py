@@ -17,7 +17,7 @@ from ._dce_http import DceError, DceHttp
 from ._dce_json import DM_GUILD, Json, JsonExport, channel_name, dce_message, dce_timestamp
 from ._snowflake import snowflake_ms
 
-__all__ = ["ChannelEmpty", "CommandError", "ExportSettings", "export_channels"]
+__all__ = ["ChannelEmpty", "CommandError", "DiskFull", "ExportSettings", "export_channels"]
 
 _KIND_NAMES = {1: "DirectTextChat", 3: "DirectGroupTextChat"}
 _UNSAFE = re.compile(r'[\0/\\:*?"<>|]')
@@ -29,6 +29,11 @@ class CommandError(Exception):
 
 class ChannelEmpty(Exception):
     """DCE's ``ChannelEmptyException``: a warning; the empty file is written anyway."""
+
+
+class DiskFull(Exception):
+    """.NET's ``IOException`` for a full disk: not a DCE exception, so it escapes the
+    per-channel loop and CliFx prints it as a crash (``ERROR`` and a stack trace, exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,8 @@ class ExportSettings:
     media_dir: str | None
     reverse: bool
     faults: dict[str, str] = field(default_factory=dict)
-    """Channel id → the sandbox's fault for this attempt: crash, forbidden (not-found is
-    applied while resolving)."""
+    """Channel id → the sandbox's fault for this attempt: crash, disk-full, forbidden
+    (not-found is applied while resolving)."""
 
     @property
     def zone(self) -> tzinfo | None:
@@ -96,14 +101,18 @@ def output_file(channel: Json, settings: ExportSettings) -> Path:
 
 
 class _Assets:
-    """``--media``: assets land in the media dir; JSON points at them (no network here)."""
+    """``--media``: assets land in the media dir; JSON points at them (no network here).
+
+    An asset of known size (an attachment) is written at that size (sparse: a few bytes and
+    a hole), so its file matches the ``fileSizeBytes`` of the export as a download would.
+    """
 
     def __init__(self, output: Path, settings: ExportSettings) -> None:
         self._output = output
         self._settings = settings
         self._dir = Path(settings.media_dir) if settings.media_dir else Path(f"{output}_Files")
 
-    def __call__(self, url: str) -> str:
+    def __call__(self, url: str, size: int | None = None) -> str:
         if not self._settings.media:
             return url
         parts = urlsplit(url)
@@ -114,7 +123,10 @@ class _Assets:
         target = self._dir / f"{stem[:42]}-{digest}{extension}"
         if not (self._settings.reuse_media and target.exists()):
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(b"dmj sandbox stand-in asset for " + stable.encode() + b"\n")
+            with target.open("wb") as file:
+                file.write(b"dmj sandbox stand-in asset for " + stable.encode() + b"\n")
+                if size is not None:
+                    file.truncate(size)
         if target.resolve().is_relative_to(self._output.parent.resolve()):
             return os.path.relpath(target, self._output.parent)
         return str(target.resolve())
@@ -163,7 +175,7 @@ def _backward(
 def _head(channel: Json, settings: ExportSettings, assets: _Assets) -> Json:
     zone = settings.zone
     return {
-        "guild": {**DM_GUILD, "iconUrl": assets(DM_GUILD["iconUrl"])},
+        "guild": {**DM_GUILD, "iconUrl": assets(DM_GUILD["iconUrl"], None)},
         "channel": {
             "id": channel["id"], "type": _KIND_NAMES.get(channel["type"], str(channel["type"])),
             "categoryId": None, "category": None, "name": channel_name(channel), "topic": None,
@@ -216,7 +228,11 @@ def export_channel(http: DceHttp, channel: Json, settings: ExportSettings, out: 
         raise _empty(channel, period=last is not None)
     out.write(f"{channel_name(channel)}: 0%\n")
     out.flush()
-    crash = settings.faults.get(channel["id"]) == "crash"
+    fault = settings.faults.get(channel["id"])
+    crash = fault == "crash"
+    if fault == "disk-full":
+        writer.begin()
+        raise DiskFull(f"No space left on device : '{target}'")
     try:
         for message in _messages(http, channel, settings):
             writer.add(dce_message(message, settings.zone, assets))

@@ -105,13 +105,16 @@ def _fallback(message: Json) -> str:
     return fixed.get(kind) or str(message.get("content", ""))
 
 
-def dce_message(message: Json, zone: tzinfo | None, asset: Callable[[str], str]) -> Json:
-    """One API message in DCE's JSON shape; ``asset`` maps a CDN URL (``--media``)."""
+def dce_message(
+    message: Json, zone: tzinfo | None, asset: Callable[[str, int | None], str]
+) -> Json:
+    """One API message in DCE's JSON shape; ``asset`` maps a CDN URL (``--media``), given the
+    file's size when the API says it (attachments)."""
     kind = message["type"]
     ended = (message.get("call") or {}).get("ended_timestamp")
     system = kind in (1, 2, 3, 4, 5, 6, 7, 18)
     author = dce_user(message["author"])
-    author["avatarUrl"] = asset(author["avatarUrl"])
+    author["avatarUrl"] = asset(author["avatarUrl"], None)
     out: Json = {
         "id": message["id"], "type": _KINDS.get(kind, str(kind)),
         "timestamp": dce_timestamp(message["timestamp"], zone),
@@ -120,7 +123,7 @@ def dce_message(message: Json, zone: tzinfo | None, asset: Callable[[str], str])
         "content": _fallback(message) if system else message.get("content", ""),
         "author": author,
         "attachments": [
-            {"id": a["id"], "url": asset(a["url"]), "fileName": a["filename"],
+            {"id": a["id"], "url": asset(a["url"], a["size"]), "fileName": a["filename"],
              "fileSizeBytes": a["size"]}
             for a in message.get("attachments", [])
         ],

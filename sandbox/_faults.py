@@ -7,7 +7,8 @@ A plan is a Python value (``FaultPlan``) or a spec string (``--faults``), comma-
     global=N/S | limit[:SCOPE]=N/S | …=off   rate limits: N requests per S seconds
     invalid-limit=N                          401/403/429 per 10 min before a Cloudflare ban
     dce-KIND=CHANNEL[xCOUNT]                 DCE stand-in faults (CHANNEL or *): hang,
-                                             hang-hard, crash, forbidden, not-found
+                                             hang-hard, crash, disk-full, forbidden,
+                                             not-found
     dce-time-scale=F                         multiply the stand-in's retry and rate-limit waits
 
 A rule counts the requests in its ``SCOPE`` (default ``all``, or ``open`` for the DM-opening
@@ -42,7 +43,7 @@ FaultKind = Literal[
 ]  # fmt: skip
 Scope = Literal["all", "me", "list", "open", "close", "channel", "messages", "dce", "dmj"]
 """``me`` … ``messages``: one route each (docs/sandbox.md); ``dce``/``dmj``: by client."""
-DceFaultKind = Literal["hang", "hang-hard", "crash", "forbidden", "not-found"]
+DceFaultKind = Literal["hang", "hang-hard", "crash", "disk-full", "forbidden", "not-found"]
 
 APP_KINDS = frozenset(
     {"revoked", "429", "429-global", "captcha", "too-fast", "anti-abuse", "verify", "202"}
@@ -73,8 +74,8 @@ class Limit(msgspec.Struct, frozen=True):
 
 
 class DceFault(msgspec.Struct, frozen=True, kw_only=True):
-    """The stand-in hangs, crashes, or fails as forbidden / not found when exporting
-    ``channel`` (``*``: any channel)."""
+    """The stand-in hangs, crashes, finds the disk full, or fails as forbidden / not found
+    when exporting ``channel`` (``*``: any channel)."""
 
     kind: DceFaultKind
     channel: str = "*"

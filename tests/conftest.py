@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from trio.testing import MockClock
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.run_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.run_fixtures", "tests.browser_fixtures"]
 
 # Property tests are deterministic (the same examples every run, like every other test) and
 # judged on what they find, not on how fast a loaded 2-core CI machine produces examples.

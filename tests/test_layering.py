@@ -21,15 +21,20 @@ ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
     "projections": frozenset({"machine", "journal"}),
     "adapters": frozenset({"machine"}),
     "sandbox": frozenset({"machine", "journal", "projections", "adapters"}),
-    "cli": frozenset({"machine", "journal", "projections", "adapters", "sandbox"}),
+    "view": frozenset({"machine", "projections"}),
+    "cli": frozenset({"machine", "journal", "projections", "adapters", "sandbox", "view"}),
 }
-"""The ladder: machine at the ground, cli on top, sandbox beside (design.md §3)."""
+"""The ladder: machine at the ground, cli on top, sandbox beside (design.md §3); view (the
+archive browser) reads through projections and never imports the journal, whose writer lock
+it must never take."""
 
 IO_MODULES: dict[str, str] = {
     "machine/driver.py": "the async driver: runs decide's steps through the injected ports "
     "(anyio for waiting between attempts and for Ctrl-C); it opens no file itself",
     "projections/_atomic.py": "write_atomic: the one atomic, durable file replace (temp, fsync, "
     "os.replace, directory fsync)",
+    "projections/_exports.py": "reads the export folders the journal records, to measure and "
+    "digest their files and compare them with the record",
     "projections/_files.py": "reads the projection files an archive holds and writes them "
     "through write_atomic",
     "projections/_replay.py": "the journal's edge for projections: reads journal.jsonl, takes "
@@ -41,8 +46,10 @@ IO_MODULES: dict[str, str] = {
     "projections/history/_ingest.py": "reads the DCE files an export recorded in the journal "
     "holds and writes their rows into index.sqlite (sqlite3)",
     "projections/history/_reader.py": "reads index.sqlite (sqlite3): one snapshot per reader",
-    "projections/history/_export.py": "streams an export into a file (through the atomic "
-    "writer) or a stream",
+    "projections/history/_export.py": "streams an export into the user's file (temp, fsync, "
+    "link or rename) or a stream",
+    "projections/_repair.py": "dmj repair: reads journal.jsonl, sets its damaged end aside and "
+    "rebuilds the projections",
 }
 """Modules of machine/ and projections/ that may do I/O, each with the reason it must.
 

@@ -1,19 +1,24 @@
 """``dmj export``'s work: select, then stream a format into a file or a stream (I/O).
 
 A file is written as a whole or not at all (temp file, fsync, then linked or renamed into
-place); without ``overwrite`` an existing file is never replaced.
+place); without ``overwrite`` an existing file is never replaced. The file is the user's, not
+the archive's, so it is written with the operating system's calls directly, not through the
+archive's ``Storage`` seam.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
-from dmj.machine.errors import UsageError
-from dmj.projections._atomic import write_chunks_atomic
+from dmj.machine.errors import FileWriteFailed, UsageError
+from dmj.projections._atomic import FILE_MODE, fsync_path
 
 from ._index import Notice
 from ._model import Order
@@ -21,7 +26,7 @@ from ._query import Query
 from ._reader import open_history
 from ._writers import FORMATS, ExportMeta, Format
 
-__all__ = ["ExportRequest", "Exported", "export_history"]
+__all__ = ["ExportRequest", "Exported", "export_history", "write_chunks_atomic"]
 
 
 class ExportRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +100,33 @@ def _write(target: Path, chunks: Iterator[bytes], *, overwrite: bool) -> None:
             f"{target} appeared while the export was written; it was left as it is. Add "
             "--force to overwrite it, or choose another --filename."
         ) from None
+    except OSError as exc:
+        raise FileWriteFailed(
+            f"{target} could not be written ({exc.strerror or exc}); nothing was left there. "
+            "Check the free space and the folder's permissions, then try again."
+        ) from exc
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, overwrite: bool) -> None:
+    """Write ``chunks`` to ``path`` whole or not at all: a temp file next to it (0600),
+    fsynced, then renamed over ``path`` (``overwrite``) or linked in place, so an existing
+    file, even one created meanwhile, is never replaced (``FileExistsError``)."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as file:
+            os.fchmod(file.fileno(), FILE_MODE)
+            for chunk in chunks:
+                file.write(chunk)
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+        fsync_path(path.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
 
 
 def _stream(chunks: Iterator[bytes], stream: BinaryIO) -> None:

@@ -21,7 +21,14 @@ from ._model import Conversation
 from ._sql import CLEAR_CONVERSATIONS, SQL
 from ._text import fold
 
-__all__ = ["Loader", "conversations_of", "exported_after", "ingest_export", "store_conversations"]
+__all__ = [
+    "Loader",
+    "conversations_of",
+    "export_files",
+    "exported_after",
+    "ingest_export",
+    "store_conversations",
+]
 
 _PART = re.compile(r" \[part (\d+)\]\.json$")
 _CHUNK = 5_000
@@ -40,11 +47,12 @@ def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
 def ingest_export(archive: Path, outcome: Outcome, loader: Loader) -> None:
     """Add one export's messages: all of them or, if any part cannot be read, none (the
     export is recorded as a problem). Every part is read and checked before anything is
-    added, so no savepoint is needed (FTS5 writes a segment at each one)."""
+    added, so no savepoint is needed (FTS5 writes a segment at each one). An export with no
+    folder (an incremental one that found nothing new) adds nothing."""
+    if not outcome.path:
+        return
     try:
-        files = sorted((archive / outcome.path).glob("*.json"), key=_part_number)
-        if not files:
-            raise OSError(f"{outcome.path} holds no JSON file")
+        files = export_files(archive, outcome)
         parts = [decode_export(file.read_bytes()) for file in files]
         for part in parts:
             if not part.channel.id.isdigit():
@@ -60,6 +68,17 @@ def ingest_export(archive: Path, outcome: Outcome, loader: Loader) -> None:
         loader.conn.execute(SQL.title, (channel, part.channel.name, outcome.seq))
         for start in range(0, len(part.messages), _CHUNK):
             loader.add(part.messages[start : start + _CHUNK], channel)
+
+
+def export_files(archive: Path, outcome: Outcome) -> list[Path]:
+    """The JSON parts of an export in part order: the files its record lists (``files``),
+    or, for records older than that list, the JSON files in its folder."""
+    folder = archive / outcome.path
+    names = [f.name for f in outcome.files if f.name.endswith(".json")]
+    files = [folder / name for name in names] if names else list(folder.glob("*.json"))
+    if not files:
+        raise OSError(f"{outcome.path} holds no JSON file")
+    return sorted(files, key=_part_number)
 
 
 def _part_number(path: Path) -> int:

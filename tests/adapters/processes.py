@@ -63,3 +63,11 @@ def sigterm_ignored(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status").read_text()
     mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn"))
     return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def is_zombie(pid: int) -> bool:
+    """True when ``pid`` has exited and waits for its parent to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False

@@ -135,3 +135,34 @@ async def test_nobody_listening_makes_discord_unavailable_after_retries(sandbox:
         with pytest.raises(RemoteUnavailable, match=r"ConnectError.*after 2 retries") as error:
             await discord.me()
     assert error.value.status is None
+
+
+async def test_a_channel_is_checked_readable_with_one_request(
+    sandbox: Sandbox, emulator_server: RunningEmulator
+) -> None:
+    world = sandbox.world
+    facts = world_facts(world)
+    forbidden = next(
+        c.id for c in world.channels if c.fate == "reopen" and c.closed_access == "forbidden"
+    )
+    missing = next(
+        c.id for c in world.channels if c.fate == "reopen" and c.closed_access == "not_found"
+    )
+    async with client(emulator_server.base_url, world.token) as discord:
+        assert await discord.check_readable(facts.readable_closed[0]) is None
+        refused = await discord.check_readable(forbidden)
+        gone = await discord.check_readable(missing)
+    assert refused is not None
+    assert gone is not None
+    assert (refused.status, refused.code, gone.status, gone.code) == (403, 50001, 404, 10003)
+    assert refused.message == (
+        "Discord forbids reading this channel (HTTP 403, code 50001), so DCE was not started "
+        f"for channel {forbidden}. The channel cannot be read as it is."
+    )
+    assert gone.message.startswith("Discord does not find this channel (HTTP 404, code 10003)")
+    calls = [(r.method, r.path, r.query, r.status) for r in emulator_server.requests()]
+    assert calls == [
+        ("GET", f"/api/v9/channels/{facts.readable_closed[0]}/messages", "limit=1", 200),
+        ("GET", f"/api/v9/channels/{forbidden}/messages", "limit=1", 403),
+        ("GET", f"/api/v9/channels/{missing}/messages", "limit=1", 404),
+    ]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import anyio
 import pytest
 from dmj.adapters import find_dce
-from dmj.machine.errors import ExporterNotFound, ExporterUnusable
+from dmj.machine.errors import ExporterNotFound, ExporterUnusable, UsageError
 from dmj.machine.events import DceInfo
 
 pytestmark = pytest.mark.anyio
@@ -76,15 +77,54 @@ async def test_not_on_path_says_to_pass_dce(tmp_path: Path) -> None:
     [
         lambda root: root / "missing",
         lambda root: (root / "empty").mkdir() or root / "empty",
-        lambda root: (root / "plain.txt").write_text("x") and root / "plain.txt",
     ],
-    ids=["missing", "folder-without-dce", "not-executable"],
+    ids=["missing", "folder-without-dce"],
 )
 async def test_anything_else_is_not_found(tmp_path: Path, make: object) -> None:
     path = make(tmp_path)  # type: ignore[operator]
     with pytest.raises(ExporterNotFound) as error:
         await find_dce(path, env=env_with_path())
     assert str(error.value).startswith(f"--dce {path} is not DiscordChatExporter's command-line")
+
+
+@pytest.mark.parametrize("given", ["file", "folder"])
+async def test_a_dce_that_is_not_executable_says_how_to_make_it_so(
+    tmp_path: Path, given: str
+) -> None:
+    exe = script(tmp_path / "dce" / "DiscordChatExporter.Cli", "echo v2.47.0")
+    exe.chmod(0o644)  # as some unzip tools leave it
+    with pytest.raises(ExporterNotFound) as error:
+        await find_dce(exe if given == "file" else exe.parent, env=env_with_path())
+    assert str(error.value) == (
+        f"--dce: {exe} is not executable, so dmj cannot run it (an unzip often drops that "
+        "permission). If it is DiscordChatExporter.Cli, make it executable with "
+        f"`chmod +x {exe}` and run the command again."
+    )
+
+
+async def test_a_folder_with_a_windows_exe_and_the_dll_runs_the_dll(tmp_path: Path) -> None:
+    folder = tmp_path / "dce"
+    folder.mkdir()
+    (folder / "DiscordChatExporter.Cli.exe").write_bytes(b"MZ")  # not executable here
+    (folder / "DiscordChatExporter.Cli.dll").write_bytes(b"MZ")
+    script(tmp_path / "bin" / "dotnet", '[ "$2" = "--version" ] && echo "v2.47.0"')
+    dce = await find_dce(folder, env=env_with_path(tmp_path / "bin"))
+    assert dce.argv == ("dotnet", str(folder / "DiscordChatExporter.Cli.dll"))
+
+
+async def test_a_dce_that_hangs_on_version_is_stopped_and_refused_as_bad_input(
+    tmp_path: Path,
+) -> None:
+    exe = script(tmp_path / "DiscordChatExporter.Cli", "exec sleep 600")
+    started = anyio.current_time()
+    with pytest.raises(ExporterUnusable) as error:
+        await find_dce(exe, env=env_with_path(), stall_timeout=0.5)
+    assert anyio.current_time() - started < 10
+    assert isinstance(error.value, UsageError), "exit 2, as a missing DCE is"
+    assert str(error.value).startswith(
+        f"DiscordChatExporter at {exe} printed nothing for 0.5 s after --version and was "
+        "stopped: it hangs."
+    )
 
 
 @pytest.mark.parametrize(

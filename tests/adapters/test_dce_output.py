@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from dmj.adapters import ExportResult
-from dmj.adapters._dce_output import OutputProblem, classify_failure, read_export
+from dmj.adapters._dce_output import OutputProblem, classify_failure, last_words, read_export
 
 CHANNEL = "849262077135474718"
 
@@ -119,3 +119,34 @@ def test_failures_are_classed_from_dces_texts(stderr: str, expected: str) -> Non
     error_class, reason = classify_failure(stderr)
     assert error_class == expected
     assert reason
+
+
+@pytest.mark.parametrize(
+    ("stderr", "words"),
+    [
+        ("ERROR\nSystem.IO.IOException: No space left on device : '/a/x [1].json'\n"
+         "   at System.IO.RandomAccess.WriteAtOffset(SafeFileHandle handle)\n"
+         "   at DiscordChatExporter.Cli.Commands.Base.ExportCommandBase.ExportAsync()\n",
+         "No space left on device : '/a/x [1].json'"),
+        ("ERROR\nSystem.AggregateException: One or more errors occurred. (x)\n"
+         " ---> System.IO.IOException: No space left on device\n   at X.Y()\n"
+         "   --- End of inner exception stack trace ---\n   at Z.W()\n",
+         "No space left on device"),
+        ("Unhandled exception. System.OutOfMemoryException: Insufficient memory.",
+         "Insufficient memory."),
+        ("Failed to export the following channel(s):\nAlice: Request to "
+         "'channels/1/messages?limit=1' failed: forbidden.\n\nExport failed.\n",
+         "Alice: Request to 'channels/1/messages?limit=1' failed: forbidden."),
+        ("Segmentation fault (core dumped)\n\n", "Segmentation fault (core dumped)"),
+        ("\n  \nERROR\n", None),
+    ],
+    ids=["io-exception", "inner-exception", "unhandled", "dce-report", "plain", "nothing"],
+)  # fmt: skip
+def test_dces_last_words_are_its_last_meaningful_line(stderr: str, words: str | None) -> None:
+    assert last_words(stderr) == words
+
+
+def test_a_failure_without_a_known_text_quotes_what_dce_said_last() -> None:
+    stderr = "ERROR\nSystem.IO.IOException: No space left on device\n   at X.Y()\n"
+    assert classify_failure(stderr) == ("transient", "DCE said “No space left on device”")
+    assert classify_failure("") == ("transient", "DCE failed without a known reason")

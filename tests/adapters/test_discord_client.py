@@ -251,3 +251,53 @@ async def test_an_announced_limit_holds_back_only_its_own_route() -> None:
         await client.open_dms()
         await client.me()
     assert script.waits() == [0.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("refusal", "readable"),
+    [
+        (answer(403, {"message": "Missing Access", "code": 50001}), False),
+        (answer(403, {"message": "Missing Permissions", "code": 50013}), False),
+        (answer(403, {"message": "Forbidden", "code": 0}), False),
+        (answer(404, {"message": "Unknown Channel", "code": 10003}), False),
+        (answer(200, []), True),
+    ],
+    ids=["missing-access", "missing-permissions", "unexplained-403", "unknown-channel", "ok"],
+)
+async def test_a_channel_the_account_may_not_read_is_unreadable_not_a_pause(
+    refusal: httpx.Response, readable: bool
+) -> None:
+    script = Script([refusal])
+    async with discord(script) as client:
+        unreadable = await client.check_readable("900000000000000001")
+    assert (unreadable is None) == readable
+    assert [(s.method, s.path) for s in script.seen] == [
+        ("GET", "/channels/900000000000000001/messages")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer_", "error"),
+    [
+        (answer(403, {"message": "verify", "code": 40002}), DiscordPaused),
+        (answer(403, {"message": "Unknown Message", "code": 10008}), DiscordPaused),
+        (httpx.Response(403, content=b"<html>cloudflare</html>"), DiscordPaused),
+        (answer(401, {"message": "401: Unauthorized", "code": 0}), DiscordPaused),
+        (answer(404, {"message": "404: Not Found", "code": 0}), RemoteError),
+    ],
+    ids=["verify", "anti-abuse", "cloudflare", "token-rejected", "unknown-route"],
+)
+async def test_a_check_answered_with_a_stop_still_stops(
+    answer_: httpx.Response, error: type[Exception]
+) -> None:
+    async with discord(Script([answer_])) as client:
+        with pytest.raises(error):
+            await client.check_readable("900000000000000001")
+
+
+async def test_a_check_refuses_what_is_not_a_channel_id_before_any_request() -> None:
+    script = Script([answer(200, [])])
+    async with discord(script) as client:
+        with pytest.raises(InvariantBroken, match="not a channel id"):
+            await client.check_readable("../users/@me")
+    assert script.seen == []

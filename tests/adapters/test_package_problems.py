@@ -3,7 +3,10 @@ refused with an error naming the file and what is wrong."""
 
 from __future__ import annotations
 
+import json
 import re
+import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from dmj.machine.package import PackageProblem
 from tests.adapters.package_files import ALICE, OWNER, current_package, write_folder, write_zip
 
 BAD_CHANNEL = "Messages/c900000000000000006/channel.json"
+ALICE_CHANNEL = "Messages/c900000000000000001/channel.json"
 
 
 def package(tmp_path: Path, **changes: object) -> Path:
@@ -42,7 +46,8 @@ def test_a_bad_channel_file_is_reported_and_skipped(
     assert len(contents.dms) == 3
     [problem] = contents.problems
     assert problem.path == BAD_CHANNEL
-    assert problem.message.startswith(f"{BAD_CHANNEL} cannot be read: ")
+    assert problem.message.startswith(f"{BAD_CHANNEL} cannot be read (")
+    assert problem.message.endswith("), so its conversation is left out of the plan.")
     assert what in problem.message
 
 
@@ -53,7 +58,7 @@ def test_a_channel_file_naming_another_channel_is_skipped(tmp_path: Path) -> Non
         PackageProblem(
             path=BAD_CHANNEL,
             message=f"{BAD_CHANNEL} names channel 900000000000000001, not 900000000000000006 "
-            "as its folder does.",
+            "as its folder does, so its conversation is left out of the plan.",
         ),
     )
     assert [dm.channel_id for dm in contents.dms if dm.user_id == ALICE] == ["900000000000000001"]
@@ -72,6 +77,26 @@ def test_a_dm_that_is_not_the_owner_and_one_other_user_is_skipped(
     [problem] = contents.problems
     assert problem.path == BAD_CHANNEL
     assert "a DM needs the owner 111111111111111111 and one other user" in problem.message
+    assert len(contents.dms) == 3
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_a_channel_folder_without_its_channel_json_is_reported(
+    tmp_path: Path, zipped: bool
+) -> None:
+    files = {**current_package(), BAD_CHANNEL: None, "Messages/c900000000000000006/x.json": []}
+    present = {k: v for k, v in files.items() if v is not None}
+    path = (
+        write_zip(tmp_path / "p.zip", present) if zipped else write_folder(tmp_path / "p", present)
+    )
+    contents = read_package(path)
+    assert contents.problems == (
+        PackageProblem(
+            path=BAD_CHANNEL,
+            message="Messages/c900000000000000006/ has no channel.json, so its conversation is "
+            "left out of the plan.",
+        ),
+    )
     assert len(contents.dms) == 3
 
 
@@ -152,3 +177,50 @@ def test_two_packages_in_one_folder_are_refused(tmp_path: Path) -> None:
     }
     with pytest.raises(PackageError, match=r"more than one messages folder \(one/Messages, two/"):
         read_package(write_folder(tmp_path / "p", both))
+
+
+def zip_with_damaged_entry(path: Path, name: str, compression: int) -> Path:
+    """A package zip whose entry ``name`` is damaged on disk, as a cut download leaves it.
+
+    A stored entry gets one byte flipped (its CRC no longer matches); a deflated one gets its
+    stream overwritten with 0xFF bytes (an invalid deflate block type).
+    """
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for entry, value in current_package().items():
+            archive.writestr(entry, json.dumps(value).encode())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+    data = bytearray(path.read_bytes())
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_length + extra_length
+    if compression == zipfile.ZIP_STORED:
+        data[start + 5] ^= 0x20
+    else:
+        data[start : start + 4] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "compression", "why"),
+    [
+        (ALICE_CHANNEL, zipfile.ZIP_STORED, "BadZipFile: Bad CRC-32 for file"),
+        (ALICE_CHANNEL, zipfile.ZIP_DEFLATED, "error: Error -3 while decompressing data"),
+        ("Account/user.json", zipfile.ZIP_DEFLATED, "error: Error -3 while decompressing"),
+        ("Messages/index.json", zipfile.ZIP_STORED, "BadZipFile: Bad CRC-32 for file"),
+    ],
+    ids=["channel-crc", "channel-deflate", "user-json-streamed", "index-crc"],
+)
+def test_a_zip_entry_that_does_not_unpack_is_a_package_error_naming_it(
+    tmp_path: Path, name: str, compression: int, why: str
+) -> None:
+    path = zip_with_damaged_entry(tmp_path / "package.zip", name, compression)
+    with pytest.raises(PackageError) as error:
+        read_package(path)
+    message = str(error.value)
+    assert message.startswith(f"The data package {path} is damaged: {name} inside it does not ")
+    assert why in message
+    assert message.endswith(
+        "Download the package again from the link Discord sent, or extract it with another "
+        "tool and pass the folder with --package."
+    )

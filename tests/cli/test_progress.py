@@ -74,3 +74,15 @@ def test_a_failure_is_summed_up_by_its_first_sentence_without_dces_preamble() ->
     )
     assert short_reason(message) == "Discord forbids reading this channel (exit code 1)"
     assert short_reason("x" * 200, limit=10) == "xxxxxxxxx…"
+
+
+def test_a_period_inside_what_dce_said_does_not_cut_the_reason_short() -> None:
+    message = (
+        "DiscordChatExporter could not export channel 123: DCE said “No space left on device : "
+        "'/home/me/dm-archive/tmp/7/Direct Messages - J. Doe [1].json'” (exit code 1). Trying "
+        "again may well work."
+    )
+    assert short_reason(message, limit=200) == (
+        "DCE said “No space left on device : '/home/me/dm-archive/tmp/7/Direct Messages - "
+        "J. Doe [1].json'” (exit code 1)"
+    )

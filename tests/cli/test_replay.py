@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -67,18 +68,22 @@ def test_a_paused_run_shows_why_it_paused(tmp_path: Path) -> None:
 
 def test_the_run_totals_include_the_batch_still_in_progress(tmp_path: Path) -> None:
     """Batch 0 finished (friends exported, the deleted user's DM unreachable); batch 1 is open
-    and alice's DM is exported: the run has two DMs exported, not only the finished batch's."""
+    and alice's DM is exported: the run has two DMs exported, not only the finished batch's.
+    Unreachable and failed are told apart, in the text and in the JSON."""
     alice_exported = first_run(
         until=lambda event: isinstance(event, ChannelExported) and event.user_id == "100"
     )
     write_journal(tmp_path / "archive", alice_exported)
     result = dmj("--inspect", "--json", "--archive", str(tmp_path / "archive"))
     [run] = json.loads(result.output)["runs"]
-    by_batch = [(b["batch"], b["state"], b["exported"], b["failed"]) for b in run["batches"]]
-    assert by_batch == [(0, "finished", 1, 1), (1, "in-progress", 1, 0)]
-    assert (run["exported"], run["skipped"], run["failed"]) == (2, 0, 1)
+    by_batch = [
+        (b["batch"], b["state"], b["exported"], b["unreachable"], b["failed"])
+        for b in run["batches"]
+    ]
+    assert by_batch == [(0, "finished", 1, 1, 0), (1, "in-progress", 1, 0, 0)]
+    assert (run["exported"], run["skipped"], run["unreachable"], run["failed"]) == (2, 0, 1, 0)
     text = dmj("--inspect", "--archive", str(tmp_path / "archive")).output
-    assert "5 DMs planned: 2 exported, 0 skipped, 1 failed" in text
+    assert "5 DMs planned: 2 exported, 0 skipped, 1 unreachable, 0 failed" in text
 
 
 def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> None:
@@ -89,7 +94,8 @@ def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> N
         f"Archive  {tmp_path}\n"
         f"Journal  {tmp_path / 'journal.jsonl'}: 0 records, last seq 0, intact\n"
         "No run has started in this archive yet.\n"
-        "Next step  nothing to do: no run has started here (`dmj run` starts one)\n"
+        f"Next step  nothing to do: no run has started here (`dmj run --archive {tmp_path}` "
+        "starts one)\n"
     )
     rebuilt = dmj("--archive", str(tmp_path))
     assert (rebuilt.exit_code, rebuilt.output) == (
@@ -104,16 +110,17 @@ def test_inspect_json_is_the_same_report_for_machines(archive: Path) -> None:
     report = json.loads(result.output)
     assert report["journal"] == {
         "path": str(archive / "journal.jsonl"), "records": 13, "last_seq": 13,
-        "torn_line": None, "torn_bytes": None, "problem_line": None, "problem": None,
+        "torn_line": None, "torn_bytes": None, "torn_kind": None, "problem_line": None,
+        "problem": None, "writing": False, "writer_pid": None,
     }  # fmt: skip
     assert report["last_completed_batch"] == 0
     assert report["next_step"] == {
         "step": "export-channel", "batch": 1, "user_id": "100", "channel_id": "7100",
-        "attempt": 2, "name": "alice", "after": None,
+        "attempt": 2, "name": "alice", "after": None, "probe": False,
     }  # fmt: skip
     [run] = report["runs"]
-    assert (run["run_id"], run["status"], run["exported"], run["failed"]) == (
-        "run-1", "in-progress", 1, 1,
+    assert (run["run_id"], run["status"], run["exported"], run["unreachable"], run["failed"]) == (
+        "run-1", "interrupted", 1, 1, 0,
     )  # fmt: skip
     assert [(b["batch"], b["state"], b["seconds"]) for b in run["batches"]] == [
         (0, "finished", 5.0),
@@ -174,7 +181,7 @@ def test_a_missing_archive_is_a_usage_error_that_says_how_to_start(
     assert result.exit_code == 2
     assert stripped(result.output) == (
         f"Error: There is no dmj archive at {missing} (no such directory); check --archive or "
-        "DMJ_ARCHIVE, or start one with `dmj run --package PATH`.\n"
+        f"DMJ_ARCHIVE, or start one with `dmj run --package PATH --archive {missing}`.\n"
     )
     missing.mkdir()
     result = dmj(*(["--inspect"] if inspect else []), "--archive", str(missing))
@@ -192,6 +199,61 @@ def test_inspect_reads_while_another_dmj_writes_and_replay_waits_its_turn(archiv
     assert rebuilt.exit_code == 1
     assert rebuilt.output.startswith("Error: another dmj (pid ")
     assert files_in(archive) == {}
+
+
+def test_inspect_of_a_run_whose_dmj_died_says_interrupted_not_in_progress(
+    archive: Path,
+) -> None:
+    """No dmj holds the journal (killed with -9, or the machine went down): the run is not
+    going on, whatever its last record says."""
+    result = dmj("--inspect", "--archive", str(archive))
+    output = stripped(result.output)
+    assert "Run run-1: interrupted; direct-first, batches of 2" in output
+    assert "05-01 12:00:09  interrupted" in output
+    assert "in progress" not in output
+    assert "writing it now" not in output
+
+
+def test_inspect_of_a_run_being_written_says_running_and_names_the_pid(archive: Path) -> None:
+    with JournalWriter.open(archive / "journal.jsonl"):
+        result = dmj("--inspect", "--archive", str(archive))
+        report = json.loads(dmj("--inspect", "--json", "--archive", str(archive)).output)
+    output = stripped(result.output)
+    assert f"  a dmj is writing it now (pid {os.getpid()})" in output
+    assert "Run run-1: running; direct-first, batches of 2" in output
+    assert "05-01 12:00:09  running" in output
+    assert f"attempt 2 (the dmj running now, pid {os.getpid()}, is at it)" in output
+    assert (report["journal"]["writing"], report["journal"]["writer_pid"]) == (True, os.getpid())
+    assert report["runs"][0]["status"] == "running"
+
+
+def test_inspect_of_a_journal_damaged_on_its_first_line_says_so_and_nothing_else(
+    archive: Path,
+) -> None:
+    path = archive / "journal.jsonl"
+    data = bytearray(path.read_bytes())
+    data[30] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = dmj("--inspect", "--archive", str(archive))
+    assert result.exit_code == 1
+    output = stripped(result.output)
+    assert "damaged at line 1 (none; last seq 0)" in output
+    assert "No run can be read: the damage comes before any intact record." in output
+    assert f"Next step  repair the journal first (`dmj repair --archive {archive}`" in output
+    for misleading in ("0 records", "No run has started", "nothing to do:", "replay --inspect"):
+        assert misleading not in output
+
+
+def test_inspect_names_a_line_appended_by_hand_for_what_it_is(archive: Path) -> None:
+    with (archive / "journal.jsonl").open("ab") as journal:
+        journal.write(b"checked by hand, all good\n")
+    result = dmj("--inspect", "--archive", str(archive))
+    assert result.exit_code == 0
+    assert (
+        "line 14 is a complete line that is not a dmj record (26 bytes, added by hand or by "
+        "another program): the next dmj that writes moves it aside"
+    ) in result.output
+    assert "torn" not in result.output
 
 
 def test_inspect_reports_a_torn_last_write_without_failing(archive: Path) -> None:
@@ -212,7 +274,15 @@ def test_inspect_reports_damage_with_its_line_and_shows_what_came_before(archive
     assert result.exit_code == 1
     output = stripped(result.output)
     assert "journal.jsonl line 5 is corrupt" in output
-    assert "Next step  export friends (channel 300), attempt 2" in output
+    assert "Journal  ARCHIVE/journal.jsonl: damaged at line 5 (4 intact records before it" in (
+        output.replace(str(archive), "ARCHIVE")
+    )
+    assert "What the records before the damage say:\nRun run-1: interrupted" in output
+    assert (
+        f"Next step  repair the journal first (`dmj repair --archive {archive}` shows what it "
+        "keeps and sets aside); after that: export friends (channel 300), attempt 2"
+    ) in output
+    assert "dmj replay --inspect" not in output, "it does not send the user to itself"
     report = json.loads(dmj("--inspect", "--json", "--archive", str(archive)).output)
     assert (report["journal"]["problem_line"], report["through_seq"]) == (5, 4)
     rebuilt = dmj("--archive", str(archive))
@@ -225,8 +295,10 @@ def test_a_record_that_breaks_a_rule_is_reported_and_refused(archive: Path) -> N
         journal.append(DmCloseRequested(run="run-1", batch=1, channel_id="5200"))
     result = dmj("--inspect", "--archive", str(archive))
     assert result.exit_code == 1
-    assert "rule broken: journal record seq 14 (DmCloseRequested) breaks a rule" in result.output
+    assert "rule broken: record seq 14 breaks a rule of the run: " in result.output
     assert "never a group DM or a DM that was open at the start" in result.output
+    assert "repair the journal first (`dmj repair --archive" in result.output
+    assert "dmj replay --inspect" not in result.output
     rebuilt = dmj("--archive", str(archive))
     assert rebuilt.exit_code == 1
     assert "journal record seq 14 (DmCloseRequested) breaks a rule" in rebuilt.output

@@ -3,12 +3,13 @@ nothing to resume."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from dmj.cli._summary import describe_position
 from dmj.journal import JournalWriter
-from dmj.machine.events import AnyEvent, RunPaused
+from dmj.machine.events import AnyEvent, RunPaused, RunStarted
 from dmj.machine.state import fold
 
 from tests.cli.runs import invoke, normalized
@@ -63,11 +64,18 @@ def test_resume_wants_the_token(paused: Served) -> None:
     assert result.stderr.startswith("Error: No Discord token")
 
 
-def test_resume_refuses_while_another_dmj_holds_the_journal(paused: Served) -> None:
+def test_resume_while_the_run_is_running_says_so_with_the_pid_before_asking_anything(
+    paused: Served,
+) -> None:
     with JournalWriter.open(paused.archive.path / "journal.jsonl"):
-        result = invoke(paused, "resume", "--archive", str(paused.archive.path))
+        result = invoke(paused, "resume", "--archive", str(paused.archive.path), DISCORD_TOKEN=None)
     assert result.exit_code == 1
-    assert "another dmj (pid " in result.stderr
+    message = normalized(" ".join(result.stderr.split()), paused)
+    assert message.startswith(
+        f"Error: Run RUN in ARCHIVE is running (pid {os.getpid()}): batch 1/2, 0 of 2 DMs done. "
+        "Wait for it to finish, or stop it"
+    )
+    assert "interrupted" not in message
 
 
 def test_no_archive_is_nothing_to_resume_and_a_usage_error(tmp_path: Path) -> None:
@@ -76,7 +84,7 @@ def test_no_archive_is_nothing_to_resume_and_a_usage_error(tmp_path: Path) -> No
         2,
         f"Error: There is no dmj archive at {tmp_path / 'missing'} (no such directory), so "
         "there is nothing to resume; check --archive or DMJ_ARCHIVE, or start a run with `dmj "
-        "run --package PATH`.",
+        f"run --package PATH --archive {tmp_path / 'missing'}`.",
     )
 
 
@@ -86,7 +94,7 @@ def test_an_archive_without_a_run_has_nothing_to_resume(tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (
         0,
         f"Nothing to resume: no run has started in {tmp_path}. Start one with `dmj run "
-        "--package PATH`.\n",
+        f"--package PATH --archive {tmp_path}`.\n",
     )
 
 
@@ -99,8 +107,11 @@ def test_a_finished_run_has_nothing_to_resume_and_its_projections_are_settled(
     result = invoke(served, "resume", "--archive", str(served.archive.path))
     assert result.exit_code == 0
     text = normalized(result.stdout, served)
-    assert text.startswith("Nothing to resume: run RUN finished at TIME (4 exported, 0 skipped")
-    assert "`dmj run --package PATH` starts an incremental run" in text
+    assert text.startswith(
+        "Nothing to resume: run RUN finished at TIME (4 exported, 0 skipped, 0 unreachable, 0 "
+        "failed)."
+    )
+    assert "`dmj run --package PATH --archive ARCHIVE` starts an incremental run" in text
     assert not leftover.exists()
 
 
@@ -133,3 +144,27 @@ def test_a_pause_is_named_in_where_the_run_stands() -> None:
     assert describe_position(fold(events)) == (
         "Run run-1: batch 1/3 was interrupted after 1 of 2 DMs (paused: captcha); resuming."
     )
+
+
+def test_resume_after_a_run_with_failed_dms_retries_exactly_those_in_a_new_run(
+    served: Served,
+) -> None:
+    carol = served.facts.readable_closed[0]
+    served.server.set_faults(f"dce-crash={carol}x3")
+    assert invoke(served, *served.run_args(batch_size=2)).exit_code == 4
+    result = invoke(served, "resume", "--archive", str(served.archive.path))
+    assert result.exit_code == 0, result.stderr
+    first, retry = [e for e in served.archive.events() if isinstance(e, RunStarted)]
+    assert retry.retries == first.run
+    assert [entry.channel_id for entry in retry.plan] == [carol]
+    lines = normalized(result.stdout, served).splitlines()
+    assert lines[:4] == [
+        "Run RUN finished with 1 failed DM; run RUN retries it: carol#0.",
+        "Batch 1/1: 1 DM",
+        "  [1/1] carol#0: exported (1 message)",
+        "Batch 1/1 done: 1 exported, 0 skipped, 0 unreachable, 0 failed; 1/1 DMs",
+    ]
+    assert "Run RUN finished (it retried the failed DMs of run RUN): 1 DM planned" in lines
+    assert set(served.archive.exported()) == set(served.facts.exports), "the archive is complete"
+    again = invoke(served, "resume", "--archive", str(served.archive.path))
+    assert (again.exit_code, again.stdout.startswith("Nothing to resume: run ")) == (0, True)

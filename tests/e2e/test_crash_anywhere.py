@@ -1,5 +1,6 @@
-"""Crash anywhere: SIGKILL ``dmj run`` right after journal record k, for every k, then
-``dmj resume`` to the end; the archive must be the one an uninterrupted run makes.
+"""Crash anywhere: SIGKILL ``dmj run`` right after journal record k, for every k, and at
+every storage operation (crashed, or torn halfway through a write), then ``dmj resume`` to
+the end; the archive must be the one an uninterrupted run makes.
 
 The kill comes from the journal's failpoint (``DMJ_FAILPOINT=after-record=k``): the process
 dies the moment record k is durable, before it acts on it, as a power cut or the OOM killer
@@ -9,14 +10,28 @@ group DM, a group DM the owner left, a duplicate DM) once, and the run has three
 smallest world with every fate has two readable and two reopen-only DMs, so its package leaves
 one of each out (they stay closed and untouched, as a DM the owner never wrote in would).
 
+Every storage operation: ``DMJ_FAILPOINT=crash-at-op=N`` kills ``dmj run`` instead of its
+N-th operation through the storage seam (the journal's, the exports' and media's, the
+projections'), and ``tear-at-op=N`` lets a write reach the file halfway first, for every N of
+an uninterrupted run with ``--media`` (counted by a recording storage). That
+world is the smallest that files exports, media and projections mid-run: two DMs (one open,
+one closed but readable) in two batches. A run killed before ``RunStarted`` is durable is
+simply run again, as a user would.
+
 The work is split into parts (k = part + 1, part + 1 + PARTS, …) so pytest-xdist spreads it.
+The crashed and resumed ``dmj`` processes are forked from a server that imported dmj once
+(``tests.e2e.forkserver``): the same console script and the same SIGKILL, at about half the
+cost of starting Python and importing dmj twice per crash. The uninterrupted reference runs
+are started as usual.
 """
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from dmj.machine.events import AnyEvent, BatchFinished, BatchStarted, RunFinished, RunStarted
@@ -31,7 +46,8 @@ from dmj.sandbox import (
 )
 from msgspec.structs import replace
 
-from tests.e2e.support import Archive, serving
+from tests.e2e.forkserver import ForkServer
+from tests.e2e.support import Archive, Served, serving
 from tests.promises import broken_promises, exported_channels
 
 pytestmark = pytest.mark.slow
@@ -39,6 +55,8 @@ pytestmark = pytest.mark.slow
 PARTS = 8
 BATCH_SIZE = 3
 SPEC = WorldSpec(users=8, groups=2, duplicates=1, empty=1, messages=3, seed=3)
+TINY = WorldSpec(users=2, groups=0, duplicates=0, empty=0, messages=3, seed=2)
+"""One open DM and one closed, readable DM: with batches of 1, two exports in two batches."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,22 @@ class Reference:
     records: int
     exported: dict[str, int]
     kinds: list[str]
+
+
+@pytest.fixture(scope="module")
+def forks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
+    """One fork server per worker process."""
+    with ForkServer(tmp_path_factory.mktemp("forks")) as server:
+        yield server
+
+
+def dmj(forks: ForkServer, served: Served, *args: str, **env: str) -> CompletedProcess[str]:
+    """``dmj ARGS`` against ``served``, forked from the server."""
+    return forks.run(list(args), served.env(**env))
+
+
+def resume_args(served: Served) -> list[str]:
+    return ["resume", "--archive", str(served.archive.path)]
 
 
 @pytest.fixture(scope="module")
@@ -111,24 +145,30 @@ def test_the_crash_world_has_every_fate_and_at_least_three_batches(
 @pytest.mark.timeout(300)  # about five crashes and resumes, on a loaded machine
 @pytest.mark.parametrize("part", range(PARTS))
 def test_a_crash_after_any_record_then_resume_ends_as_an_uninterrupted_run(
-    world: Sandbox, reference: Reference, part: int, tmp_path: Path
+    world: Sandbox, reference: Reference, forks: ForkServer, part: int, tmp_path: Path
 ) -> None:
     facts = package_facts(world)
     for k in range(part + 1, reference.records + 1, PARTS):
-        broken = crash_then_resume(world, facts, reference, k, tmp_path / f"k{k}")
+        broken = crash_then_resume(forks, world, facts, reference, k, tmp_path / f"k{k}")
         assert broken == [], f"killed after record {k} ({reference.kinds[k - 1]}): {broken}"
 
 
 def crash_then_resume(
-    world: Sandbox, facts: WorldFacts, reference: Reference, k: int, archive: Path
+    forks: ForkServer,
+    world: Sandbox,
+    facts: WorldFacts,
+    reference: Reference,
+    k: int,
+    archive: Path,
 ) -> list[str]:
     """Kill ``dmj run`` after record k, resume, and list every promise broken."""
     with serving(world, archive) as served:
-        killed = served.run(batch_size=BATCH_SIZE, DMJ_FAILPOINT=f"after-record={k}")
+        run = served.run_args(batch_size=BATCH_SIZE)
+        killed = dmj(forks, served, *run, DMJ_FAILPOINT=f"after-record={k}")
         if killed.returncode != -signal.SIGKILL:
             return [f"dmj run was not killed: exit {killed.returncode}: {killed.stderr}"]
         before = served.archive.events()
-        resumed = served.resume()
+        resumed = dmj(forks, served, *resume_args(served))
         if resumed.returncode != 0:
             return [f"dmj resume failed: exit {resumed.returncode}: {resumed.stderr}"]
         after = served.archive.events()
@@ -177,3 +217,97 @@ def _archive_is_settled(archive: Archive, events: list[AnyEvent]) -> list[str]:
     if len(archive.export_folders()) != len(exported):
         broken.append(f"export folders {archive.export_folders()} are not the journal's")
     return broken
+
+
+@dataclass(frozen=True)
+class OpsReference:
+    """The uninterrupted ``--media`` run of the tiny world: its storage operations by name,
+    what it archived, and its media files with their sizes."""
+
+    ops: list[str]
+    exported: dict[str, int]
+    media: dict[str, int]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
+    return create_sandbox(tmp_path_factory.mktemp("tiny") / "sbx", TINY)
+
+
+@pytest.fixture(scope="module")
+def ops_reference(
+    tiny: Sandbox, forks: ForkServer, tmp_path_factory: pytest.TempPathFactory
+) -> OpsReference:
+    """The uninterrupted run, its storage operations recorded (in a forked child)."""
+    scratch = tmp_path_factory.mktemp("ops-reference")
+    with serving(tiny, scratch / "archive") as served:
+        run = served.run_args("--media", batch_size=1)
+        done = forks.run(run, served.env(), record=scratch / "ops.txt")
+        assert done.returncode == 0, done.stderr
+        assert broken_promises(served.archive.events(), served.facts) == []
+        return OpsReference(
+            ops=(scratch / "ops.txt").read_text().split(),
+            exported=served.archive.exported(),
+            media=media_of(served.archive),
+        )
+
+
+def media_of(archive: Archive) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in sorted((archive.path / "media").glob("*"))}
+
+
+def test_the_tiny_run_files_exports_media_and_projections(ops_reference: OpsReference) -> None:
+    ops = set(ops_reference.ops)
+    assert {"write", "sync", "create_temp", "replace", "sync_file", "make_dir", "remove"} <= ops
+    assert len(ops_reference.exported) == 2
+    assert ops_reference.media
+
+
+@pytest.mark.timeout(300)  # about fifteen crashes and resumes, on a loaded machine
+@pytest.mark.parametrize("part", range(PARTS))
+def test_a_crash_or_torn_write_at_any_storage_operation_then_resume_ends_as_an_uninterrupted_run(
+    tiny: Sandbox, ops_reference: OpsReference, forks: ForkServer, part: int, tmp_path: Path
+) -> None:
+    points = [f"crash-at-op={n}" for n in range(1, len(ops_reference.ops) + 1)]
+    points += [f"tear-at-op={n}" for n, op in enumerate(ops_reference.ops, 1) if op == "write"]
+    for point in points[part::PARTS]:
+        broken = crash_at_op_then_resume(forks, tiny, ops_reference, point, tmp_path / point)
+        n = int(point.partition("=")[2])
+        assert broken == [], f"{point} ({ops_reference.ops[n - 1]}): {broken}"
+
+
+def crash_at_op_then_resume(
+    forks: ForkServer, world: Sandbox, reference: OpsReference, point: str, archive: Path
+) -> list[str]:
+    """Kill ``dmj run`` at ``point``, carry on (resume, or run again if no run had started),
+    and list every promise broken."""
+    with serving(world, archive) as served:
+        run = served.run_args("--media", batch_size=1)
+        killed = dmj(forks, served, *run, DMJ_FAILPOINT=point)
+        if killed.returncode != -signal.SIGKILL:
+            return [f"dmj run was not killed: exit {killed.returncode}: {killed.stderr}"]
+        before = (
+            served.archive.events()
+            if served.archive.path.joinpath("journal.jsonl").exists()
+            else []
+        )
+        again = dmj(forks, served, *(resume_args(served) if before else run))
+        if again.returncode != 0:
+            return [f"carrying on failed: exit {again.returncode}: {again.stderr}"]
+        after = served.archive.events()
+        broken = broken_promises(after, served.facts)
+        broken += _resume_kept_what_was_done(before, after)
+        if served.archive.exported() != reference.exported:
+            broken.append(f"archived {served.archive.exported()}, not {reference.exported}")
+        if media_of(served.archive) != reference.media:
+            broken.append(f"media {media_of(served.archive)}, not {reference.media}")
+        if served.open_now() != set(served.facts.open_at_start):
+            broken.append(f"open DMs are {served.open_now()}")
+        broken += _archive_is_settled(served.archive, after)
+        broken += _no_temp_files(served)
+    return broken
+
+
+def _no_temp_files(served: Served) -> list[str]:
+    temps = sorted(str(p) for p in served.archive.path.rglob(".*.tmp"))
+    return [f"temp files left behind: {temps}"] if temps else []

@@ -1,8 +1,8 @@
 """Ctrl-C, with real SIGINTs to a running ``dmj run``.
 
-The first finishes the step in progress, closes what the batch opened, journals the stop and
-exits 130; a second stops at once (DCE is stopped and reaped too). Either way ``dmj resume``
-completes the run.
+The first finishes the step in progress (but stops a DCE export at once: resume repeats it),
+closes what the batch opened, journals the stop and exits 130; a second stops at once. Either
+way ``dmj resume`` completes the run.
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 from dmj.journal import read_events
-from dmj.machine.events import AnyEvent, DmOpened, ExportRequested, RunPaused
+from dmj.machine.events import (
+    AnyEvent,
+    DmOpenRequested,
+    ExportFailed,
+    ExportRequested,
+    RunPaused,
+)
 
 from tests.e2e.support import Served, wait_until
 from tests.promises import broken_promises
@@ -32,26 +38,37 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, stdout, stderr
 
 
-def test_the_first_ctrl_c_finishes_the_step_closes_what_the_batch_opened_and_exits_130(
+def test_the_first_ctrl_c_stops_dce_at_once_closes_what_the_batch_opened_and_exits_130(
     served: Served,
 ) -> None:
-    served.server.set_faults("slow:messages=0.5")  # each export takes a while
-    process = served.start(*served.run_args())
-    wait_until(
-        lambda: any(isinstance(e, DmOpened) for e in journal_so_far(served)),
-        what="dmj to reopen a DM",
-    )
+    target = served.facts.exports[served.facts.needs_reopen[0]]  # exported once reopened
+    served.server.set_faults(f"dce-hang={target}")
+    process = served.start(*served.run_args(), DMJ_DCE_STALL_TIMEOUT="120")
+
+    def exporting_the_reopened_channel() -> bool:
+        events = journal_so_far(served)
+        last = events[-1] if events else None
+        return isinstance(last, ExportRequested) and last.channel_id == target
+
+    wait_until(exporting_the_reopened_channel, what="dmj to export the reopened DM")
+    wait_until(lambda: dce_processes(served) != [], what="DCE to start")
     process.send_signal(signal.SIGINT)
+    pressed = time.monotonic()
     code, stdout, stderr = finish(process)
     assert code == 130, stderr
+    assert time.monotonic() - pressed < 10, "DCE is stopped at once, not after the stall"
     assert "Stopping after the current step; press Ctrl-C again to stop at once." in stdout
     assert "Interrupted: stopped after the current step" in stderr
-    assert "resume with `dmj resume`" in stderr
-    kinds = [type(e).__name__ for e in served.archive.events()]
-    assert kinds[-5:] == [
-        "ExportRequested", "ChannelExported", "DmCloseRequested", "DmClosed", "RunPaused",
+    assert f"resume with `dmj resume --archive {served.archive.path}`" in stderr
+    assert dce_processes(served) == [], "DCE was stopped and reaped"
+    events = served.archive.events()
+    assert [type(e).__name__ for e in events[-5:]] == [
+        "ExportRequested", "ExportFailed", "DmCloseRequested", "DmClosed", "RunPaused",
     ]  # fmt: skip
-    last = served.archive.events()[-1]
+    stopped = events[-4]
+    assert isinstance(stopped, ExportFailed)
+    assert (stopped.channel_id, stopped.error_class) == (target, "fatal")
+    last = events[-1]
     assert isinstance(last, RunPaused)
     assert last.reason == "interrupted"
     assert served.open_now() == set(served.facts.open_at_start), "what dmj opened is closed"
@@ -62,32 +79,25 @@ def test_the_first_ctrl_c_finishes_the_step_closes_what_the_batch_opened_and_exi
 
 
 def test_a_second_ctrl_c_stops_at_once_and_resume_still_completes(served: Served) -> None:
-    hung = served.facts.readable_closed[0]
-    served.server.set_faults(f"dce-hang={hung}")
-    process = served.start(*served.run_args(), DMJ_DCE_STALL_TIMEOUT="120")
+    served.server.set_faults("slow:open=3")  # a reopen that takes its time
+    process = served.start(*served.run_args())
 
-    def exporting_the_hung_channel() -> bool:
+    def reopening() -> bool:
         events = journal_so_far(served)
-        return (
-            bool(events)
-            and isinstance(events[-1], ExportRequested)
-            and (events[-1].channel_id == hung)
-        )
+        return bool(events) and isinstance(events[-1], DmOpenRequested)
 
-    wait_until(exporting_the_hung_channel, what="dmj to start exporting the hung channel")
-    wait_until(lambda: dce_processes(served) != [], what="DCE to start")
+    wait_until(reopening, what="dmj to reopen a DM")
     process.send_signal(signal.SIGINT)
     time.sleep(0.5)
-    assert process.poll() is None, "the first Ctrl-C waits for the step (DCE hangs)"
+    assert process.poll() is None, "the first Ctrl-C waits for the step (the reopen)"
     process.send_signal(signal.SIGINT)
     code, stdout, stderr = finish(process)
     assert code == 130, stderr
     assert "Stopping now (second Ctrl-C)." in stdout
     assert "Interrupted: stopped at once (second Ctrl-C)" in stderr
     last = served.archive.events()[-1]
-    assert isinstance(last, ExportRequested), "nothing more was journaled"
-    assert last.channel_id == hung
-    assert dce_processes(served) == [], "DCE was stopped and reaped with dmj"
+    assert isinstance(last, DmOpenRequested), "nothing more was journaled"
+    assert dce_processes(served) == []
     served.server.set_faults("")
     resumed = served.resume()
     assert resumed.returncode == 0, resumed.stderr

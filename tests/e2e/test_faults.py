@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
+from pathlib import Path
 
 import pytest
-from dmj.machine.events import ChannelExported, ExportFailed, RunFinished, RunPaused
+from dmj.machine.events import (
+    AnyEvent,
+    ChannelExported,
+    ExportFailed,
+    RunFinished,
+    RunPaused,
+    RunStarted,
+)
 
 from tests.e2e.support import Served
-from tests.promises import broken_promises
+from tests.promises import broken_promises, exported_channels
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +30,7 @@ pytestmark = pytest.mark.slow
 def assert_paused(done: subprocess.CompletedProcess[str], reason: str, *words: str) -> None:
     assert done.returncode == 3, done.stderr
     assert done.stderr.startswith("Paused: "), done.stderr
-    assert f"The run is paused ({reason}); `dmj resume` carries on." in done.stderr
+    assert f"The run is paused ({reason}); `dmj resume --archive " in done.stderr
     for word in (*words, "dmj resume"):
         assert word in done.stderr
 
@@ -102,7 +110,7 @@ def test_dce_crashing_every_time_pauses_before_burning_through_the_plan(served: 
     assert sum(transient_failures(served).values()) == 5
     served.server.set_faults("")
     resumed = served.resume()
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.returncode == 4, "the first DM used up its attempts: the run has a failed DM"
     assert sorted(transient_failures(served).values()) == [2, 3], (
         "the first DM used up its three attempts; the second is tried again by resume"
     )
@@ -123,3 +131,102 @@ def test_cloudflare_refusing_a_request_pauses_the_run(served: Served) -> None:
     events = served.archive.events()
     assert isinstance(events[-1], RunPaused)
     assert_resumes_to_the_end(served)
+
+
+def assert_retried_to_a_complete_archive(served: Served) -> None:
+    """``dmj resume`` after a run that finished with failed DMs retries exactly those, and
+    the archive ends holding every reachable DM once, with every message."""
+    first = served.archive.events()
+    failed = failed_users(first)
+    assert failed, "the run ended with failed DMs"
+    done = served.resume()
+    assert done.returncode == 0, done.stderr
+    events = served.archive.events()
+    retry = events[len(first)]
+    assert isinstance(retry, RunStarted)
+    assert {entry.user_id for entry in retry.plan} == failed
+    assert isinstance(events[-1], RunFinished)
+    assert set(exported_channels(events).values()) == {1}, "no DM is exported twice"
+    assert served.archive.exported() == served.facts.expected_messages
+    assert served.open_now() == set(served.facts.open_at_start)
+
+
+def failed_users(events: list[AnyEvent]) -> set[str]:
+    """The DMs whose outcome in the last finished run is "failed" (transient attempts used
+    up), from its last ExportFailed per DM."""
+    last = [i for i, e in enumerate(events) if isinstance(e, RunStarted)][-1]
+    exported = {e.user_id for e in events[last:] if isinstance(e, ChannelExported)}
+    return {
+        e.user_id
+        for e in events[last:]
+        if isinstance(e, ExportFailed) and e.error_class == "transient"
+    } - exported
+
+
+def test_a_dce_failing_for_a_while_leaves_failed_dms_that_resume_retries(served: Served) -> None:
+    carol = served.facts.readable_closed[0]
+    served.server.set_faults(f"dce-crash={carol}x3")
+    done = served.run()
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.endswith(f"`dmj resume --archive {served.archive.path}` retries it.\n"), (
+        done.stderr
+    )
+    assert_retried_to_a_complete_archive(served)
+
+
+def test_a_disk_that_fills_then_frees_ends_in_a_complete_archive(served: Served) -> None:
+    served.server.set_faults("dce-disk-full=*")
+    assert_paused(served.run(), "export-failures", "No space left on device")
+    events = served.archive.events()
+    full = [e for e in events if isinstance(e, ExportFailed) and e.error_class == "transient"]
+    assert len(full) == 5
+    assert all("No space left on device" in e.message for e in full)
+    served.server.set_faults("")  # space was freed
+    resumed = served.resume()
+    assert resumed.returncode == 4, "the DM whose three attempts met a full disk stays failed"
+    assert "failed       1" in resumed.stdout
+    assert_retried_to_a_complete_archive(served)
+
+
+def test_a_damaged_journal_is_repaired_then_resumed_to_completion(served: Served) -> None:
+    """A bit flips in the middle of a finished run's journal (run, resume and replay then
+    refuse, naming `dmj repair`: tests/cli/test_repair.py); the repair keeps the records before
+    the damage, and resume redoes the rest as an uninterrupted run would have done it."""
+    assert served.run().returncode == 0
+    archive = str(served.archive.path)
+    exported = export_files(served.archive.path, "exports")
+    journal = served.archive.path / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    middle = len(lines) // 2
+    damaged = bytearray(lines[middle])
+    damaged[damaged.index(b'"at":"') + 8] ^= 0x01  # a digit of its time: still JSON
+    journal.write_bytes(b"".join([*lines[:middle], bytes(damaged), *lines[middle + 1 :]]))
+
+    dry = served.dmj("repair", "--archive", archive)
+    assert dry.returncode == 0, dry.stderr
+    assert f"A repair keeps records 1 to {middle} and moves lines {middle + 1} to" in dry.stdout
+    assert "This was a dry run: nothing was changed." in dry.stdout
+    assert list(served.archive.path.glob("*.damaged-*")) == []
+    done = served.dmj("repair", "--archive", archive, "--apply")
+    assert done.returncode == 0, done.stderr
+    assert journal.read_bytes() == b"".join(lines[:middle])
+
+    resumed = served.resume()
+    assert resumed.returncode == 0, resumed.stderr
+    events = served.archive.events()
+    assert isinstance(events[-1], RunFinished)
+    assert broken_promises(events, served.facts) == []
+    assert served.open_now() == set(served.facts.open_at_start)
+    assert served.archive.exported() == served.facts.expected_messages
+    kept = export_files(served.archive.path, "exports")
+    moved = export_files(served.archive.path, "exports.damaged-*")
+    assert moved, "the exports only the damaged part recorded were moved, not deleted"
+    assert exported.items() <= (kept | moved).items(), "no export lost"
+
+
+def export_files(archive: Path, pattern: str) -> dict[str, bytes]:
+    """``<channel>/<export id>/<file>`` → bytes, for the export folders under ``pattern``."""
+    return {
+        path.relative_to(path.parents[2]).as_posix(): path.read_bytes()
+        for path in archive.glob(f"{pattern}/*/*/*")
+    }

@@ -112,6 +112,10 @@ class RecordingStorage(OsStorage):
         self.ops.append("close")
         super().close(fd)
 
+    def remove(self, path: Path) -> None:
+        self.ops.append(f"remove {path.name}")
+        super().remove(path)
+
 
 def line_starts(data: bytes) -> list[int]:
     """The byte offset of every line in ``data`` (and of the end)."""

@@ -24,7 +24,7 @@ from dmj.machine.errors import JournalWriteFailed, UsageError
 from dmj.machine.events import RunPaused
 from msgspec.structs import replace
 
-from tests.journal.support import RUN, START, RecordingStorage, TickingClock
+from tests.journal.support import RUN, START, RecordingStorage, TickingClock, torn_files
 
 
 def event(reason: str) -> RunPaused:
@@ -62,9 +62,7 @@ class ShortWrites(OsStorage):
         return super().write(fd, data[:10])
 
 
-def test_a_short_write_is_fatal_and_the_next_writer_sets_the_fragment_aside(
-    tmp_path: Path,
-) -> None:
+def test_a_short_write_is_fatal_and_its_fragment_is_cut_off(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
     with JournalWriter.open(path, storage=ShortWrites()) as journal:
         with pytest.raises(JournalWriteFailed, match=r"\(short write: 10 of \d+ bytes\)"):
@@ -72,10 +70,83 @@ def test_a_short_write_is_fatal_and_the_next_writer_sets_the_fragment_aside(
         with pytest.raises(JournalWriteFailed):
             journal.append(event("two"))
         assert journal.last_seq == 0
+    assert path.read_bytes() == b""
     with JournalWriter.open(path) as journal:
+        assert (journal.last_seq, journal.recovery) == (0, None)
+
+
+def test_a_failed_sync_cuts_the_unacknowledged_line_off_the_file(tmp_path: Path) -> None:
+    """The kernel may serve the line from memory while its page never reaches the disk: a
+    next writer must not take it for a record and append after it."""
+    path = tmp_path / "journal.jsonl"
+    recording = RecordingStorage()
+    with JournalWriter.open(path, storage=FailingStorage(recording, at_op=7, action="eio")) as w:
+        w.append(event("one"))
+        acknowledged = path.read_bytes()
+        with pytest.raises(JournalWriteFailed):
+            w.append(event("two"))
+        assert path.read_bytes() == acknowledged
+    assert recording.ops[-3:] == [f"truncate {len(acknowledged)}", "sync", "close"]
+    with JournalWriter.open(path) as journal:
+        assert (journal.last_seq, journal.recovery) == (1, None)
+
+
+class DyingDisk(OsStorage):
+    """A disk that fails every sync and truncate once ``dead`` (writes still land in memory)."""
+
+    dead = False
+
+    def sync(self, fd: int) -> None:
+        if self.dead:
+            raise OSError(errno.EIO, "Input/output error")
+        super().sync(fd)
+
+    def truncate(self, fd: int, length: int) -> None:
+        if self.dead:
+            raise OSError(errno.EIO, "Input/output error")
+        super().truncate(fd, length)
+
+
+def test_when_the_cut_fails_too_the_next_writer_sets_the_unacknowledged_line_aside(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    disk = DyingDisk()
+    with JournalWriter.open(path, storage=disk, clock=TickingClock()) as journal:
+        journal.append(event("one"))
+        acknowledged = path.read_bytes()
+        disk.dead = True
+        with pytest.raises(JournalWriteFailed):
+            journal.append(event("two"))
+    unacknowledged = path.read_bytes()[len(acknowledged) :]
+    assert [e.seq for e in read_events(path)] == [1, 2], "the line reads as a record"
+    with JournalWriter.open(path, clock=TickingClock()) as journal:
+        assert journal.last_seq == 1
         assert journal.recovery is not None
-        assert journal.recovery.torn.length == 10
-        assert journal.last_seq == 0
+        assert journal.recovery.message == (
+            f"{path} ended in a record whose write or sync failed (line 2, "
+            f"{len(unacknowledged)} bytes, never acknowledged); it was moved to "
+            f"{tmp_path}/journal.torn-20260314T150926Z and the journal continues after line 1."
+        )
+        journal.append(event("two again"))
+    assert torn_files(tmp_path) == {"journal.torn-20260314T150926Z": unacknowledged}
+    assert [getattr(e, "reason", None) for e in read_events(path)] == ["one", "two again"]
+    assert (tmp_path / "journal.lock").read_bytes() == b"", "the note was dealt with"
+
+
+def test_a_note_about_a_journal_since_replaced_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    disk = DyingDisk()
+    with JournalWriter.open(path, storage=disk) as journal:
+        journal.append(event("one"))
+        disk.dead = True
+        with pytest.raises(JournalWriteFailed):
+            journal.append(event("two"))
+    restored = tmp_path / "restored.jsonl"
+    restored.write_bytes(path.read_bytes())
+    restored.replace(path)  # restored from a backup: another file
+    with JournalWriter.open(path) as journal:
+        assert (journal.last_seq, journal.recovery) == (2, None)
 
 
 def test_a_failed_write_is_fatal(tmp_path: Path) -> None:
@@ -105,9 +176,34 @@ def test_a_failure_while_setting_a_torn_tail_aside_touches_nothing_acknowledged(
     data = path.read_bytes() + b"torn"
     path.write_bytes(data)
     failing = FailingStorage(OsStorage(), at_op=4, action="eio")  # sync of the copy
-    with pytest.raises(JournalWriteFailed, match=r"ends in a torn write \(line 2\) that could"):
+    with pytest.raises(JournalWriteFailed, match=r"ends in a torn write .*\(line 2\) that could"):
         JournalWriter.open(path, storage=failing)
     assert path.read_bytes() == data
+    assert torn_files(tmp_path) == {}, "an unsynced copy is no copy: it was removed"
+
+
+class FullDisk(OsStorage):
+    """A disk with no room left: every write fails with ENOSPC."""
+
+    def write(self, fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_torn_tail_that_cannot_be_copied_on_a_full_disk_leaves_no_empty_copy(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    with JournalWriter.open(path) as journal:
+        journal.append(event("one"))
+    data = path.read_bytes() + b"torn"
+    path.write_bytes(data)
+    with pytest.raises(JournalWriteFailed, match=r"\(No space left on device\); nothing ackn"):
+        JournalWriter.open(path, storage=FullDisk())
+    assert path.read_bytes() == data
+    assert torn_files(tmp_path) == {}
+    with JournalWriter.open(path) as journal:
+        assert journal.recovery is not None, "a later writer with room sets it aside"
+    assert torn_files(tmp_path) == {journal.recovery.saved_to.rsplit("/", 1)[1]: b"torn"}
 
 
 class Crashed(Exception):

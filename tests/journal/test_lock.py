@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from dmj.journal import JournalWriter, read_events
+from dmj.journal import JournalWriter, LockHolder, probe_writer, read_events
 from dmj.machine.errors import JournalLocked
+from dmj.machine.events import RunPaused
 
 from tests.journal.support import RUN
 from tests.support import REPO_ROOT
@@ -94,3 +97,52 @@ def test_two_processes_racing_to_write_one_wins_and_the_other_names_it(
     assert [racer.returncode for racer in racers] == [0, 0]
     with JournalWriter.open(journal) as journal_writer:
         assert journal_writer.last_seq == 0, RUN
+
+
+def test_a_probe_names_the_writer_holding_the_journal_and_nothing_once_it_is_gone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    assert probe_writer(path) is None
+    assert not (tmp_path / "journal.lock").exists(), "a probe creates nothing"
+    with JournalWriter.open(path) as writer:
+        assert probe_writer(path) == LockHolder(pid=os.getpid())
+        assert writer.append(RunPaused(run=RUN, reason="probed")).seq == 1, "undisturbed"
+    assert probe_writer(path) is None
+
+
+def test_a_probe_sees_a_writer_in_another_process_and_not_after_it_died(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    child = holder(journal)
+    assert child.stdin is not None
+    assert child.stdout is not None
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.stdout.readline() == f"won {child.pid}\n"
+    assert probe_writer(journal) == LockHolder(pid=child.pid)
+    child.kill()  # kill -9: the kernel drops its lock; its pid stays in the file
+    child.communicate(timeout=60)
+    assert (tmp_path / "journal.lock").read_text() == f"{child.pid}\n"
+    assert probe_writer(journal) is None
+
+
+def test_a_writer_locking_during_a_probe_waits_for_it_instead_of_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader's probe holds a shared lock for an instant: a writer must not take that for
+    another dmj (here the 'instant' ends at the writer's first wait)."""
+    path = tmp_path / "journal.jsonl"
+    with JournalWriter.open(path):
+        pass
+    probe = os.open(tmp_path / "journal.lock", os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    waits: list[float] = []
+
+    def probe_ends(seconds: float) -> None:
+        waits.append(seconds)
+        os.close(probe)
+
+    monkeypatch.setattr(time, "sleep", probe_ends)
+    with JournalWriter.open(path) as writer:
+        assert writer.last_seq == 0
+    assert len(waits) == 1

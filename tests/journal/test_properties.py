@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from dmj.journal import JournalWriter, TornTail, check_journal, read_events
+from dmj.journal import JournalWriter, TailKind, TornTail, check_journal, read_events
 from dmj.machine.errors import JournalCorrupt
 from dmj.machine.events import (
     AnyEvent,
@@ -121,7 +121,7 @@ def test_truncating_the_last_record_anywhere_recovers_exactly_the_records_before
 
 @settings(max_examples=20, deadline=None)
 @given(journals, st.integers(1, 255))
-def test_any_changed_byte_is_a_torn_tail_in_the_last_record_and_damage_elsewhere(
+def test_any_changed_byte_of_the_last_record_makes_a_damaged_tail_and_damage_elsewhere(
     events: list[AnyEvent], mask: int
 ) -> None:
     with journal_of(events) as (path, acked, data):
@@ -131,8 +131,10 @@ def test_any_changed_byte_is_a_torn_tail_in_the_last_record_and_damage_elsewhere
             for byte in {data[position] ^ mask, ord("\n")} - {data[position]}:
                 path.write_bytes(data[:position] + bytes([byte]) + data[position + 1 :])
                 if position >= last:
-                    assert_torn_tail(path, acked, TornTail(line=len(acked), offset=last,
-                                                           length=len(data) - last))  # fmt: skip
+                    kind: TailKind = "torn" if position == len(data) - 1 else "damaged"
+                    torn = TornTail(line=len(acked), offset=last, length=len(data) - last,
+                                    kind=kind)  # fmt: skip
+                    assert_torn_tail(path, acked, torn)
                 else:
                     assert_damage_at(path, acked, bisect.bisect_right(starts, position))
 

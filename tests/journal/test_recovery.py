@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from dmj.journal import CHECK_FIELD, JournalWriter, check_journal, read_events, seal
+from dmj.journal import CHECK_FIELD, JournalWriter, TornTail, check_journal, read_events, seal
 from dmj.machine.errors import JournalCorrupt, SequenceGap
 
 from tests.journal.support import (
@@ -92,6 +92,65 @@ def test_recovery_syncs_the_copy_and_the_directory_before_it_truncates(journal: 
     ]
 
 
+def test_a_complete_line_appended_by_hand_is_named_as_such_not_as_a_torn_write(
+    journal: Path,
+) -> None:
+    good = written(journal, 2)
+    journal.write_bytes(good + b'{"note": "checked by me"}\n')
+    assert check_journal(journal).torn == TornTail(line=3, offset=len(good), length=26,
+                                                   kind="foreign")  # fmt: skip
+    with JournalWriter.open(journal, clock=TickingClock()) as writer:
+        assert writer.recovery is not None
+        assert writer.recovery.message == (
+            f"{journal} ended in a complete line that is not a dmj record, added by hand or "
+            "by another program (line 3, 26 bytes, dmj never wrote it); it was moved to "
+            f"{journal.parent}/journal.torn-20260314T150926Z and the journal continues after "
+            "line 2."
+        )
+    assert journal.read_bytes() == good
+
+
+def test_a_damaged_last_record_is_set_aside_saying_its_step_is_done_again(
+    journal: Path,
+) -> None:
+    good = written(journal, 2)
+    last = written(journal.with_name("full.jsonl"), 3)[len(good) :]
+    damaged = last[:40] + b"#" + last[41:]
+    journal.write_bytes(good + damaged)
+    with JournalWriter.open(journal, clock=TickingClock()) as writer:
+        assert writer.recovery is not None
+        assert writer.recovery.torn.kind == "damaged"
+        assert writer.recovery.message.startswith(
+            f"{journal} ended in a damaged record whose checksum fails, cut short by a crash "
+            f"or changed on disk (line 3, {len(damaged)} bytes, if it was acknowledged, its "
+            "step is done again); it was moved to"
+        )
+
+
+@pytest.mark.parametrize(
+    ("tail", "kind"),
+    [
+        (b'{"type":"RunPaused","v":1,"se', "torn"),
+        (b'{"type":"RunPaused"\x00\x00\x00\x00\x00\x00"crc":"@@@@@@@@@"}', "torn"),
+        (b"\x00" * 40 + b'"}\n', "torn"),
+        (b'{"type":"RunPaused","v":1,"seq":3,"at":"x","run":"r","reason":""}\n', "damaged"),
+        (b'garbled start","crc":"ABCDEFGHI"}\n', "damaged"),
+        (b"hello\n", "foreign"),
+        (b"# a comment\n# and another\n", "foreign"),
+    ],
+    ids=[
+        "no newline", "zeros inside, no newline", "zeros then a newline", "a record's start",
+        "a record's end", "a line of text", "two lines of text",
+    ],
+)  # fmt: skip
+def test_what_a_tail_is_is_told_from_its_bytes(journal: Path, tail: bytes, kind: str) -> None:
+    good = written(journal, 2)
+    journal.write_bytes(good + tail)
+    found = check_journal(journal).torn
+    assert found is not None
+    assert found.kind == kind
+
+
 def test_a_second_torn_tail_in_the_same_second_gets_its_own_file(journal: Path) -> None:
     good = written(journal, 1)
     for tail in (b"first", b"second"):
@@ -135,9 +194,9 @@ def test_a_damaged_record_before_the_tail_is_refused_naming_file_and_line(
     data[second_line + 30] ^= 0x01
     journal.write_bytes(bytes(data))
     assert refuses_and_changes_nothing(journal) == (
-        f"{journal} line 2 is corrupt (checksum mismatch); nothing was changed. Run "
-        "`dmj replay --inspect` to see the damage; restore the file from a backup or move it "
-        "aside to start a new archive."
+        f"{journal} line 2 is corrupt (checksum mismatch); nothing was changed. Run `dmj "
+        "repair` to see what a repair keeps and what it sets aside (nothing is deleted; `dmj "
+        "repair --apply` does it), or restore the file from a backup."
     )
 
 

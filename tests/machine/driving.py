@@ -28,7 +28,7 @@ from dmj.machine.events import (
 )
 from dmj.machine.package import PackageDm
 from dmj.machine.plan import start_run
-from dmj.machine.ports import ExportedChannel
+from dmj.machine.ports import ExportedChannel, Unreadable
 from dmj.machine.state import State, fold
 from dmj.machine.steps import AnyStep
 from dmj.sandbox import IN_PROCESS_BASE, Emulator, World, emulator_transport
@@ -101,6 +101,10 @@ class RecordingDiscord:
     async def close_dm(self, channel: ChannelInfo) -> ChannelInfo:
         self.recorder.timeline.append(f"close {channel.id}")
         return await self.client.close_dm(channel)
+
+    async def check_readable(self, channel_id: str) -> Unreadable | None:
+        self.recorder.timeline.append(f"probe {channel_id}")
+        return await self.client.check_readable(channel_id)
 
 
 class EmulatorExporter:

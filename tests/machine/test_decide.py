@@ -45,8 +45,12 @@ ALICE = package_dm("100", name="alice")  # 1-on-1, package channel 1100
 BOB = package_dm("200", name="bob")  # 1-on-1, package channel 1200
 
 
-def export(channel: str, attempt: int, user: str = "100", name: str = "alice") -> ExportChannel:
-    return ExportChannel(batch=0, user_id=user, channel_id=channel, attempt=attempt, name=name)
+def export(
+    channel: str, attempt: int, user: str = "100", name: str = "alice", *, probe: bool = False
+) -> ExportChannel:
+    return ExportChannel(
+        batch=0, user_id=user, channel_id=channel, attempt=attempt, name=name, probe=probe
+    )
 
 
 def export_failed(
@@ -106,8 +110,8 @@ REOPEN_PATH: list[AnyEvent] = [
 AFTER_CRASH: list[tuple[str, AnyStep]] = [
     ("RunStarted", CaptureOpenDms()),
     ("OpenDmsCaptured", StartBatch(batch=0, user_ids=("100",))),
-    ("BatchStarted", export("1100", 1)),
-    ("direct export intent: repeated as a new attempt", export("1100", 2)),
+    ("BatchStarted: probe the closed DM, then export it", export("1100", 1, probe=True)),
+    ("direct export intent: repeated as a new attempt", export("1100", 2, probe=True)),
     ("direct export failed permanently: reopen", OpenDm(
         batch=0, user_id="100", package_channel_id="1100", name="alice")),
     ("open intent: repeated", OpenDm(
@@ -182,6 +186,22 @@ def test_group_and_deleted_user_dms_are_exported_directly_and_never_reopened(kin
     assert decide(fold(failed)) == FinishBatch(batch=0, exported=0, skipped=0, failed=1)
 
 
+@pytest.mark.parametrize("kind", ["dm", "group", "deleted"])
+def test_a_channel_neither_open_at_the_start_nor_opened_by_dmj_is_probed_before_dce(
+    kind: str,
+) -> None:
+    started = run_started([package_dm("500", kind)], batch_size=1)  # type: ignore[arg-type]
+    [entry] = started.plan
+    events = journal([
+        started,
+        OpenDmsCaptured(run=R, channels=()),
+        BatchStarted(run=R, batch=0, user_ids=(entry.user_id,)),
+    ])  # fmt: skip
+    step = decide(fold(events))
+    assert isinstance(step, ExportChannel)
+    assert (step.channel_id, step.probe) == (entry.channel_id, True)
+
+
 def test_strategy_reopen_opens_a_closed_dm_before_any_export() -> None:
     events = journal([
         run_started([ALICE], batch_size=1, strategy="reopen"),
@@ -200,7 +220,7 @@ def test_transient_failures_retry_with_the_next_attempt_until_the_bound() -> Non
         BatchStarted(run=R, batch=0, user_ids=("100",)),
     ]
     fail = export_failed("transient", "timed out")
-    assert decide(fold(journal(start + fail))) == export("1100", 2)
+    assert decide(fold(journal(start + fail))) == export("1100", 2, probe=True)
     again = export_failed("transient", "timed out", attempt=2)
     state = fold(journal(start + fail + again))
     assert decide(state) == FinishBatch(batch=0, exported=0, skipped=0, failed=1)

@@ -40,7 +40,7 @@ def test_after_a_fatal_failure_and_a_pause_resume_exports_again_without_using_th
     state = fold(events)
     assert state.paused is not None
     assert state.paused.reason == "token rejected"
-    assert decide(state) == export("1100", 2)
+    assert decide(state) == export("1100", 2, probe=True)
 
 
 def test_a_pause_right_after_an_intent_repeats_the_intent() -> None:
@@ -60,7 +60,7 @@ def test_an_interrupted_batch_finishes_its_remaining_dms_without_redoing_finishe
         BatchStarted(run=R, batch=0, user_ids=("100", "200")),
         *export_done(),
     ])  # fmt: skip
-    assert decide(fold(events)) == export("1200", 1, user="200", name="bob")
+    assert decide(fold(events)) == export("1200", 1, user="200", name="bob", probe=True)
 
 
 def test_a_skipped_dm_moves_on_to_the_next_dm() -> None:
@@ -131,7 +131,7 @@ def test_a_new_channel_in_an_incremental_run_is_exported_in_full() -> None:
         BatchStarted(run="run-2", batch=1, user_ids=("200",)),
     ])  # fmt: skip
     assert decide(fold(second)) == ExportChannel(
-        batch=1, user_id="200", channel_id="1200", attempt=1, name="bob", after=None
+        batch=1, user_id="200", channel_id="1200", attempt=1, name="bob", after=None, probe=True
     )
 
 

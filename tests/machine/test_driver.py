@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import itertools
 
+import anyio
 import pytest
-from dmj.adapters import read_package
-from dmj.machine.driver import RunEnd
-from dmj.machine.errors import RuleBroken, SkipDm
+from dmj.adapters import FAST, DiscordClient, read_package
+from dmj.machine.driver import DriverSettings, RunEnd, drive
+from dmj.machine.errors import InvariantBroken, RuleBroken, SkipDm
 from dmj.machine.events import (
     BatchFinished,
+    ChannelExported,
     ChannelInfo,
     DmClosed,
+    DmOpened,
     DmSkipped,
     ExportFailed,
     ExportRequested,
@@ -26,8 +29,16 @@ from dmj.machine.events import (
 from dmj.machine.package import PackageDm
 from dmj.machine.state import fold
 from dmj.sandbox import Emulator, FaultPlan, Sandbox, world_facts
+from msgspec.structs import replace
 
-from tests.machine.driving import Crashed, Driving, RecordingDiscord, driving, world_run
+from tests.machine.driving import (
+    Crashed,
+    Driving,
+    Recorder,
+    RecordingDiscord,
+    driving,
+    world_run,
+)
 from tests.promises import broken_promises, exported_channels
 
 pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
@@ -66,13 +77,15 @@ async def test_every_effect_follows_its_journaled_intent(
     timeline = run.recorder.timeline
     intent_of = {
         "reopen": "DmOpenRequested",
+        "probe": "ExportRequested",
         "export": "ExportRequested",
         "close": "DmCloseRequested",
     }
     for i, entry in enumerate(timeline):
-        effect = entry.split()[0]
+        effect, _, channel = entry.partition(" ")
         if effect in intent_of:
-            assert timeline[i - 1] == f"journal {intent_of[effect]}", timeline[i - 3 : i + 1]
+            before = i - 2 if timeline[i - 1] == f"probe {channel}" else i - 1
+            assert timeline[before] == f"journal {intent_of[effect]}", timeline[i - 3 : i + 1]
 
 
 async def test_projections_are_checkpointed_at_the_start_after_each_batch_and_at_the_end(
@@ -168,7 +181,29 @@ async def test_failures_in_a_row_pause_the_run_and_the_dm_is_tried_again_on_resu
     assert second in exported, "resume tries it again"
 
 
-async def test_stop_finishes_the_step_closes_what_the_batch_opened_and_journals_interrupted(
+async def test_dce_runs_only_on_channels_discord_lets_the_account_read(
+    emulator: Emulator, dms: tuple[PackageDm, ...]
+) -> None:
+    facts = world_facts(emulator.world)
+    async with driving(emulator) as run:
+        end = await run.go(world_run(emulator.world, dms))
+    assert end.kind == "finished"
+    events = run.log.events
+    launched = [channel for channel, _ in run.exporter.calls]
+    assert len(launched) == sum(isinstance(e, ChannelExported) for e in events), (
+        "every DCE run exports: the unreadable were found by the probe"
+    )
+    refused = [e for e in events if isinstance(e, ExportFailed)]
+    assert refused
+    assert {e.error_class for e in refused} == {"permanent"}
+    assert all("so DCE was not started" in e.message for e in refused)
+    probed = {entry.split()[1] for entry in run.recorder.timeline if entry.startswith("probe")}
+    assert probed.isdisjoint(facts.open_at_start)
+    assert set(facts.needs_reopen) <= probed
+    assert broken_promises(events, facts) == []
+
+
+async def test_stop_during_an_export_cuts_it_short_closes_what_the_batch_opened_and_pauses(
     emulator: Emulator, dms: tuple[PackageDm, ...]
 ) -> None:
     facts = world_facts(emulator.world)
@@ -185,13 +220,42 @@ async def test_stop_finishes_the_step_closes_what_the_batch_opened_and_journals_
         run.exporter.on_export = press_ctrl_c
         end = await run.go(world_run(emulator.world, dms))
         assert end.kind == "interrupted"
-        assert kinds(run)[-4:] == [
-            "ChannelExported", "DmCloseRequested", "DmClosed", "RunPaused",
+        assert kinds(run)[-5:] == [
+            "ExportRequested", "ExportFailed", "DmCloseRequested", "DmClosed", "RunPaused",
         ]  # fmt: skip
+        stopped = run.log.events[-4]
+        assert isinstance(stopped, ExportFailed)
+        assert (stopped.channel_id, stopped.error_class) == (target, "fatal")
+        assert "Stopped at your request (Ctrl-C)" in stopped.message
         assert target not in emulator.book.open
         run.stop = type(run.stop)()
         assert (await run.go()).kind == "finished"
     assert broken_promises(run.log.events, facts) == []
+    assert exported_channels(run.log.events)[target] == 1
+
+
+async def test_stop_during_another_step_lets_that_step_finish(
+    emulator: Emulator, dms: tuple[PackageDm, ...]
+) -> None:
+    async with driving(emulator) as run:
+        run.discord = StopOnReopen(run.discord.client, run.recorder, run.stop)
+        end = await run.go(world_run(emulator.world, dms))
+    assert end.kind == "interrupted"
+    assert kinds(run)[-5:] == [
+        "DmOpenRequested", "DmOpened", "DmCloseRequested", "DmClosed", "RunPaused",
+    ]  # fmt: skip
+
+
+class StopOnReopen(RecordingDiscord):
+    """Presses Ctrl-C while a reopen is under way."""
+
+    def __init__(self, client: DiscordClient, recorder: Recorder, stop: anyio.Event) -> None:
+        super().__init__(client, recorder)
+        self.stop = stop
+
+    async def reopen_dm(self, user_id: str) -> ChannelInfo:
+        self.stop.set()
+        return await super().reopen_dm(user_id)
 
 
 async def test_stop_during_a_retry_wait_cuts_the_wait_short(
@@ -269,3 +333,28 @@ class ForgetfulDiscord(RecordingDiscord):
     async def close_dm(self, channel: ChannelInfo) -> ChannelInfo:
         await super().close_dm(channel)
         raise SkipDm("Unknown Channel", reason="not-found", status=404, code=10003)
+
+
+async def test_a_close_of_a_channel_the_batch_never_saw_opened_sends_nothing_and_stops(
+    sandbox: Sandbox, dms: tuple[PackageDm, ...]
+) -> None:
+    reference = await _run_with_crash(sandbox, dms, 0)
+    opened = {e.channel_id for e in reference.log.events if isinstance(e, DmOpened)}
+    exported = next(
+        e for e in reference.log.events if isinstance(e, ChannelExported) and e.channel_id in opened
+    )
+    emulator = Emulator(sandbox.world)
+    async with driving(emulator) as run:
+        with pytest.raises(Crashed):  # right after the export: the next step closes the channel
+            await run.go(world_run(sandbox.world, dms), crash_after=exported.seq)
+        state = fold(run.log.events)
+        assert state.batch is not None
+        forgetful = replace(state, batch=replace(state.batch, seen=()))
+        run.recorder.timeline.clear()
+        with pytest.raises(InvariantBroken, match="never closes a channel it cannot tell"):
+            await drive(
+                forgetful, run.ports(), settings=DriverSettings(FAST.backoff_wait),
+                stop=run.stop,
+            )  # fmt: skip
+    assert run.recorder.timeline == ["journal DmCloseRequested"], "nothing was sent"
+    assert exported.channel_id in emulator.book.open, "the channel is left as it is"

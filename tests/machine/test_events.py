@@ -7,7 +7,7 @@ import typing
 import msgspec
 import pytest
 from dmj.machine import events
-from dmj.machine.events import AnyEvent, Event, ExportRequested, RunStarted
+from dmj.machine.events import AnyEvent, ChannelExported, Event, ExportRequested, RunStarted
 
 from tests.machine.simulate import Simulation, World, package_dm, run_started, scripted
 
@@ -58,7 +58,14 @@ def test_a_record_written_before_fields_were_added_still_decodes_with_defaults()
     assert (event.user_id, event.after) == ("", None)
     started = run_started([package_dm("1")])
     old = msgspec.json.decode(msgspec.json.encode(started))
-    del old["max_attempts"], old["user"]
+    del old["max_attempts"], old["user"], old["from_scratch"]
     decoded = DECODER.decode(msgspec.json.encode(old))
     assert isinstance(decoded, RunStarted)
-    assert (decoded.max_attempts, decoded.user) == (3, None)
+    assert (decoded.max_attempts, decoded.user, decoded.from_scratch) == (3, None, ())
+    exported = DECODER.decode(
+        b'{"type":"ChannelExported","v":1,"seq":6,"at":"2026-03-14T15:09:31Z","run":"r",'
+        b'"batch":0,"channel_id":"900","user_id":"111","path":"exports/900/6",'
+        b'"message_count":42,"last_message_id":"9999"}'
+    )
+    assert isinstance(exported, ChannelExported)
+    assert (exported.path, exported.files) == ("exports/900/6", ())

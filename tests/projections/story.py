@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from dmj.journal import JournalWriter
-from dmj.machine.events import AnyEvent, DmOpened
+from dmj.machine.events import AnyEvent, ChannelExported, DmOpened
 
 from tests.journal.support import TickingClock
 from tests.machine.simulate import (
@@ -74,8 +74,12 @@ def two_runs() -> list[AnyEvent]:
 
 def write_journal(archive: Path, events: Sequence[AnyEvent]) -> Path:
     """``archive/journal.jsonl`` holding ``events``, stamped as ``tests.machine.simulate``
-    stamps them (the writer's clock ticks from ``T0``), so folds compare equal."""
+    stamps them (the writer's clock ticks from ``T0``), so folds compare equal; the export
+    folders the events record are made too (empty: the simulated records list no files)."""
     archive.mkdir(parents=True, exist_ok=True)
+    for event in events:
+        if isinstance(event, ChannelExported) and event.path:
+            (archive / event.path).mkdir(parents=True, exist_ok=True)
     path = archive / "journal.jsonl"
     with JournalWriter.open(path, clock=TickingClock(T0 + timedelta(seconds=1))) as journal:
         for event in events[journal.last_seq :]:

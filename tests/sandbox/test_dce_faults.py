@@ -73,6 +73,25 @@ def test_a_crash_kills_the_stand_in_mid_file_and_a_retry_succeeds(
     assert json.loads(partial.read_text())["messageCount"] == channel.message_count
 
 
+def test_a_full_disk_fails_the_export_as_dotnet_does_and_a_retry_succeeds(
+    sandbox: Sandbox, sandbox_env: dict[str, str], emulator_server: RunningEmulator, tmp_path: Path
+) -> None:
+    channel = fate(sandbox.world, "open")
+    emulator_server.set_faults(f"dce-disk-full={channel.id}x1")
+    full = run_launcher(sandbox, export_argv(channel.id, tmp_path), sandbox_env)
+    (partial,) = tmp_path.glob("*.json")
+    assert full.code == 1
+    assert full.err.startswith(
+        f"ERROR\nSystem.IO.IOException: No space left on device : '{partial}'\n   at "
+    )
+    assert "Successfully" not in full.out
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(partial.read_text(encoding="utf-8"))
+    again = run_launcher(sandbox, export_argv(channel.id, tmp_path), sandbox_env)
+    assert again.code == 0
+    assert json.loads(partial.read_text())["messageCount"] == channel.message_count
+
+
 def test_a_hang_prints_nothing_and_never_exits_until_signalled(
     sandbox: Sandbox,
     emulator_server: RunningEmulator,

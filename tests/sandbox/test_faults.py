@@ -10,7 +10,7 @@ from dmj.sandbox._faults import FaultCounters
 FULL = (
     "captcha@5,5xx:messages=503@10x3,drop@2x1,slow=0.5,revoked@100,429=2.5x4,mode=bot,"
     "global=50/1,limit=10/1,limit:open=5/5,invalid-limit=20,dce-hang=123,dce-crash=*x1,"
-    "dce-time-scale=0.01"
+    "dce-disk-full=5x2,dce-time-scale=0.01"
 )
 
 
@@ -22,7 +22,11 @@ def test_a_spec_parses_to_the_plan_it_names() -> None:
     )
     assert (plan.mode, plan.global_limit, plan.invalid_limit) == ("bot", Limit(50, 1), 20)
     assert plan.route_limits == {"all": Limit(10, 1), "open": Limit(5, 5)}
-    assert plan.dce == (DceFault(kind="hang", channel="123"), DceFault(kind="crash", count=1))
+    assert plan.dce == (
+        DceFault(kind="hang", channel="123"),
+        DceFault(kind="crash", count=1),
+        DceFault(kind="disk-full", channel="5", count=2),
+    )
     assert plan.dce_time_scale == 0.01
 
 

@@ -2,7 +2,8 @@
 
 Usage: child.py PIDFILE MODE. It writes its pid to PIDFILE, then:
 - ``chatty``: prints a line every 0.1 s for 1.2 s, then exits 0;
-- ``echo``: prints $DISCORD_TOKEN to stdout and stderr, many lines, then exits 3.
+- ``echo``: prints $DISCORD_TOKEN to stdout and stderr, many lines, then exits 3;
+- ``sleep``: sleeps two minutes.
 """
 
 import os
@@ -23,3 +24,5 @@ elif mode == "echo":
     print(f"stdout says {token}", flush=True)
     print(f"stderr says {token}\nsecond line", file=sys.stderr, flush=True)
     sys.exit(3)
+elif mode == "sleep":
+    time.sleep(120)

@@ -8,6 +8,7 @@ reopening fails) or ``failed`` (DCE fails transiently until the run gives up).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -22,6 +23,7 @@ from dmj.machine.events import (
     DmKind,
     DmSkipped,
     ExportFailed,
+    ExportFile,
     UserInfo,
 )
 from dmj.machine.package import PackageDm
@@ -180,12 +182,14 @@ class _ChatWorld(World):
     def _export(self, step: ExportChannel, run: str) -> list[AnyEvent]:
         chat = self.chats[step.channel_id]
         if chat.fate == "exported":
-            path = f"exports/{chat.channel}/{run}-{step.attempt}"
-            self._write(chat, self.root / path)
             ids = [int(m["id"]) for m in chat.messages]
+            path, files = "", ()
+            if ids or step.after is None:  # an incremental export of nothing keeps no folder
+                path = f"exports/{chat.channel}/{run}-{step.attempt}"
+                files = self._write(chat, self.root / path)
             return [ChannelExported(
                 run=run, batch=step.batch, channel_id=chat.channel, user_id=step.user_id,
-                path=path, message_count=len(ids),
+                path=path, message_count=len(ids), files=files,
                 last_message_id=str(max(ids)) if ids else None,
             )]  # fmt: skip
         permanent = chat.fate in ("unreachable", "skipped")
@@ -203,7 +207,8 @@ class _ChatWorld(World):
             attempts=step.attempt,
         )]  # fmt: skip
 
-    def _write(self, chat: Chat, folder: Path) -> None:
+    def _write(self, chat: Chat, folder: Path) -> tuple[ExportFile, ...]:
+        """The chat's DCE files in ``folder`` (two messages a part), as the journal lists them."""
         head = {
             "guild": DM_GUILD,
             "channel": {"id": chat.channel, "type": "DirectGroupTextChat" if chat.kind == "group"
@@ -217,3 +222,8 @@ class _ChatWorld(World):
         for message in chat.messages:
             export.add(message)
         export.close()
+        return tuple(
+            ExportFile(name=p.name, size=p.stat().st_size,
+                       digest="sha256:" + hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.iterdir())
+        )  # fmt: skip

@@ -11,7 +11,8 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from dmj.journal import JournalWriter
+from dmj.journal import JournalWriter, read_events
+from dmj.machine.events import ChannelExported
 from dmj.projections.history import (
     INDEX,
     Conversation,
@@ -39,7 +40,7 @@ from tests.projections.history.archives import (
     first_archive,
     two_run_archive,
 )
-from tests.projections.history.chats import write_archive
+from tests.projections.history.chats import Chat, write_archive
 
 EVERYTHING = parse_query("")
 
@@ -283,3 +284,24 @@ def test_messages_with_every_kind_of_detail_come_back_as_archived(tmp_path: Path
     answer = by_id[GROUP_2["id"]]
     assert (answer.kind, answer.reply_to) == ("Reply", int(GROUP_1["id"]))
     assert by_id[EDITED["id"]].edited_at == EDITED["timestampEdited"]
+
+
+def test_only_the_files_an_export_records_are_read(tmp_path: Path) -> None:
+    archive = first_archive(tmp_path / "archive")
+    folder = sorted((archive / "exports" / "1000").iterdir())[0]
+    (folder / "notes.json").write_text("not DCE's", encoding="utf-8")  # not in the record
+    notices: list[str] = []
+    with open_history(archive, zone=UTC, notice=notices.append) as history:
+        assert history.select(EVERYTHING).count == 6
+    assert len(notices) == 1, "only the index being built; no export problem"
+
+
+def test_an_incremental_export_that_found_nothing_new_adds_nothing(tmp_path: Path) -> None:
+    quiet = [Chat(c.channel, c.people, [], c.fate, c.kind, c.name) for c in FIRST]
+    archive = write_archive(tmp_path / "archive", FIRST, runs=[quiet])
+    recorded = [e for e in read_events(archive / "journal.jsonl") if isinstance(e, ChannelExported)]
+    assert [e.path for e in recorded[-2:]] == ["", ""], "run 2 kept no folder"
+    notices: list[str] = []
+    with open_history(archive, zone=UTC, notice=notices.append) as history:
+        assert history.select(EVERYTHING).count == 6
+    assert len(notices) == 1

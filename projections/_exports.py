@@ -1,0 +1,156 @@
+"""The archive's exports as the journal records them: describing them, and checking them.
+
+``ChannelExported.files`` lists each file of an export folder with its size and digest
+(``describe_files``, when the export is filed). ``verify_exports`` compares every recorded
+export with the disk (``quick``: sizes only) for ``dmj replay --inspect`` and for the start of
+a run; ``whole_exports_needed`` names the channels a run must export again from scratch,
+because an export the channel's archive is built on is missing or changed (an incremental
+export only adds messages after the last archived one, so a lost export would otherwise stay
+lost). Reads only; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import msgspec
+from dmj.machine.events import ExportFile
+from dmj.machine.state import Outcome, RunState, State
+
+__all__ = [
+    "DamagedExport",
+    "ExportsCheck",
+    "describe_files",
+    "recorded_exports",
+    "verify_exports",
+    "whole_exports_needed",
+]
+
+
+class DamagedExport(msgspec.Struct, frozen=True, kw_only=True):
+    """A recorded export that is not as it was filed: its folder is gone (``folder_missing``),
+    or some of its files are ``missing`` or ``changed`` (another size or digest)."""
+
+    path: str
+    channel_id: str
+    run_id: str
+    seq: int
+    folder_missing: bool = False
+    missing: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One sentence: which export, and what is wrong with it."""
+        if self.folder_missing:
+            return f"{self.path} (channel {self.channel_id}) is missing"
+        wrong = [f"{name} is missing" for name in self.missing]
+        wrong += [f"{name} has changed" for name in self.changed]
+        return f"{self.path} (channel {self.channel_id}): {', '.join(wrong)}"
+
+
+class ExportsCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``verify_exports`` found. ``checked``: exports compared file by file (``quick``:
+    by size only); ``unlisted``: exports recorded by an older dmj without their files, of
+    which only the folder could be checked; ``damaged``: the ones not as filed;
+    ``from_scratch``: the channels the next run exports whole (``whole_exports_needed``)."""
+
+    quick: bool
+    checked: int
+    unlisted: int
+    damaged: tuple[DamagedExport, ...]
+    from_scratch: tuple[str, ...]
+
+
+def describe_files(folder: Path) -> tuple[ExportFile, ...]:
+    """The files of ``folder`` (recursively, by path inside it) with sizes and digests."""
+    return tuple(
+        ExportFile(name=path.relative_to(folder).as_posix(), size=size, digest=digest)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file())
+        for size, digest in [_measure(path)]
+    )
+
+
+def verify_exports(archive: Path, state: State, *, quick: bool = False) -> ExportsCheck:
+    """Compare every export the journal records with what ``archive`` holds."""
+    checked = unlisted = 0
+    damaged = []
+    for run, outcome in recorded_exports(state):
+        if outcome.files:
+            checked += 1
+        else:
+            unlisted += 1
+        problem = _check(archive, run, outcome, quick=quick)
+        if problem is not None:
+            damaged.append(problem)
+    return ExportsCheck(
+        quick=quick,
+        checked=checked,
+        unlisted=unlisted,
+        damaged=tuple(damaged),
+        from_scratch=whole_exports_needed(state, damaged),
+    )
+
+
+def whole_exports_needed(state: State, damaged: Iterable[DamagedExport]) -> tuple[str, ...]:
+    """The channels whose archive has a damaged export since their last whole export.
+
+    A channel's first export is whole, and so is one by a run that listed the channel in
+    ``RunStarted.from_scratch``; damage before the latest whole export no longer matters.
+    """
+    bad = {export.path for export in damaged}
+    broken: dict[str, bool] = {}
+    for run, outcome in recorded_exports(state):
+        channel = outcome.channel_id
+        fresh = channel in run.started.from_scratch or channel not in broken
+        broken[channel] = (not fresh and broken[channel]) or outcome.path in bad
+    return tuple(sorted(channel for channel, is_broken in broken.items() if is_broken))
+
+
+def recorded_exports(state: State) -> Iterator[tuple[RunState, Outcome]]:
+    """Every export folder the journal records, with its run, oldest first."""
+    for run in state.runs:
+        outcomes = [o for record in run.finished_batches() for o in record.outcomes]
+        if run is state.run and state.batch is not None:
+            outcomes.extend(state.batch.outcomes())
+        for outcome in sorted(outcomes, key=lambda o: o.seq):
+            if outcome.kind == "exported" and outcome.path:
+                yield run, outcome
+
+
+def _check(archive: Path, run: RunState, outcome: Outcome, *, quick: bool) -> DamagedExport | None:
+    folder = archive / outcome.path
+    damage = DamagedExport(
+        path=outcome.path, channel_id=outcome.channel_id, run_id=run.id, seq=outcome.seq
+    )
+    if not folder.is_dir():
+        return msgspec.structs.replace(damage, folder_missing=True)
+    missing, changed = [], []
+    for recorded in outcome.files:
+        path = folder / recorded.name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            missing.append(recorded.name)
+            continue
+        if size != recorded.size or (not quick and _digest(path) != recorded.digest):
+            changed.append(recorded.name)
+    if not missing and not changed:
+        return None
+    return msgspec.structs.replace(damage, missing=tuple(missing), changed=tuple(changed))
+
+
+def _digest(path: Path) -> str | None:
+    """``path``'s digest, or None if it cannot be read (then it is not as filed either)."""
+    try:
+        return _measure(path)[1]
+    except OSError:
+        return None
+
+
+def _measure(path: Path) -> tuple[int, str]:
+    """``path``'s size and digest (``sha256:<hex>``), read once."""
+    with path.open("rb") as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
+        return file.tell(), f"sha256:{digest}"

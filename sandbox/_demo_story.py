@@ -1,0 +1,36 @@
+"""The story ``dmj demo`` tells, step by step (the kinds of step: ``_demo_steps``).
+
+A reader command joins the story as one line once it exists, before ``Recap``; for example
+(placeholders: see ``_demo.Stage``)::
+
+    Command("What is missing", "…", ("status", "--missing", "--archive", "{archive}"), (0, 3)),
+    Command("Search it", "…", ("show", "from:{someone}", "--archive", "{archive}")),
+    Command("One conversation as Markdown", "…", ("export", "md", "in:{someone}",
+            "--filename", "{root}/{someone}.md", "--archive", "{archive}")),
+    Hint("Browse it", "…", ("view", "--archive", "{archive}")),
+
+(``dmj view`` exists, but until the message index lands it lists no conversation of an
+archive, so the story does not send a newcomer there yet.)
+"""
+
+from __future__ import annotations
+
+from ._demo import Step
+from ._demo_crash import ResumeAndCheck, RunAndKill
+from ._demo_steps import BuildWorld, Command, Recap, ServeDiscord
+
+__all__ = ["STORY"]
+
+STORY: tuple[Step, ...] = (
+    BuildWorld("A Discord account to archive", users=44, seed=15, messages=20),
+    ServeDiscord("Discord, on loopback"),
+    RunAndKill("Archive every DM, and pull the plug mid-batch", batch_size=5, batch=3, after=2),
+    Command(
+        "What the journal says",
+        "`dmj replay --inspect` audits the archive read-only: is the journal intact, which "
+        "batch was interrupted, what comes next.",
+        ("replay", "--inspect", "--archive", "{archive}"),
+    ),
+    ResumeAndCheck("Resume"),
+    Recap("Where everything is"),
+)

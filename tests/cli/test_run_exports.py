@@ -1,0 +1,128 @@
+"""``dmj run``/``dmj resume`` and the exports already in the archive: never deleted, never
+mixed with another journal's, re-exported whole when damaged, checked by ``replay --inspect``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from dmj.machine.events import ChannelExported, ExportRequested, RunStarted
+
+from tests.cli.runs import invoke
+from tests.e2e.support import Served
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_a_run_beside_exports_its_journal_does_not_know_refuses_before_writing_anything(
+    served: Served,
+) -> None:
+    """The journal was moved aside (what a damaged journal's message advises): the next run
+    must not delete, nor file new exports among, the exports of the old one."""
+    assert invoke(served, *served.run_args()).exit_code == 0
+    archive = served.archive.path
+    (archive / "journal.jsonl").rename(archive / "journal.jsonl.old")
+    exports = tree(archive / "exports")
+    for command in (served.run_args(), ["resume", "--archive", str(archive)]):
+        result = invoke(served, *command)
+        assert result.exit_code == 2, result.output
+        assert tree(archive / "exports") == exports
+    assert not (archive / "journal.jsonl").exists()
+    refused = flat(invoke(served, *served.run_args()).stderr)
+    assert "holds export folders that its journal does not record: exports/" in refused
+    assert "dmj never deletes them" in refused
+    assert f"(e.g. `mv {archive / 'exports'} {archive}/exports.old`)" in refused
+    (archive / "exports").rename(archive / "exports.old")
+    assert invoke(served, *served.run_args()).exit_code == 0
+    assert tree(archive / "exports.old") == exports
+
+
+def test_an_incremental_run_exports_a_channel_whose_export_is_missing_whole_and_says_so(
+    served: Served,
+) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    archive = served.archive.path
+    first = [e for e in served.archive.events() if isinstance(e, ChannelExported)]
+    lost = next(e for e in first if e.message_count > 1)
+    shutil.rmtree(archive / lost.path)
+    result = invoke(served, *served.run_args())
+    assert result.exit_code == 0, result.output
+    notes = flat(result.stderr)
+    assert f"Note: the archived export {lost.path} (channel {lost.channel_id}) is missing." in (
+        notes
+    )
+    assert f"this run exports channels {lost.channel_id} again from their first message" in notes
+    events = served.archive.events()
+    started = [e for e in events if isinstance(e, RunStarted)][-1]
+    assert started.from_scratch == (lost.channel_id,)
+    asked = {e.channel_id: e.after for e in events[started.seq :] if isinstance(e, ExportRequested)}
+    assert asked[lost.channel_id] is None
+    assert all(after is not None for ch, after in asked.items() if ch != lost.channel_id)
+    again = next(
+        e
+        for e in events[started.seq :]
+        if isinstance(e, ChannelExported) and e.channel_id == lost.channel_id
+    )
+    assert again.message_count == lost.message_count
+
+
+def test_an_incremental_run_that_finds_nothing_new_files_no_empty_export_folder(
+    served: Served,
+) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    folders = served.archive.export_folders()
+    assert invoke(served, *served.run_args()).exit_code == 0
+    assert served.archive.export_folders() == folders
+    events = served.archive.events()
+    started = [e for e in events if isinstance(e, RunStarted)][-1]
+    again = [e for e in events[started.seq :] if isinstance(e, ChannelExported)]
+    assert again
+    assert {(e.path, e.message_count) for e in again} == {("", 0)}
+
+
+def test_inspect_reports_a_missing_or_changed_export_and_fails(served: Served) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    archive = served.archive.path
+    gone, changed = [e for e in served.archive.events() if isinstance(e, ChannelExported)][:2]
+    shutil.rmtree(archive / gone.path)
+    part = next((archive / changed.path).glob("*.json"))
+    part.write_bytes(part.read_bytes().replace(b'"messageCount"', b'"messageCOUNT"'))
+    inspect = ["replay", "--inspect", "--archive", str(archive)]
+    result = invoke(served, *inspect)
+    assert result.exit_code == 1
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert "Exports  4 recorded, 2 damaged (checked by size and digest)" in lines
+    assert f"damaged: {gone.path} (channel {gone.channel_id}) is missing" in lines
+    assert f"damaged: {changed.path} (channel {changed.channel_id}): {part.name} has changed" in (
+        lines
+    )
+    channels = ", ".join(sorted([gone.channel_id, changed.channel_id]))
+    assert (
+        f"The next `dmj run` exports channels {channels} again from their first message." in lines
+    )
+    quick = invoke(served, *inspect, "--quick", "--json")
+    assert quick.exit_code == 1
+    exports = json.loads(quick.stdout)["exports"]
+    assert (exports["quick"], [d["path"] for d in exports["damaged"]]) == (True, [gone.path])
+
+
+def test_export_folders_are_named_after_their_run_and_request_so_journals_never_collide(
+    served: Served,
+) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    events = served.archive.events()
+    requested = {e.user_id: e.seq for e in events if isinstance(e, ExportRequested)}
+    run = events[0].run
+    for exported in (e for e in events if isinstance(e, ChannelExported)):
+        assert exported.path == (
+            f"exports/{exported.channel_id}/{run}-{requested[exported.user_id]}"
+        )
