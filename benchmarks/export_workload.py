@@ -145,7 +145,7 @@ def write_dce_export(world: World, channel: WorldChannel, folder: Path) -> Path:
     export = JsonExport(path, head, limit_messages=None, limit_bytes=None)
     export.begin()
     for i in range(channel.message_count):
-        export.add(dce_message(log.message(i), UTC, lambda url: url))
+        export.add(dce_message(log.message(i), UTC, lambda url, _size: url))
     export.close()
     return path
 

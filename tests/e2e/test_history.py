@@ -33,7 +33,7 @@ def world_messages(sandbox: Sandbox, channel_ids: set[str]) -> dict[str, tuple[s
         if channel.id in channel_ids:
             log = MessageLog(sandbox.world, channel)
             for index in range(len(log)):
-                message = dce_message(log.message(index), UTC, lambda url: url)
+                message = dce_message(log.message(index), UTC, lambda url, _size: url)
                 found[message["id"]] = (channel.id, message["author"]["id"], message["content"])
     return found
 

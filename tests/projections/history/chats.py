@@ -183,7 +183,8 @@ class _ChatWorld(World):
         chat = self.chats[step.channel_id]
         if chat.fate == "exported":
             ids = [int(m["id"]) for m in chat.messages]
-            path, files = "", ()
+            path = ""
+            files: tuple[ExportFile, ...] = ()
             if ids or step.after is None:  # an incremental export of nothing keeps no folder
                 path = f"exports/{chat.channel}/{run}-{step.attempt}"
                 files = self._write(chat, self.root / path)
