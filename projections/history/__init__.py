@@ -23,6 +23,7 @@ from ._model import (
 )
 from ._query import KEYS, Query, parse_query
 from ._reader import History, Selection, open_history
+from ._sql import Position
 from ._writers import (
     FORMATS,
     ExportMeta,
@@ -52,6 +53,7 @@ __all__ = [
     "Notice",
     "Order",
     "Person",
+    "Position",
     "Query",
     "Refresh",
     "Selection",

@@ -1,15 +1,8 @@
 """All of the history index's SQL: the schema, the statements, and the query compiler.
 
-The one module that spells a table name (pure: it builds SQL text and parameters; ``_index``
-and ``_reader`` run them). ``compile_query`` turns a parsed ``Query`` into a WHERE clause:
-
-- words and phrases: the full-text table ``message_words`` (folded bodies, whole words);
-  a word with no letters or digits (an emoji) is found as written, with ``instr``;
-- ``from:`` any of the names (``people``: every username, display name and id an author has
-  had), ``from:me`` the archive's owner; ``in:`` any of the conversations (``conversation
-  names``: its name, its id, and in a 1-on-1 DM the other person's names);
-- ``has:``/``is:edited``: bits of ``messages.flags``; dates: ``messages.ts`` ranges;
-- negated terms exclude; everything else must all hold; ``last:N`` keeps the N newest.
+The one module that spells a table name (pure: it builds SQL text and parameters; ``_index``,
+``_ingest`` and ``_reader`` run them). ``compile_query`` turns a parsed ``Query`` into WHERE
+clauses; docs/index.md ("How a term is matched") says how each kind of term is matched.
 """
 
 from __future__ import annotations
@@ -33,10 +26,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "SQL",
     "Compiled",
+    "Position",
+    "by_ids_sql",
     "compile_query",
     "count_sql",
     "gaps_sql",
+    "page_sql",
     "probe_sql",
+    "search_sql",
     "select_sql",
 ]
 
@@ -74,13 +71,9 @@ SCHEMA = (
     "CREATE TABLE problems (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, "
     "problem TEXT NOT NULL) STRICT",
 )
-"""The tables (a fresh build adds ``FRESH_INDEXES`` after loading the messages).
-
-``messages.row`` numbers the rows in the order they were ingested (appending is what SQLite
-and FTS5 do fastest); ``id`` is the message's snowflake, unique. The full-text table
-``message_words`` is contentless: its rowid is ``messages.row`` and it holds the text
-``_dce.searchable`` gives.
-"""
+"""The tables (a fresh build adds ``FRESH_INDEXES`` after loading). ``messages.row``: the
+order of ingest (appending is what SQLite and FTS5 do fastest); ``message_words`` is
+contentless, its rowid ``messages.row``, its text ``_dce.searchable``'s."""
 
 FRESH_INDEXES = (
     "CREATE UNIQUE INDEX messages_id ON messages (id)",
@@ -123,6 +116,7 @@ class _Statements:
         "FROM conversations c ORDER BY c.sort_key, c.id"
     )
     channels = "SELECT id, name, kind FROM conversations"
+    locate = "SELECT ts, id FROM messages WHERE id = ? AND channel_id = ?"
     sizes = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)"
 
 
@@ -301,6 +295,44 @@ def _limited(compiled: Compiled, *, probe: bool) -> tuple[str, list[Any]]:
         f"m.row IN (SELECT m.row FROM messages m WHERE {where} "
         "ORDER BY m.ts DESC, m.id DESC LIMIT ?)",
         [*params, compiled.last],
+    )
+
+
+Position = tuple[int, int]
+"""A place in time order: ``(ts, id)`` (keyset pagination; never OFFSET)."""
+
+
+def page_sql(
+    channel: int, edge: Position | None, *, older: bool, limit: int
+) -> tuple[str, list[Any]]:
+    """Up to ``limit`` messages of ``channel`` just before (``older``) or after ``edge`` (the
+    newest or oldest when None), nearest first: a seek on ``messages_channel``."""
+    after = f" AND (m.ts, m.id) {'<' if older else '>'} (?, ?)" if edge is not None else ""
+    way = "DESC" if older else "ASC"
+    return (
+        f"SELECT {_SELECTED} FROM messages m WHERE m.channel_id = ?{after} "
+        f"ORDER BY m.ts {way}, m.id {way} LIMIT ?",
+        [channel, *(edge or ()), limit],
+    )
+
+
+def search_sql(
+    compiled: Compiled, before: Position | None, limit: int, *, probe: bool
+) -> tuple[str, list[Any]]:
+    """The ``limit`` newest messages of the selection before ``before``, newest first."""
+    where, params = _limited(compiled, probe=probe)
+    if before is not None:
+        where += " AND (m.ts, m.id) < (?, ?)"
+        params.extend(before)
+    sql = f"SELECT {_SELECTED} FROM messages m WHERE {where} ORDER BY m.ts DESC, m.id DESC LIMIT ?"
+    return sql, [*params, limit]
+
+
+def by_ids_sql(ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """The messages among ``ids`` (a JSON array keeps the statement one, whatever the count)."""
+    return (
+        f"SELECT {_SELECTED} FROM messages m WHERE m.id IN (SELECT value FROM json_each(?))",
+        [msgspec.json.encode(list(ids)).decode()],
     )
 
 
