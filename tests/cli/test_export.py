@@ -144,3 +144,12 @@ def test_a_missing_archive_is_a_usage_error(tmp_path: Path) -> None:
     result = dmj(tmp_path / "typo")
     assert result.exit_code == 2
     assert "There is no dmj archive at" in result.stderr
+
+
+def test_a_filename_in_a_missing_folder_is_a_usage_error(archive: Path) -> None:
+    result = dmj(archive, "--filename", "nowhere/out.json")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: --filename nowhere/out.json: the folder nowhere does not exist; create it or "
+        "name a file in an existing folder.\n"
+    )
