@@ -1,7 +1,7 @@
 """History benchmark: the message index and the exports, against decoding the same files.
 
     .venv/bin/python -m benchmarks.bench_export [--messages 1000000] [--conversations 2000]
-        [--rounds 3] [--cache DIR]
+        [--rounds 3] [--cache DIR] [--only STAGE,...]
 
 An archive of ``--messages`` messages in ``--conversations`` conversations, as the sandbox's
 DCE stand-in writes them (``benchmarks/export_workload.py``; built once, ~1.5 min for a
@@ -19,6 +19,9 @@ machine's load hits them alike; each reports its median time and its peak RSS:
   into a file (what ``dmj export`` does);
 - queries: the median of 21 counts of ``from:NAME word``, ``in:NAME before:DATE`` and
   ``"phrase"`` (one process, the index open).
+
+``--only build`` (or any comma-separated stages, ``queries`` among them) runs those stages and
+the baseline alone, for iterating on one of them; without it, every stage runs.
 
 Goals (issue 12): build <= 3x decode, refresh < 0.2 s, export json <= 2x decode, md and txt
 <= 3x, peak RSS < 200 MB exporting, each query < 50 ms. Prints the load average: other
@@ -125,16 +128,19 @@ def working_copy(archive: Path, work: Path, *, drop_last_export: bool) -> None:
     (work / "journal.jsonl").write_bytes(b"".join(lines))
 
 
-def measure(archive: Path, root: Path, rounds: int) -> dict[str, list[tuple[float, float]]]:
-    """Every stage, ``rounds`` times, alternating (see the module docstring)."""
+def measure(
+    archive: Path, root: Path, rounds: int, stages: list[str]
+) -> dict[str, list[tuple[float, float]]]:
+    """The ``stages``, ``rounds`` times, alternating (see the module docstring)."""
     behind = root / "behind"
-    working_copy(archive, behind, drop_last_export=True)
-    rebuild_index(behind, notice=lambda _: None)
+    if "refresh" in stages:
+        working_copy(archive, behind, drop_last_export=True)
+        rebuild_index(behind, notice=lambda _: None)
     full = root / "full"
     working_copy(archive, full, drop_last_export=False)
-    results: dict[str, list[tuple[float, float]]] = {stage: [] for stage in STAGES}
+    results: dict[str, list[tuple[float, float]]] = {stage: [] for stage in stages}
     for _ in range(rounds):
-        for stage in STAGES:
+        for stage in stages:
             work = full
             if stage == "refresh":
                 work = root / "refresh"
@@ -175,6 +181,8 @@ def report(results: dict[str, list[tuple[float, float]]], found: list[tuple[str,
     peak = {stage: max(rss for _, rss in runs) for stage, runs in results.items()}
     base = median["decode"]
     for stage, label in STAGES.items():
+        if stage not in results:
+            continue
         goal = GOALS.get(stage)
         ratio = median[stage] / base
         verdict = (
@@ -190,7 +198,8 @@ def report(results: dict[str, list[tuple[float, float]]], found: list[tuple[str,
             verdict = f"  goal < 0.2 s: {'met' if median[stage] < 0.2 else 'NOT met'}"
         print(f"  {label:32} {median[stage]:7.3f} s  {ratio:5.2f}x  peak RSS {peak[stage]:5.0f} MB"
               f"{verdict}")  # fmt: skip
-    print(f"  ({messages / median['build'] / 1e3:.0f} k messages/s indexed)")
+    if "build" in median:
+        print(f"  ({messages / median['build'] / 1e3:.0f} k messages/s indexed)")
     for text, count, seconds in found:
         met = "met" if seconds < 0.05 else "NOT met"
         print(
@@ -204,11 +213,14 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache/dmj/bench-export")
+    parser.add_argument("--only", type=_stages, help="comma-separated stages (and queries)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
+    chosen = args.only or [*STAGES, "queries"]
+    stages = [stage for stage in STAGES if stage == "decode" or stage in chosen]
     work: Workload = workload(args.messages, args.conversations)
     if args.messages == 1_000_000 and args.conversations == 2_000:
         work = Workload()
@@ -221,12 +233,22 @@ def main() -> None:
     print(f"load average before (1, 5, 15 min): {_load()} on {os.cpu_count()} CPUs")
     root = Path(tempfile.mkdtemp(prefix="dmj-bench-export-", dir=args.cache))
     try:
-        results = measure(archive, root, args.rounds)
-        found = queries(archive, root / "full")
+        results = measure(archive, root, args.rounds, stages)
+        found = queries(archive, root / "full") if "queries" in chosen else []
         report(results, found, args.messages)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"load average after (1, 5, 15 min): {_load()}")
+
+
+def _stages(text: str) -> list[str]:
+    stages = text.split(",")
+    unknown = [s for s in stages if s not in STAGES and s != "queries"]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown stage {unknown[0]!r}; the stages: {', '.join([*STAGES, 'queries'])}"
+        )
+    return stages
 
 
 def _load() -> str:
