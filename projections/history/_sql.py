@@ -88,8 +88,11 @@ class _Statements:
 
     messages = (
         f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
+        f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) - 1))}, nullif(?, 0))"
     )
+    """``extra`` comes as a ``bytearray``, or 0 for none (NULL): ``sqlite3`` binds ints, str
+    and bytearray directly, but looks ``None`` and ``bytes`` up in its adapter registry first,
+    which costs a third of a row's insert."""
     words = "INSERT INTO message_words (rowid, body) VALUES (?, ?)"
     forget_words = "INSERT INTO message_words (message_words, rowid, body) VALUES ('delete', ?, ?)"
     present = "SELECT row, content FROM messages WHERE id IN (SELECT value FROM json_each(?))"
