@@ -7,7 +7,8 @@ An archive of ``--messages`` messages in ``--conversations`` conversations, as t
 DCE stand-in writes them (``benchmarks/export_workload.py``; built once, ~1.5 min for a
 million messages, and kept under ``--cache``, default ``~/.cache/dmj/bench-export``). Each
 stage runs in a fresh process, the stages alternating in ``--rounds`` rounds so that the
-machine's load hits them alike; each reports its median time and its peak RSS:
+machine's load hits them alike; each reports its median time and its peak RSS (the
+process's; with a worker process, the two together, sampled every 5 ms):
 
 - decode (the baseline): read every DCE file and decode it with msgspec into the typed
   structs the index reads (the fields it keeps; msgspec skips the rest);
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +77,11 @@ def _files(archive: Path) -> list[Path]:
 
 
 def child(stage: str, archive: Path, work: Path) -> None:
-    """Run one stage in this (fresh) process; print its seconds and peak RSS (MB)."""
+    """Run one stage in this (fresh) process; print its seconds and peak RSS (MB, with the
+    processes it starts: a large build reads the exports in a worker process)."""
+    sampler = _Sampler()
+    if stage in ("build", "refresh"):  # the others start no process: VmHWM says it all
+        sampler.start()
     started = time.perf_counter()
     if stage == "decode":
         for path in _files(archive):
@@ -96,15 +102,42 @@ def child(stage: str, archive: Path, work: Path) -> None:
         )  # fmt: skip
         export_history(work, request, zone=UTC, notice=lambda _: None, stream=sys.stdout.buffer)
     seconds = time.perf_counter() - started
-    print(seconds, _peak_rss_mb())
+    sampler.stop()
+    print(seconds, max(_status_mb("self", "VmHWM"), sampler.peak))
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident set (``VmHWM``): unlike ``ru_maxrss``, it does not carry
-    the parent's peak over ``fork`` and ``exec``."""
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+def _status_mb(pid: str, key: str) -> float:
+    """A size from ``/proc/PID/status``: ``VmHWM`` (this process's peak resident set: unlike
+    ``ru_maxrss``, it does not carry the parent's peak over ``fork`` and ``exec``), ``VmRSS``
+    (its resident set now); 0 for a process gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    kilobytes = next((line.split()[1] for line in status.splitlines() if line.startswith(key)), 0)
     return int(kilobytes) / 1024
+
+
+class _Sampler(threading.Thread):
+    """The peak of this process's resident set plus its children's, every 5 ms (a child's
+    own ``VmHWM`` is gone with it, and ``ru_maxrss`` counts the parent's pages in)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        children = Path(f"/proc/self/task/{os.getpid()}/children")
+        while not self._done.wait(0.005):
+            pids = children.read_text(encoding="ascii").split()
+            total = _status_mb("self", "VmRSS") + sum(_status_mb(p, "VmRSS") for p in pids)
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        if self.is_alive():
+            self.join()
 
 
 def _run_child(stage: str, archive: Path, work: Path) -> tuple[float, float]:

@@ -28,9 +28,10 @@ import msgspec
 from dmj.machine.errors import FileWriteFailed
 from dmj.projections._atomic import fsync_path
 
-from ._ingest import Loader, conversations_of, exported_after, ingest_export, store_conversations
+from ._ingest import Loader, conversations_of, exported_after, store_conversations
 from ._journal import JournalView, journal_stamp, read_journal
 from ._sql import FRESH_INDEXES, SCHEMA, SCHEMA_VERSION, SQL
+from ._worker import ingest_frames
 
 __all__ = [
     "INDEX",
@@ -198,8 +199,8 @@ def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp:
         return 0  # another reader got further while this one read the journal
     pending = sorted(exported_after(state, after=through), key=lambda o: o.seq)
     loader = Loader(conn, fresh=fresh)
-    for outcome in pending:
-        ingest_export(archive, outcome, loader)
+    for frame in ingest_frames(archive, pending, loader.next_row):
+        loader.apply(frame)
     titles = dict(conn.execute(SQL.titles).fetchall())
     store_conversations(conn, conversations_of(state, titles))
     owner = state.runs[-1].started if state.runs else None

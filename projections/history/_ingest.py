@@ -1,37 +1,70 @@
-"""What goes into ``index.sqlite``: an export's messages, and the conversations (I/O).
+"""What goes into ``index.sqlite``: the exports' messages, and the conversations (I/O).
 
-``ingest_export`` reads one recorded export (every JSON part, checked before anything is
-added); a ``Loader`` numbers rows in ingest order and replaces older copies of a message;
-``store_conversations`` replaces the conversation table and the keys queries match it by.
+``export_frames`` reads recorded exports (every JSON part of one, checked before anything of
+it is added) into what a ``Loader`` adds: ``Title``, ``Batch`` (rows numbered in ingest
+order), ``Problem``; ``_worker`` reads them in a second process for large ingests. The
+``Loader`` adds them, replacing older copies of a message; ``store_conversations`` replaces
+the conversation table and the keys queries match it by.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import msgspec
 from dmj.machine.state import Outcome, State
 
 from ._conversations import build_conversations, conversation_keys
-from ._dce import DceMessage, decode_export, rows_of, searchable
+from ._dce import DceFile, DceMessage, Rows, decode_export, rows_of, searchable
 from ._model import Conversation
 from ._sql import CLEAR_CONVERSATIONS, SQL
 from ._text import fold
 
 __all__ = [
+    "Batch",
+    "Frame",
     "Loader",
+    "Problem",
+    "Title",
     "conversations_of",
     "export_files",
+    "export_frames",
     "exported_after",
-    "ingest_export",
     "store_conversations",
 ]
 
 _PART = re.compile(r" \[part (\d+)\]\.json$")
 _CHUNK = 5_000
+
+
+class Title(msgspec.Struct, frozen=True, array_like=True, tag=True, gc=False):
+    """DCE's name of ``channel`` in the export recorded at ``seq``."""
+
+    seq: int
+    channel: int
+    name: str
+
+
+class Batch(msgspec.Struct, frozen=True, array_like=True, tag=True, gc=False):
+    """Up to ``_CHUNK`` messages of ``channel``, as rows."""
+
+    channel: int
+    rows: Rows
+
+
+class Problem(msgspec.Struct, frozen=True, array_like=True, tag=True, gc=False):
+    """The export recorded at ``seq`` (in ``path``) cannot be read, and why."""
+
+    seq: int
+    path: str
+    reason: str
+
+
+Frame = Title | Batch | Problem
+"""What reading the exports gives the ``Loader``, in order."""
 
 
 def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
@@ -44,30 +77,41 @@ def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
         yield from (o for o in state.batch.outcomes() if o.kind == "exported" and o.seq > after)
 
 
-def ingest_export(archive: Path, outcome: Outcome, loader: Loader) -> None:
-    """Add one export's messages: all of them or, if any part cannot be read, none (the
-    export is recorded as a problem). Every part is read and checked before anything is
-    added, so no savepoint is needed (FTS5 writes a segment at each one). An export with no
-    folder (an incremental one that found nothing new) adds nothing."""
-    if not outcome.path:
-        return
-    try:
-        files = export_files(archive, outcome)
-        parts = [decode_export(file.read_bytes()) for file in files]
+def export_frames(archive: Path, outcomes: Iterable[Outcome], first_row: int) -> Iterator[Frame]:
+    """What ``outcomes``' exports add, rows numbered from ``first_row``: each export all of
+    its messages or, if any part cannot be read, a ``Problem`` (every part is read and
+    checked before anything is given, so no savepoint is needed: FTS5 writes a segment at
+    each one). An export with no folder (an incremental one that found nothing new) adds
+    nothing."""
+    authors: set[tuple[str, str, str]] = set()
+    row = first_row
+    for outcome in outcomes:
+        if not outcome.path:
+            continue
+        try:
+            parts = _read_export(archive, outcome)
+        except (OSError, ValueError, msgspec.DecodeError) as exc:
+            yield Problem(seq=outcome.seq, path=outcome.path, reason=str(exc))
+            continue
         for part in parts:
-            if not part.channel.id.isdigit():
-                raise ValueError(f"its channel id {part.channel.id!r} is not a number")
-            for message in part.messages:
-                if not (message.id.isdigit() and message.author.id.isdigit()):
-                    raise ValueError(f"message {message.id!r} has an id that is not a number")
-    except (OSError, ValueError, msgspec.DecodeError) as exc:
-        loader.conn.execute(SQL.problem, (outcome.seq, outcome.path, str(exc)))
-        return
+            channel = int(part.channel.id)
+            yield Title(seq=outcome.seq, channel=channel, name=part.channel.name)
+            for start in range(0, len(part.messages), _CHUNK):
+                rows = rows_of(part.messages[start : start + _CHUNK], channel, row, authors)
+                row += len(rows.messages)
+                yield Batch(channel=channel, rows=rows)
+
+
+def _read_export(archive: Path, outcome: Outcome) -> list[DceFile]:
+    """Every JSON part of an export, decoded and checked (``ValueError`` if one is not DCE's)."""
+    parts = [decode_export(file.read_bytes()) for file in export_files(archive, outcome)]
     for part in parts:
-        channel = int(part.channel.id)
-        loader.conn.execute(SQL.title, (channel, part.channel.name, outcome.seq))
-        for start in range(0, len(part.messages), _CHUNK):
-            loader.add(part.messages[start : start + _CHUNK], channel)
+        if not part.channel.id.isdigit():
+            raise ValueError(f"its channel id {part.channel.id!r} is not a number")
+        for message in part.messages:
+            if not (message.id.isdigit() and message.author.id.isdigit()):
+                raise ValueError(f"message {message.id!r} has an id that is not a number")
+    return parts
 
 
 def export_files(archive: Path, outcome: Outcome) -> list[Path]:
@@ -102,12 +146,26 @@ class Loader:
         self._newest: dict[int, int] = {}
         self._authors: set[tuple[str, str, str]] = set()
 
+    def apply(self, frame: Frame) -> None:
+        """Add what ``frame`` says: a channel's title, a batch of rows, an export's problem."""
+        if isinstance(frame, Batch):
+            self.insert(frame.rows, frame.channel)
+        elif isinstance(frame, Title):
+            self.conn.execute(SQL.title, (frame.channel, frame.name, frame.seq))
+        else:
+            self.conn.execute(SQL.problem, (frame.seq, frame.path, frame.reason))
+
     def add(self, messages: list[DceMessage], channel: int) -> None:
         """Add ``messages`` of ``channel``; a message already in the index is replaced."""
-        rows = rows_of(messages, channel, self.next_row, self._authors)
-        self.next_row += len(rows.messages)
+        self.insert(rows_of(messages, channel, self.next_row, self._authors), channel)
+
+    def insert(self, rows: Rows, channel: int) -> None:
+        """Add the rows of messages of ``channel`` (numbered from ``next_row`` on)."""
+        if not rows.messages:
+            return
+        self.next_row = rows.messages[-1][0] + 1
         ids = [row[1] for row in rows.messages]
-        if ids and self._may_hold(channel, ids):
+        if self._may_hold(channel, ids):
             self._forget(ids)
         self.conn.executemany(SQL.messages, rows.messages)
         self.conn.executemany(SQL.words, rows.words)
