@@ -23,8 +23,10 @@ __all__ = [
     "MessageRow",
     "Rows",
     "decode_export",
+    "decode_messages",
     "microseconds",
     "rows_of",
+    "scan_export",
     "searchable",
 ]
 
@@ -104,7 +106,14 @@ class DceFile(msgspec.Struct, gc=False):
     messages: list[DceMessage]
 
 
+class _Scanned(msgspec.Struct, gc=False):
+    channel: DceChannel
+    messages: list[msgspec.Raw]
+
+
 _DECODER = msgspec.json.Decoder(DceFile)
+_SCANNER = msgspec.json.Decoder(_Scanned)
+_MESSAGES = msgspec.json.Decoder(list[DceMessage])
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -120,6 +129,18 @@ class Rows(msgspec.Struct, gc=False):
 def decode_export(data: bytes) -> DceFile:
     """A DCE JSON file's channel and messages (``msgspec.DecodeError`` if it is not one)."""
     return _DECODER.decode(data)
+
+
+def scan_export(data: bytes) -> tuple[DceChannel, list[msgspec.Raw]]:
+    """A DCE JSON file's channel and its messages still undecoded (their JSON, which stays
+    in ``data``); the file's JSON is checked whole (``msgspec.DecodeError``)."""
+    scanned = _SCANNER.decode(data)
+    return scanned.channel, scanned.messages
+
+
+def decode_messages(raw: list[msgspec.Raw]) -> list[DceMessage]:
+    """Messages ``scan_export`` left undecoded (``msgspec.DecodeError`` if one is not DCE's)."""
+    return _MESSAGES.decode(b"[" + b",".join(raw) + b"]")
 
 
 def microseconds(timestamp: str) -> int:

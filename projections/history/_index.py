@@ -127,7 +127,7 @@ def _build(
     _create_private(temp)
     try:
         with contextlib.closing(connect(temp)) as conn:
-            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32000"):
+            for pragma in ("journal_mode = MEMORY", "synchronous = OFF", "cache_size = -32000"):
                 conn.execute(f"PRAGMA {pragma}")
             conn.execute("BEGIN")
             for statement in SCHEMA:

@@ -1,70 +1,26 @@
 """What goes into ``index.sqlite``: the exports' messages, and the conversations (I/O).
 
-``export_frames`` reads recorded exports (every JSON part of one, checked before anything of
-it is added) into what a ``Loader`` adds: ``Title``, ``Batch`` (rows numbered in ingest
-order), ``Problem``; ``_worker`` reads them in a second process for large ingests. The
-``Loader`` adds them, replacing older copies of a message; ``store_conversations`` replaces
-the conversation table and the keys queries match it by.
+A ``Loader`` adds what ``_frames.export_frames`` reads from the recorded exports (in this
+process, or in ``_worker``'s), replacing older copies of a message; ``store_conversations``
+replaces the conversation table and the keys queries match it by.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 
 import msgspec
 from dmj.machine.state import Outcome, State
 
 from ._conversations import build_conversations, conversation_keys
-from ._dce import DceFile, DceMessage, Rows, decode_export, rows_of, searchable
+from ._dce import DceMessage, Rows, rows_of, searchable
+from ._frames import Batch, Begin, End, Frame, Title
 from ._model import Conversation
 from ._sql import CLEAR_CONVERSATIONS, SQL
 from ._text import fold
 
-__all__ = [
-    "Batch",
-    "Frame",
-    "Loader",
-    "Problem",
-    "Title",
-    "conversations_of",
-    "export_files",
-    "export_frames",
-    "exported_after",
-    "store_conversations",
-]
-
-_PART = re.compile(r" \[part (\d+)\]\.json$")
-_CHUNK = 5_000
-
-
-class Title(msgspec.Struct, frozen=True, array_like=True, tag=True, gc=False):
-    """DCE's name of ``channel`` in the export recorded at ``seq``."""
-
-    seq: int
-    channel: int
-    name: str
-
-
-class Batch(msgspec.Struct, frozen=True, array_like=True, tag=True, gc=False):
-    """Up to ``_CHUNK`` messages of ``channel``, as rows."""
-
-    channel: int
-    rows: Rows
-
-
-class Problem(msgspec.Struct, frozen=True, array_like=True, tag=True, gc=False):
-    """The export recorded at ``seq`` (in ``path``) cannot be read, and why."""
-
-    seq: int
-    path: str
-    reason: str
-
-
-Frame = Title | Batch | Problem
-"""What reading the exports gives the ``Loader``, in order."""
+__all__ = ["Loader", "conversations_of", "exported_after", "store_conversations"]
 
 
 def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
@@ -75,59 +31,6 @@ def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
                 yield from (o for o in record.outcomes if o.kind == "exported" and o.seq > after)
     if state.batch is not None:
         yield from (o for o in state.batch.outcomes() if o.kind == "exported" and o.seq > after)
-
-
-def export_frames(archive: Path, outcomes: Iterable[Outcome], first_row: int) -> Iterator[Frame]:
-    """What ``outcomes``' exports add, rows numbered from ``first_row``: each export all of
-    its messages or, if any part cannot be read, a ``Problem`` (every part is read and
-    checked before anything is given, so no savepoint is needed: FTS5 writes a segment at
-    each one). An export with no folder (an incremental one that found nothing new) adds
-    nothing."""
-    authors: set[tuple[str, str, str]] = set()
-    row = first_row
-    for outcome in outcomes:
-        if not outcome.path:
-            continue
-        try:
-            parts = _read_export(archive, outcome)
-        except (OSError, ValueError, msgspec.DecodeError) as exc:
-            yield Problem(seq=outcome.seq, path=outcome.path, reason=str(exc))
-            continue
-        for part in parts:
-            channel = int(part.channel.id)
-            yield Title(seq=outcome.seq, channel=channel, name=part.channel.name)
-            for start in range(0, len(part.messages), _CHUNK):
-                rows = rows_of(part.messages[start : start + _CHUNK], channel, row, authors)
-                row += len(rows.messages)
-                yield Batch(channel=channel, rows=rows)
-
-
-def _read_export(archive: Path, outcome: Outcome) -> list[DceFile]:
-    """Every JSON part of an export, decoded and checked (``ValueError`` if one is not DCE's)."""
-    parts = [decode_export(file.read_bytes()) for file in export_files(archive, outcome)]
-    for part in parts:
-        if not part.channel.id.isdigit():
-            raise ValueError(f"its channel id {part.channel.id!r} is not a number")
-        for message in part.messages:
-            if not (message.id.isdigit() and message.author.id.isdigit()):
-                raise ValueError(f"message {message.id!r} has an id that is not a number")
-    return parts
-
-
-def export_files(archive: Path, outcome: Outcome) -> list[Path]:
-    """The JSON parts of an export in part order: the files its record lists (``files``),
-    or, for records older than that list, the JSON files in its folder."""
-    folder = archive / outcome.path
-    names = [f.name for f in outcome.files if f.name.endswith(".json")]
-    files = [folder / name for name in names] if names else list(folder.glob("*.json"))
-    if not files:
-        raise OSError(f"{outcome.path} holds no JSON file")
-    return sorted(files, key=_part_number)
-
-
-def _part_number(path: Path) -> int:
-    match = _PART.search(path.name)
-    return int(match[1]) if match else 1
 
 
 class Loader:
@@ -145,14 +48,27 @@ class Loader:
         self.next_row: int = conn.execute(SQL.next_row).fetchone()[0]
         self._newest: dict[int, int] = {}
         self._authors: set[tuple[str, str, str]] = set()
+        self._begun: tuple[int, dict[int, int]] | None = None
 
     def apply(self, frame: Frame) -> None:
-        """Add what ``frame`` says: a channel's title, a batch of rows, an export's problem."""
+        """Add what ``frame`` says: a channel's title, a batch of rows, an export's problem
+        (undoing what the export added since its ``Begin``)."""
         if isinstance(frame, Batch):
             self.insert(frame.rows, frame.channel)
         elif isinstance(frame, Title):
             self.conn.execute(SQL.title, (frame.channel, frame.name, frame.seq))
+        elif isinstance(frame, Begin):
+            self.conn.execute(SQL.savepoint)
+            self._begun = (self.next_row, dict(self._newest))
+        elif isinstance(frame, End):
+            self.conn.execute(SQL.release)
+            self._begun = None
         else:
+            if self._begun is not None:
+                self.conn.execute(SQL.undo)
+                self.conn.execute(SQL.release)
+                self.next_row, self._newest = self._begun
+                self._begun = None
             self.conn.execute(SQL.problem, (frame.seq, frame.path, frame.reason))
 
     def add(self, messages: list[DceMessage], channel: int) -> None:

@@ -100,6 +100,9 @@ class _Statements:
     forget_words = "INSERT INTO message_words (message_words, rowid, body) VALUES ('delete', ?, ?)"
     present = "SELECT row, content FROM messages WHERE id IN (SELECT value FROM json_each(?))"
     remove = "DELETE FROM messages WHERE row = ?"
+    savepoint = "SAVEPOINT export"
+    release = "RELEASE export"
+    undo = "ROLLBACK TO export"
     next_row = "SELECT coalesce(max(row), 0) + 1 FROM messages"
     people = "INSERT OR IGNORE INTO people (key, user_id) VALUES (?, ?)"
     title = (

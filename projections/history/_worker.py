@@ -33,7 +33,17 @@ import msgspec
 from dmj.machine.errors import FileWriteFailed
 from dmj.machine.state import Outcome
 
-from ._ingest import Batch, Frame, Problem, Title, export_files, export_frames
+from . import _frames
+from ._frames import (
+    Batch,
+    Begin,
+    End,
+    Frame,
+    Problem,
+    Title,
+    export_files,
+    export_frames,
+)
 
 __all__ = ["WORKER_BYTES", "ingest_frames"]
 
@@ -52,11 +62,12 @@ _AHEAD = 32
 
 
 class _Task(msgspec.Struct, frozen=True, array_like=True):
-    """What the worker reads: the archive, the exports, the first row's number."""
+    """What the worker reads: ``export_frames``' arguments."""
 
     archive: str
     outcomes: list[Outcome]
     first_row: int
+    stream_bytes: int
 
 
 class _Done(msgspec.Struct, frozen=True, array_like=True, tag=True):
@@ -64,14 +75,23 @@ class _Done(msgspec.Struct, frozen=True, array_like=True, tag=True):
 
 
 _DONE = msgspec.msgpack.encode(_Done())
-_DECODER: msgspec.msgpack.Decoder[Frame] = msgspec.msgpack.Decoder(Title | Batch | Problem)
+_DECODER: msgspec.msgpack.Decoder[Frame] = msgspec.msgpack.Decoder(
+    Title | Batch | Problem | Begin | End
+)
 
 
 def ingest_frames(archive: Path, outcomes: Sequence[Outcome], first_row: int) -> Iterator[Frame]:
     """``export_frames`` of ``outcomes``, read by a worker process if they are large."""
+    task = _Task(str(archive), list(outcomes), first_row, _frames.STREAM_BYTES)
     if sys.executable and _json_bytes(archive, outcomes) >= WORKER_BYTES:
-        return _from_worker(_Task(str(archive), list(outcomes), first_row))
-    return export_frames(archive, outcomes, first_row)
+        return _from_worker(task)
+    return _frames_of(task)
+
+
+def _frames_of(task: _Task) -> Iterator[Frame]:
+    return export_frames(
+        Path(task.archive), task.outcomes, task.first_row, stream_bytes=task.stream_bytes
+    )
 
 
 def _json_bytes(archive: Path, outcomes: Sequence[Outcome]) -> int:
@@ -133,7 +153,7 @@ def serve() -> None:
     sys.stdout = sys.stderr  # nothing else may write between the frames
     encoder = msgspec.msgpack.Encoder()
     with frames:
-        for frame in export_frames(Path(task.archive), task.outcomes, task.first_row):
+        for frame in _frames_of(task):
             data = encoder.encode(frame)
             frames.write(len(data).to_bytes(4, "little") + data)
         frames.write(len(_DONE).to_bytes(4, "little") + _DONE)

@@ -3,7 +3,6 @@ for word, and a worker that dies costs the reader nothing it had."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,36 +14,12 @@ import pytest
 from dmj.machine.errors import FileWriteFailed
 from dmj.projections.history import INDEX, rebuild_index, refresh_index
 from dmj.projections.history import _worker as worker_module
-from dmj.projections.history._ingest import Frame, Loader, export_frames
+from dmj.projections.history._frames import Frame, export_frames
+from dmj.projections.history._ingest import Loader
 
 from tests.projections.history.archives import ALICE, FIRST, SECOND, T, first_archive
 from tests.projections.history.chats import ME, Chat, dce_message, snowflake, write_archive
-
-TABLES = ("messages", "people", "channel_titles", "conversations", "conversation_names",
-          "recipients", "problems")  # fmt: skip
-
-
-def dump(archive: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Everything the index holds: each table's rows with their types, in order, and every
-    word the full-text index has (term, message, position)."""
-    with sqlite3.connect(archive / INDEX) as conn:
-        tables = {}
-        for table in TABLES:
-            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-            typed = ", ".join(f"{c}, typeof({c})" for c in columns)
-            tables[table] = conn.execute(
-                f"SELECT {typed} FROM {table} ORDER BY {', '.join(columns)}"
-            ).fetchall()
-        conn.execute(
-            "CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, message_words, instance)"
-        )
-        tables["words"] = conn.execute(
-            "SELECT term, doc, offset FROM temp.words ORDER BY term, doc, offset"
-        ).fetchall()
-        tables["meta"] = conn.execute(
-            "SELECT key, value FROM meta WHERE key != 'journal' ORDER BY key"
-        ).fetchall()
-    return tables
+from tests.projections.history.dumps import dump
 
 
 def long_chats(count: int, *, start: int = 0) -> list[Chat]:
@@ -103,7 +78,9 @@ def test_exports_from_worker_bytes_of_json_on_are_read_by_a_worker(
 
     def recorded(task: Any) -> Iterator[Frame]:
         workers.append(len(task.outcomes))
-        return export_frames(Path(task.archive), task.outcomes, task.first_row)
+        return export_frames(
+            Path(task.archive), task.outcomes, task.first_row, stream_bytes=task.stream_bytes
+        )
 
     monkeypatch.setattr(worker_module, "_from_worker", recorded)
     for worker_bytes in (size + 1, size):
