@@ -24,10 +24,12 @@ def render_plan(console: Console, plan: RepairPlan, steps: NextSteps, *, applyin
         console.print(f"{journal} is intact ({plan.kept} records): nothing to repair.")
         return
     if plan.action == "tail":
+        tail = plan.tail
+        what = "an unfinished last write" if tail is None or tail.kind == "torn" else tail.what
         console.print(
-            f"{journal} is intact up to record {plan.kept} and ends in an unfinished last "
-            f"write ({plan.size - plan.offset} bytes): the next dmj that writes sets it aside "
-            "by itself (in journal.torn-<UTC time>)."
+            f"{journal} is intact up to record {plan.kept} and ends in {what} "
+            f"({plan.size - plan.offset} bytes): the next dmj that writes sets it aside by "
+            "itself (in journal.torn-<UTC time>)."
         )
     else:
         console.print(f"[bold red]Damaged:[/] {journal}: {escape(plan.reason or '')}.")

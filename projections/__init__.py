@@ -40,6 +40,7 @@ from ._exports import (
     ExportsCheck,
     describe_files,
     recorded_exports,
+    unfinished_exports,
     verify_exports,
     whole_exports_needed,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "remove_temp_files",
     "remove_tree",
     "replay_journal",
+    "unfinished_exports",
     "verify_exports",
     "whole_exports_needed",
     "write_atomic",

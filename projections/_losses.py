@@ -9,6 +9,7 @@ is a step the journal no longer remembers, so ``dmj resume`` takes it again; a l
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -58,8 +59,10 @@ class Losses(msgspec.Struct, frozen=True, kw_only=True):
     next_step: str
 
 
-def describe_losses(kept: State, rest: list[RestLine]) -> Losses:
-    """What setting ``rest`` aside loses, given the ``kept`` records' state."""
+def describe_losses(kept: State, rest: list[RestLine], *, orphaned: Sequence[str] = ()) -> Losses:
+    """What setting ``rest`` aside loses, given the ``kept`` records' state. ``orphaned``: the
+    export folders of kept ``ExportRequested`` records whose outcome is in ``rest`` (only
+    the lines set aside vouch for them, whether or not those still read)."""
     records = [line.event for line in rest if line.event is not None]
     facts = [line.guess if line.event is None else _facts(line.event) for line in rest]
     names, recorded = _names(kept, records), _recorded(kept)
@@ -71,11 +74,16 @@ def describe_losses(kept: State, rest: list[RestLine]) -> Losses:
         dms=_dms(facts, names, _channel_users(kept, records)),
         exports=tuple(
             dict.fromkeys(
-                str(fact["path"])
-                for fact in facts
-                if fact.get("type") == "ChannelExported"
-                and isinstance(fact.get("path"), str)
-                and fact["path"] not in recorded
+                [
+                    *orphaned,
+                    *(
+                        str(fact["path"])
+                        for fact in facts
+                        if fact.get("type") == "ChannelExported"
+                        and isinstance(fact.get("path"), str)
+                        and fact["path"] not in recorded
+                    ),
+                ]
             )
         ),
         unfinished=tuple(str(f.get("run", "?")) for f in facts if f.get("type") == "RunFinished"),
