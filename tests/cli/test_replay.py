@@ -94,8 +94,8 @@ def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> N
         f"Archive  {tmp_path}\n"
         f"Journal  {tmp_path / 'journal.jsonl'}: 0 records, last seq 0, intact\n"
         "No run has started in this archive yet.\n"
-        f"Next step  nothing to do: no run has started here (`dmj run --archive {tmp_path}` "
-        "starts one)\n"
+        "Next step  nothing to do: no run has started here (`dmj run --package PATH --archive "
+        f"{tmp_path}` starts one)\n"
     )
     rebuilt = dmj("--archive", str(tmp_path))
     assert (rebuilt.exit_code, rebuilt.output) == (
