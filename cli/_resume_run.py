@@ -59,7 +59,7 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
         raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None or (run.finished is not None and not failed_entries(run)):
-        return _nothing_to_resume(out, archive, state, steps)
+        return _nothing_to_resume(out, err, archive, state, steps)
     refuse_unknown_exports(archive, state)
     started = run.started
     dce = await find_dce(
@@ -110,7 +110,9 @@ def _retry(out: Console, finished: RunState, session: Session) -> RunStarted:
     return started
 
 
-def _nothing_to_resume(out: Console, archive: Archive, state: State, steps: NextSteps) -> ExitCode:
+def _nothing_to_resume(
+    out: Console, err: Console, archive: Archive, state: State, steps: NextSteps
+) -> ExitCode:
     run = state.run
     if run is None or run.finished is None:
         out.print(
@@ -120,7 +122,10 @@ def _nothing_to_resume(out: Console, archive: Archive, state: State, steps: Next
             )
         )
         return ExitCode.OK
-    rebuild_projections(archive.root)  # a crash right after RunFinished may have left them behind
+    # a crash right after RunFinished may have left them behind
+    rebuilt = rebuild_projections(archive.root)
+    if rebuilt.recovery is not None:  # a tail was set aside: say what it was
+        err.print(f"[yellow]Note:[/] {escape(rebuilt.recovery)}")
     finished = run.finished
     out.print(
         escape(

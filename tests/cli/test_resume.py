@@ -16,6 +16,7 @@ from tests.cli.runs import invoke, normalized
 from tests.e2e.support import Served
 from tests.machine.simulate import Simulation, World, package_dm, run_started, scripted
 from tests.projections.golden import assert_golden_text
+from tests.projections.story import first_run, write_journal
 
 
 @pytest.fixture
@@ -113,6 +114,24 @@ def test_a_finished_run_has_nothing_to_resume_and_its_projections_are_settled(
     )
     assert "`dmj run --package PATH --archive ARCHIVE` starts an incremental run" in text
     assert not leftover.exists()
+
+
+def test_nothing_to_resume_still_says_what_it_set_aside_from_the_journals_end(
+    tmp_path: Path,
+) -> None:
+    journal = write_journal(tmp_path, first_run())
+    with journal.open("ab") as file:
+        file.write(b"checked it on sunday\n")
+    result = invoke(None, "resume", "--archive", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Nothing to resume: run run-1 finished")
+    [aside] = tmp_path.glob("journal.torn-*")
+    assert aside.read_bytes() == b"checked it on sunday\n"
+    said = " ".join(result.stderr.split())
+    assert said.startswith(
+        "Note: " + f"{journal} ended in a complete line that is not a dmj record, added by hand "
+        f"or by another program (line 30, 21 bytes, dmj never wrote it); it was moved to {aside}"
+    )
 
 
 def _journal(*answers: str, stop_after: int) -> list[AnyEvent]:
