@@ -36,7 +36,7 @@ from ._running import probe_archive, running_elsewhere
 from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
 
-__all__ = ["RunRequest", "new_run_id", "run_command"]
+__all__ = ["RunRequest", "new_run_id", "run_command", "with_damaged_exports"]
 
 
 class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,6 +78,7 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
     refuse_unknown_exports(archive, before)
     incremental = before.run is not None
     if request.dry_run:
+        planned = with_damaged_exports(err, archive, before, planned)
         render_plan(out, planned, before, archive.root, pacing_preset(request.pace))
         return ExitCode.OK
     async with open_session(
@@ -91,7 +92,7 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
         def check(state: State) -> RunStarted:
             refuse_unless_new_run_can_start(state, archive, contents)
             steps.run_exists = True  # RunStarted is journaled next
-            return _from_scratch(err, archive, state, started)
+            return with_damaged_exports(err, archive, state, started)
 
         ending = await work(session, out, seen=before, check=check)
     return render_ending(out, err, ending, archive, steps)
@@ -121,9 +122,11 @@ def refuse_unless_new_run_can_start(
         )
 
 
-def _from_scratch(err: Console, archive: Archive, state: State, started: RunStarted) -> RunStarted:
+def with_damaged_exports(
+    err: Console, archive: Archive, state: State, started: RunStarted
+) -> RunStarted:
     """``started``, listing the channels whose archived exports are missing or damaged (each
-    named in a note): this run exports them whole again."""
+    named in a note): this run exports them whole again (a retry run too)."""
     check = verify_exports(archive.root, state)
     whole = check.from_scratch
     for export in check.damaged:
@@ -132,8 +135,8 @@ def _from_scratch(err: Console, archive: Archive, state: State, started: RunStar
         return started
     err.print(
         f"[yellow]Note:[/] this run exports channels {', '.join(whole)} again from their first "
-        "message (those whose DMs are in the package), so that no message of a damaged "
-        "export is lost."
+        "message (those among the DMs it exports), so that no message of a damaged export is "
+        "lost."
     )
     return replace(started, from_scratch=whole)
 

@@ -26,7 +26,7 @@ from ._archive import Archive, existing_archive, refuse_unknown_exports
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
 from ._hints import NextSteps
-from ._new_run import new_run_id
+from ._new_run import new_run_id, with_damaged_exports
 from ._progress import display_name, plural
 from ._running import probe_archive, running_elsewhere
 from ._session import Session, open_session, run_async, work
@@ -89,7 +89,8 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
                     "(another dmj resumed it); `dmj replay --inspect` shows where it stands."
                 )
             if now.run.finished is not None:
-                return _retry(out, now.run, session)
+                retry = _retry(out, now.run, session)
+                return with_damaged_exports(err, archive, now, retry)
             out.print(escape(describe_position(now)))
             return None
 
