@@ -74,7 +74,7 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
     archive = check_archive(request.archive, package=request.package)
     writer = probe_archive(archive)
     before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
-    refuse_unless_new_run_can_start(before, archive, contents, writer=writer)
+    refuse_unless_new_run_can_start(before, archive, contents, steps, writer=writer)
     refuse_unknown_exports(archive, before)
     incremental = before.run is not None
     if request.dry_run:
@@ -90,7 +90,7 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
         out.print(escape(_announce(started, archive, incremental=incremental)))
 
         def check(state: State) -> RunStarted:
-            refuse_unless_new_run_can_start(state, archive, contents)
+            refuse_unless_new_run_can_start(state, archive, contents, steps)
             steps.run_exists = True  # RunStarted is journaled next
             return with_damaged_exports(err, archive, state, started)
 
@@ -99,20 +99,26 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
 
 
 def refuse_unless_new_run_can_start(
-    state: State, archive: Archive, contents: PackageContents, *, writer: LockHolder | None = None
+    state: State,
+    archive: Archive,
+    contents: PackageContents,
+    steps: NextSteps,
+    *,
+    writer: LockHolder | None = None,
 ) -> None:
     """``UsageError`` if the archive holds an unfinished run, or another account's runs;
-    ``JournalLocked`` if ``writer``, another dmj, is working on it now."""
+    ``JournalLocked`` if ``writer``, another dmj, is working on it now. ``steps`` names the
+    archive in the ``dmj resume`` advised as the user named it."""
     if writer is not None:
         raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None:
         return
     if run.finished is None:
+        where = describe_position(state).rsplit("; ", 1)[0]  # without what resume does
         raise UsageError(
-            f"The archive {archive.root} holds run {run.id}, which has not finished. "
-            f"{describe_position(state).removesuffix(' resuming.')} Continue it with "
-            f"`dmj resume --archive {archive.root}`, or choose another --archive."
+            f"The archive {archive.root} holds run {run.id}, which has not finished. {where}. "
+            f"Continue it with {steps.command('resume')}, or choose another --archive."
         )
     owner = run.started.package.self_id
     if owner != contents.owner.id:

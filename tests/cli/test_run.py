@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -224,6 +225,24 @@ def test_an_unfinished_run_is_refused_with_the_command_that_resumes_it(served: S
     assert "which has not finished." in message
     assert f"Continue it with `dmj resume --archive {served.archive.path}`" in message
     assert (served.archive.path / "journal.jsonl").read_bytes() == journal
+
+
+def test_the_refusal_of_an_unfinished_run_reads_as_sentences_and_names_the_archive_as_given(
+    served: Served,
+) -> None:
+    served.server.set_faults("captcha")
+    args = [a for a in served.run_args() if a not in ("--archive", str(served.archive.path))]
+    from_env = str(served.archive.path)
+    assert invoke(served, *args, DMJ_ARCHIVE=from_env).exit_code == 3
+    result = invoke(served, *args, DMJ_ARCHIVE=from_env)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert re.search(
+        r"which has not finished\. Run \S+: batch 1/1 was interrupted after \d of 4 DMs "
+        rf"\(paused: captcha\)\. Continue it with `DMJ_ARCHIVE={re.escape(from_env)} dmj "
+        r"resume`, or choose another --archive\.",
+        message,
+    ), message
 
 
 def test_a_second_run_on_a_running_archive_says_it_is_running_and_by_which_pid(
