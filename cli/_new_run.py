@@ -32,6 +32,7 @@ from ._dry_run import render_plan
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
 from ._hints import NextSteps
+from ._progress import plural
 from ._running import probe_archive, running_elsewhere
 from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
@@ -173,7 +174,7 @@ def _announce(started: RunStarted, archive: Archive, *, incremental: bool) -> st
         else ""
     )
     return (
-        f"Run {started.run}: {len(started.plan)} DMs in {started.total_batches} "
+        f"Run {started.run}: {plural(len(started.plan), 'DM')} in {started.total_batches} "
         f"batch{'' if started.total_batches == 1 else 'es'} of up to {started.batch_size} "
         f"({started.strategy}, {started.pace} pace), into "
         f"{archive.root}.{again}"

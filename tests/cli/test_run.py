@@ -416,6 +416,18 @@ def test_only_limits_the_run_to_the_conversations_it_names(served: Served) -> No
     assert set(served.archive.exported()) == {started.plan[0].channel_id, group}
 
 
+def test_only_takes_a_name_as_discord_shows_it_without_the_usernames_hash_0(
+    served: Served,
+) -> None:
+    result = invoke(served, *served.run_args("--only", "alice"))
+    assert result.exit_code == 0, result.stderr
+    started = served.archive.events()[0]
+    assert isinstance(started, RunStarted)
+    assert [entry.name for entry in started.plan] == ["Direct Message with alice#0"]
+    first = normalized(result.stdout, served).splitlines()[0]
+    assert first.startswith("Run RUN: 1 DM in 1 batch of up to 4"), first
+
+
 def test_only_naming_no_conversation_is_a_usage_error_with_close_names(served: Served) -> None:
     result = invoke(served, *served.run_args("--only", "alcie"))
     assert result.exit_code == 2
