@@ -319,7 +319,7 @@ def test_a_run_that_finishes_with_failed_dms_exits_4_and_says_resume_retries_the
     assert result.exit_code == 4, result.stderr
     out = normalized(result.stdout, served)
     assert "Batch 1/2 done: 1 exported, 0 skipped, 0 unreachable, 1 failed; 2/4 DMs" in out
-    assert "failed       1    carol#0: DCE failed without a known reason (exit code -9)" in out
+    assert "failed       1    carol#0: DCE failed without a known reason (killed by SIGKILL)" in out
     assert result.stderr == (
         "Finished, but 1 DM failed for a reason that may pass (DCE, the disk, the network); "
         f"`dmj resume --archive {served.archive.path}` retries it.\n"
