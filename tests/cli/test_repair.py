@@ -10,13 +10,19 @@ from pathlib import Path
 import pytest
 from dmj.cli import app
 from dmj.journal import DMJ_SCHEMA, JournalWriter, encode_line, read_events
-from dmj.machine.events import ChannelExported, DmCloseRequested, ExportRequested, RunPaused
+from dmj.machine.events import (
+    ChannelExported,
+    DmCloseRequested,
+    ExportRequested,
+    RunPaused,
+    RunStarted,
+)
 from dmj.machine.ports import export_id
 from dmj.machine.state import fold
 from dmj.projections import projection_files
 from typer.testing import CliRunner, Result
 
-from tests.projections.story import first_run, mid_run, write_journal
+from tests.projections.story import first_run, mid_run, two_runs, write_journal
 
 runner = CliRunner()
 
@@ -298,3 +304,29 @@ def test_a_line_appended_by_hand_is_not_called_an_unfinished_write(tmp_path: Pat
         "ends in a complete line that is not a dmj record, added by hand or by another program "
         "(21 bytes): the next dmj that writes sets it aside" in " ".join(result.output.split())
     )
+
+
+def test_a_lost_run_is_redone_by_dmj_run_not_by_resume_and_is_not_called_unfinished(
+    tmp_path: Path,
+) -> None:
+    """The damage is the ``RunStarted`` of run 2: the kept journal ends in finished run 1, so
+    resume has nothing to do, and run 2 is forgotten, not "unfinished again"."""
+    archive = tmp_path / "archive"
+    events = two_runs()
+    second = next(e for e in events if isinstance(e, RunStarted) and e.run == "run-2")
+    journal = write_journal(archive, events)
+    flip(journal, second.seq, 45)
+    dry = dmj("repair", "--archive", str(archive))
+    text = stripped(dry.output).replace(str(archive), "ARCHIVE")
+    assert "run        run-2's start: the journal no longer knows that run" in text
+    assert "run-2's end: it is unfinished again" not in text
+    assert " ".join(text.split()).endswith(
+        "After the repair, the journal holds a finished run last: `dmj resume --archive "
+        "ARCHIVE` has nothing to carry on, and `dmj run --package PATH --archive ARCHIVE` "
+        "starts a run that exports again what the lost records had exported. This was a dry "
+        "run: nothing was changed. `dmj repair --apply --archive ARCHIVE` does it."
+    )
+    done = dmj("repair", "--archive", str(archive), "--apply")
+    assert done.exit_code == 0, done.output
+    last = stripped(done.output).replace(str(archive), "ARCHIVE").splitlines()[-1]
+    assert last == "Next: `dmj run --package PATH --archive ARCHIVE`."
