@@ -62,11 +62,19 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
         return _nothing_to_resume(out, err, archive, state, steps)
     refuse_unknown_exports(archive, state)
     started = run.started
-    dce = await find_dce(
-        request.dce or Path(started.dce.path),
-        env=env.child_env,
-        stall_timeout=request.stall_timeout,
-    )
+    try:
+        dce = await find_dce(
+            request.dce or Path(started.dce.path),
+            env=env.child_env,
+            stall_timeout=request.stall_timeout,
+        )
+    except UsageError as error:
+        if request.dce is not None:
+            raise
+        raise type(error)(  # the user gave no --dce: say where this one came from
+            f"dmj resume uses the DiscordChatExporter run {run.id} began with, "
+            f"{started.dce.path}, unless --dce names another; it does not work now: {error}"
+        ) from error
     if dce.version != started.dce.version:
         err.print(
             f"[yellow]Note:[/] the run began with DCE {escape(started.dce.version)}; "

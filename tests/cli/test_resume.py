@@ -4,6 +4,7 @@ nothing to resume."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,29 @@ def test_resume_uses_the_dce_the_run_began_with_unless_told_otherwise(
     assert isinstance(paused.archive.events()[-1], RunPaused), "nothing was written"
     result = invoke(paused, "resume", "--archive", str(paused.archive.path))
     assert result.exit_code == 0, result.stderr
+
+
+def test_resume_says_the_dce_it_tried_is_the_one_the_run_began_with_when_that_is_gone(
+    served: Served, tmp_path: Path
+) -> None:
+    moved = tmp_path / "dce" / served.dce.name
+    moved.parent.mkdir()
+    shutil.copy2(served.dce, moved)
+    served.server.set_faults("captcha")
+    assert invoke(served, *served.run_args(dce=moved)).exit_code == 3
+    served.server.set_faults("")
+    moved.unlink()
+    result = invoke(served, "resume", "--archive", str(served.archive.path))
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert said.startswith(
+        f"Error: dmj resume uses the DiscordChatExporter run {served.archive.events()[0].run} "
+        f"began with, {moved}, unless --dce names another; it does not work now: --dce "
+    ), said
+    again = invoke(
+        served, "resume", "--archive", str(served.archive.path), "--dce", str(served.dce)
+    )
+    assert again.exit_code == 0, again.stderr
 
 
 def test_a_torn_last_line_is_set_aside_with_a_note_and_the_run_resumes(paused: Served) -> None:
