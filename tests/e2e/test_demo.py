@@ -10,18 +10,22 @@ import itertools
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
+from dmj.cli import app
 from dmj.journal import read_events
 from dmj.machine.events import BatchFinished, BatchStarted, ChannelExported, RunFinished
 from dmj.machine.state import fold
 from dmj.sandbox import load_world, world_facts
+from typer.testing import CliRunner
 
 from tests.e2e.support import DMJ, exported_messages, wait_until
 from tests.promises import broken_promises
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -100,9 +104,27 @@ def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path
     exported = next(c for c in commands if c.startswith("dmj export "))
     assert_the_markdown_export_holds_the_conversation(exported, archive, sandbox, done.stdout)
 
+    for argv in readme_examples(archive):
+        done_by_hand = CliRunner().invoke(app, argv)
+        assert done_by_hand.exit_code == 0, (argv, done_by_hand.output)
+        assert not re.search(r"^(Exported )?0 messages", done_by_hand.stdout, re.M), argv
+
     for path in (p for p in directory.rglob("*") if p.is_file()):
         assert NOT_THE_SANDBOX["DISCORD_TOKEN"].encode() not in path.read_bytes(), path
     assert processes_mentioning(directory) == []
+
+
+def readme_examples(archive: Path) -> list[list[str]]:
+    """The README's ``dmj show``/``dmj export`` examples against the demo's archive
+    (``/tmp/d/archive`` there), as arguments naming ``archive``."""
+    lines = (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    examples = [
+        [str(archive) if word == "/tmp/d/archive" else word for word in shlex.split(line, True)]
+        for line in lines
+        if line.startswith(("dmj show ", "dmj export ")) and "/tmp/d/archive" in line
+    ]
+    assert len(examples) >= 4, "the README shows a few queries on the demo's archive"
+    return [argv[1:] for argv in examples]
 
 
 def assert_the_markdown_export_holds_the_conversation(
