@@ -24,6 +24,7 @@ from ._model import (
 from ._query import KEYS, Query, parse_query
 from ._reader import History, Selection, open_history
 from ._sql import Position
+from ._text import fold
 from ._writers import (
     FORMATS,
     ExportMeta,
@@ -62,6 +63,7 @@ __all__ = [
     "channel_path",
     "export_history",
     "fence_for",
+    "fold",
     "open_history",
     "parse_query",
     "rebuild_index",
