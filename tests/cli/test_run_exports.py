@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
+import pytest
 from dmj.machine.events import ChannelExported, ExportRequested, RunStarted
+from dmj.projections.history import open_history
+from dmj.sandbox import WorldSpec, create_sandbox
 
 from tests.cli.runs import invoke
-from tests.e2e.support import Served
+from tests.e2e.support import Served, serving
+
+EMPTY_WORLD = WorldSpec(users=2, groups=0, duplicates=0, empty=1, messages=3, seed=2)
+"""An open DM, and a closed one readable by id whose messages were all deleted."""
+
+
+@pytest.fixture
+def served_empty(tmp_path: Path) -> Iterator[Served]:
+    sandbox = create_sandbox(tmp_path / "sbx", EMPTY_WORLD)
+    with serving(sandbox, tmp_path / "archive") as served:
+        yield served
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -87,6 +102,31 @@ def test_an_incremental_run_that_finds_nothing_new_files_no_empty_export_folder(
     again = [e for e in events[started.seq :] if isinstance(e, ChannelExported)]
     assert again
     assert {(e.path, e.message_count) for e in again} == {("", 0)}
+
+
+def test_an_export_without_messages_keeps_no_folder_run_after_run(
+    served_empty: Served,
+) -> None:
+    """A conversation whose messages were all deleted has no last message id to go on from:
+    each run exports it whole again, and finds nothing each time."""
+    served = served_empty
+    empty = next(c for c in served.sandbox.world.channels if c.message_count == 0)
+    user = next(u for u in served.sandbox.world.users if u.id == empty.recipients[0])
+    for _ in range(2):
+        assert invoke(served, *served.run_args()).exit_code == 0
+        assert [f for f in served.archive.export_folders() if f"/{empty.id}/" in f"/{f}"] == []
+    events = served.archive.events()
+    outcomes = [e for e in events if isinstance(e, ChannelExported) and e.channel_id == empty.id]
+    assert [(e.path, e.message_count, e.files) for e in outcomes] == [("", 0, ())] * 2
+    with open_history(served.archive.path, zone=UTC, notice=lambda _: None) as history:
+        shown = next(c for c in history.conversations() if str(c.id) == empty.id)
+        assert (shown.name, shown.verdict, shown.messages) == (
+            f"{user.username}#{user.discriminator}",
+            "exported",
+            0,
+        )  # the package's name for it (DCE's name came with the export)
+    inspect = invoke(served, "replay", "--inspect", "--archive", str(served.archive.path))
+    assert inspect.exit_code == 0, inspect.output
 
 
 def test_inspect_reports_a_missing_or_changed_export_and_fails(served: Served) -> None:
