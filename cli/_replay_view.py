@@ -10,6 +10,7 @@ from datetime import datetime
 
 from dmj.projections import (
     BatchSummary,
+    DamagedExport,
     ExportsCheck,
     Inspection,
     ProjectionChange,
@@ -94,20 +95,29 @@ def _exports_lines(check: ExportsCheck) -> str:
     """The archived exports compared with the journal's record of them."""
     total = check.checked + check.unlisted
     how = "by size" if check.quick else "by size and digest"
-    found = f"{len(check.damaged)} damaged" if check.damaged else "intact"
-    lines = [f"[bold]Exports[/]  {total} recorded, {found} (checked {how})"]
+    found = [f"{len(check.damaged)} damaged"] if check.damaged else ["intact"]
+    if check.superseded:
+        found.append(f"{len(check.superseded)} damaged but superseded")
+    lines = [f"[bold]Exports[/]  {total} recorded, {', '.join(found)} (checked {how})"]
     if check.unlisted:
         lines.append(
             f"  {check.unlisted} recorded by an older dmj without their files: only their "
             "folders were checked"
         )
     lines += [f"  [bold red]damaged:[/] {escape(export.describe())}" for export in check.damaged]
+    lines += [f"  superseded: {escape(_superseded(export))}" for export in check.superseded]
     if check.from_scratch:
         lines.append(
             f"  The next `dmj run` exports channels {', '.join(check.from_scratch)} again from "
             "their first message."
         )
     return "\n".join(lines)
+
+
+def _superseded(export: DamagedExport) -> str:
+    later = export.superseded_by
+    by = later.describe() if later is not None else "a later whole export"
+    return f"{export.describe()}; superseded by {by}"
 
 
 _TAILS = {

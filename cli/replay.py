@@ -58,7 +58,7 @@ def replay_command(
 ) -> ExitCode:
     """Rebuild, or audit (``inspect``; ``quick``: exports by size only), the archive's
     projections; the exit code (1 for an archive the audit finds unhealthy, or a damaged
-    export). The menu calls it too."""
+    export that no later whole export superseded). The menu calls it too."""
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
     from dmj.projections import inspect_archive, rebuild_projections  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415

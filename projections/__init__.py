@@ -38,6 +38,7 @@ from ._documents import (
 from ._exports import (
     DamagedExport,
     ExportsCheck,
+    WholeExport,
     describe_files,
     recorded_exports,
     unfinished_exports,
@@ -91,6 +92,7 @@ __all__ = [
     "RepairPlan",
     "RuleSummary",
     "RunSummary",
+    "WholeExport",
     "apply_repair",
     "archived_batch_state",
     "build_batch_state",

@@ -90,6 +90,43 @@ def test_an_incremental_run_exports_a_channel_whose_export_is_missing_whole_and_
     assert again.message_count == lost.message_count
 
 
+def test_inspect_reports_damage_a_whole_export_made_good_as_superseded_and_passes(
+    served: Served,
+) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    archive = served.archive.path
+    lost = next(e for e in served.archive.events() if isinstance(e, ChannelExported) and e.path)
+    shutil.rmtree(archive / lost.path)
+    inspect = ["replay", "--inspect", "--archive", str(archive)]
+    assert invoke(served, *inspect).exit_code == 1
+    assert invoke(served, *served.run_args()).exit_code == 0
+    again = [e for e in served.archive.events() if isinstance(e, ChannelExported)][-4:]
+    whole = next(e for e in again if e.channel_id == lost.channel_id)
+    result = invoke(served, *inspect)
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert "Exports  5 recorded, intact, 1 damaged but superseded (checked by size and digest)" in (
+        lines
+    )
+    assert (
+        f"superseded: {lost.path} (channel {lost.channel_id}) is missing; superseded by the "
+        f"whole export {whole.path} (the channel again from its first message)"
+    ) in lines
+    assert "again from their first message." not in result.stdout
+    report = json.loads(invoke(served, *inspect, "--json").stdout)["exports"]
+    assert (report["damaged"], report["from_scratch"]) == ([], [])
+    [superseded] = report["superseded"]
+    assert (superseded["path"], superseded["folder_missing"]) == (lost.path, True)
+    assert superseded["superseded_by"] == {
+        "run_id": whole.run,
+        "seq": whole.seq,
+        "path": whole.path,
+    }
+    rerun = invoke(served, *served.run_args())
+    assert rerun.exit_code == 0
+    assert "Note:" not in rerun.stderr, "a run says nothing of damage made good"
+
+
 def test_an_incremental_run_that_finds_nothing_new_files_no_empty_export_folder(
     served: Served,
 ) -> None:
