@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dmj.journal import OsStorage, Storage
+from dmj.journal import Failpoints, OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
 from dmj.machine.state import State
 from dmj.projections import (
@@ -33,6 +33,7 @@ from dmj.projections import (
 
 __all__ = [
     "Archive",
+    "archive_storage",
     "check_archive",
     "create_archive",
     "existing_archive",
@@ -45,6 +46,12 @@ __all__ = [
 
 SHOWN = 5
 """Unknown export folders named in the refusal; the rest are counted."""
+
+
+def archive_storage(failpoints: Failpoints) -> Storage:
+    """A command's one seam for the journal and the archive: the system's calls, with the
+    test failpoints (``DMJ_FAILPOINT``) if any. Tests replace ``OsStorage`` here to record."""
+    return failpoints.storage(OsStorage())
 
 
 @dataclass(frozen=True)

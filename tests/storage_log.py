@@ -3,8 +3,9 @@
 ``RecordingStorage`` does the real thing and logs each operation with the path it touched.
 ``durability_problems`` checks the log against the recipes of durability.md: a file is
 synced before it is renamed into place, a renamed folder's files and the folder itself
-before the rename; every rename, created folder and removal is followed by a sync of the
-parent folder before the journal records anything more; nothing is written in place.
+before the rename; every rename (a move between folders: both), created folder and removal
+is followed by a sync of the parent folder before the journal records anything more;
+nothing is written in place.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def durability_problems(ops: list[Op], journal: Path | None = None) -> list[str]
         if op.name == "replace":
             problems += _synced_before(ops, index, op, temps)
             problems += _parent_synced_after(ops, index, op.target or op.path, journal)
+            if op.target is not None and op.target.parent != op.path.parent:
+                problems += _parent_synced_after(ops, index, op.path, journal)
         if op.name in ("make_dir", "remove", "remove_tree"):
             problems += _parent_synced_after(ops, index, op.path, journal)
     return problems
