@@ -154,7 +154,8 @@ class RunView:
         elif event.error_class == "transient":
             entry = self._entry(state, event.user_id)
             name = display_name(entry.name) if entry is not None else event.user_id
-            self._say(f"  {name}: attempt {event.attempts} failed ({reason}); trying again")
+            attempt = event.attempts - (dm.checks if dm is not None else 0)  # DCE runs
+            self._say(f"  {name}: attempt {attempt} failed ({reason}); trying again")
 
     def _batch_finished(self, state: State, event: BatchFinished) -> None:
         done, total, _ = self._counts(state)

@@ -127,7 +127,8 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
     ``probe``: first ask Discord, with one request, whether the account may read the channel
     (a channel neither open at the start nor opened by dmj: a closed DM by its package id, a
     left group); DCE runs only if it may, else the attempt fails as DCE's own *forbidden* or
-    *not found* would, without the cost of starting DCE.
+    *not found* would, without the cost of starting DCE. ``checks``: the DM's earlier
+    attempts the read probe ended (DCE never ran), left out of the attempt people read.
     """
 
     batch: int
@@ -137,6 +138,7 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
     name: str
     after: str | None = None
     probe: bool = False
+    checks: int = 0
 
     def intent(self, run: str) -> AnyEvent:
         return ExportRequested(
@@ -149,8 +151,14 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
         )
 
     def describe(self) -> str:
+        """The step in words; the attempt counts DCE runs (``checks`` left out)."""
         after = f", after message {self.after}" if self.after else ""
-        return f"export {self.name} (channel {self.channel_id}), attempt {self.attempt}{after}"
+        channel = f"{self.name} (channel {self.channel_id})"
+        if self.probe:
+            what = f"check that {channel} is readable, then export it"
+        else:
+            what = f"export {channel}"
+        return f"{what}, attempt {self.attempt - self.checks}{after}"
 
 
 class CloseDm(Step, tag="close-dm", frozen=True, kw_only=True):

@@ -10,8 +10,9 @@ import pytest
 from dmj.adapters import FAST, read_package
 from dmj.cli._progress import RunView, short_reason
 from dmj.machine.driver import DriverSettings, Ports, drive
+from dmj.machine.events import ErrorClass
 from dmj.machine.state import INITIAL
-from dmj.sandbox import Emulator, Sandbox
+from dmj.sandbox import Emulator, Sandbox, world_facts
 from rich.console import Console
 
 from tests.machine.driving import driving, world_run
@@ -19,16 +20,26 @@ from tests.machine.driving import driving, world_run
 pytestmark = [pytest.mark.anyio, pytest.mark.virtual_time]
 
 
-async def show_a_run(emulator: Emulator, sandbox: Sandbox, *, live: bool) -> str:
-    """Drive a whole run of the sandbox world through a ``RunView``; what it printed."""
+async def show_a_run(
+    emulator: Emulator,
+    sandbox: Sandbox,
+    *,
+    live: bool,
+    script: dict[str, list[ErrorClass]] | None = None,
+    tick: float = 5.0,
+) -> str:
+    """Drive a whole run of the sandbox world through a ``RunView``; what it printed.
+    ``script``: the DCE failures of some channels (``EmulatorExporter.script``); ``tick``:
+    how far the view's clock moves each time it is read."""
     out = io.StringIO()
     console = Console(
         file=out, force_terminal=live, force_interactive=live, width=100, color_system=None
     )
-    ticks = itertools.count(0.0, 5.0)
+    ticks = itertools.count(0.0, tick)
     view = RunView(console, live=live, logger=logging.getLogger("test"), clock=lambda: next(ticks))
     started = world_run(emulator.world, read_package(sandbox.package).dms, batch_size=5)
     async with driving(emulator) as run:
+        run.exporter.script.update(script or {})
         ports = Ports(
             log=run.log, discord=run.discord, exporter=run.exporter,
             checkpoint=lambda state: None, progress=view,
@@ -65,6 +76,29 @@ async def test_on_a_terminal_a_live_bar_shows_the_batch_the_dm_and_the_counts(
     assert "batch 2/3 " in shown, "the bar names the batch and the DM at hand"
     assert "exported · " in shown
     assert "/14" in shown
+
+
+async def test_attempts_people_read_count_dce_runs_not_the_read_check(
+    emulator: Emulator, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A closed DM's first attempt is the read check of its package channel: refused, the DM
+    is reopened, and the journal's attempt 2 is the first time DCE runs."""
+    facts = world_facts(emulator.world)
+    channel = next(c for c in facts.needs_reopen if c not in facts.reopens_elsewhere)
+    name = next(dm.name for dm in read_package(sandbox.package).dms if dm.channel_id == channel)
+    caplog.set_level(logging.INFO, logger="test")
+    shown = await show_a_run(emulator, sandbox, live=False, script={channel: ["transient"]})
+    short = name.removeprefix("Direct Message with ")
+    assert f"  {short}: attempt 1 failed (DCE failed (transient)); trying again" in (
+        shown.splitlines()
+    )
+    logged = [r.getMessage() for r in caplog.records]
+    steps = [m for m in logged if f"(channel {channel})" in m and ", attempt " in m]
+    assert steps == [
+        f"next: check that {name} (channel {channel}) is readable, then export it, attempt 1",
+        f"next: export {name} (channel {channel}), attempt 1",
+        f"next: export {name} (channel {channel}), attempt 2",
+    ]
 
 
 def test_a_failure_is_summed_up_by_its_first_sentence_without_dces_preamble() -> None:

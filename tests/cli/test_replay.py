@@ -117,7 +117,7 @@ def test_inspect_json_is_the_same_report_for_machines(archive: Path) -> None:
     assert report["last_completed_batch"] == 0
     assert report["next_step"] == {
         "step": "export-channel", "batch": 1, "user_id": "100", "channel_id": "7100",
-        "attempt": 2, "name": "alice", "after": None, "probe": False,
+        "attempt": 2, "name": "alice", "after": None, "probe": False, "checks": 0,
     }  # fmt: skip
     [run] = report["runs"]
     assert (run["run_id"], run["status"], run["exported"], run["unreachable"], run["failed"]) == (
