@@ -180,6 +180,8 @@ class RunView:
         if new <= 0 or done >= total:
             return ""
         seconds = round((self._clock() - self._started) / new * (total - done))
+        if seconds < 60:  # "about 0:00:07" promises a precision an estimate does not have
+            return ", less than a minute to go"
         minutes, seconds = divmod(seconds, 60)
         hours, minutes = divmod(minutes, 60)
         return f", about {hours}:{minutes:02d}:{seconds:02d} to go"
