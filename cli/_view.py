@@ -26,7 +26,7 @@ from dmj.view import IndexArchive, build_app, listen, serving
 from ._app import dmj_version
 from ._history import LocalTime, notice
 
-__all__ = ["open_in_browser", "serve_view"]
+__all__ = ["open_in_browser", "serve_view", "view_source"]
 
 
 def serve_view(archive: Path, *, port: int | None, open_browser: bool) -> None:
@@ -38,7 +38,7 @@ def serve_view(archive: Path, *, port: int | None, open_browser: bool) -> None:
     root = _existing_archive(archive)
     sock = listen(port)
     try:
-        source = _source(root)
+        source = view_source(root)
         source.refresh()
     except BaseException:
         sock.close()
@@ -92,7 +92,7 @@ def _existing_archive(path: Path) -> Path:
     return root
 
 
-def _source(root: Path) -> IndexArchive:
+def view_source(root: Path) -> IndexArchive:
     """What the viewer reads: the archive's message index, in the system's local time."""
     return IndexArchive(
         root, zone=LocalTime(), app=f"dmj {dmj_version()}", clock=lambda: datetime.now(UTC),
