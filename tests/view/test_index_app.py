@@ -23,7 +23,7 @@ from dmj.cli._view import view_source
 from typer.testing import CliRunner
 
 from tests.view.sandbox_archive import sandbox_archive
-from tests.view.support import Viewer, serve_viewer
+from tests.view.support import Viewer, serve_viewer, without_when_and_where_from
 
 NEW_YORK = "EST5EDT,M3.2.0,M11.1.0"
 """Local time that is not UTC (dates in queries, times in md and txt), as a POSIX rule."""
@@ -144,16 +144,6 @@ def test_a_malformed_query_reads_as_the_cli_error(
     assert (refused["start"], refused["end"]) != (None, None)
     download = client.get("/api/export", params={"q": query, "format": "md"})
     assert (download.status_code, body(download)) == (400, refused)
-
-
-def without_when_and_where_from(document: bytes) -> bytes:
-    """``document`` with its ``generatedAt`` and ``filterInput`` values blanked (the only
-    two fields a download and ``dmj export`` may differ in)."""
-    head, rest = document[:400], document[400:]
-    for field in (b"generatedAt", b"filterInput"):
-        head, found = re.subn(rb'(%s"?: "?)[^"\n]*' % field, rb"\1-", head, count=1)
-        assert found == 1, field
-    return head + rest
 
 
 @pytest.mark.parametrize("fmt", ["json", "md", "txt"])
