@@ -2,11 +2,12 @@
 the journal of the run that recorded them.
 
 ``ensure_archive(root)`` builds it once and reuses it (a ``complete`` marker is written
-last; ``write_archive`` writes a small one at once, for tests): 1,000,000 messages in 2,000 conversations, one of them 200,000 messages long (the
+last): 1,000,000 messages in 2,000 conversations, one of them 200,000 messages long (the
 archive browser's deep-scroll case), the rest ~400 each. Messages come from the sandbox's
 own generator (``MessageLog``) and are written with its DCE writer (``JsonExport``), two
 processes at a time; the journal is a run that exports every conversation (all open at the
-start), driven through ``decide`` so it folds like a real one.
+start), driven through ``decide`` so it folds like a real one. ``write_archive`` writes a
+small one the same way, in one process (the archive browser's tests).
 """
 
 from __future__ import annotations
