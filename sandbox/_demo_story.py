@@ -4,10 +4,6 @@ A reader command joins the story as one line once it exists, before ``Recap``; f
 (placeholders: see ``_demo.Stage``)::
 
     Command("What is missing", "…", ("status", "--missing", "--archive", "{archive}"), (0, 3)),
-    Command("Search it", "…", ("show", "from:{someone}", "--archive", "{archive}")),
-    Command("One conversation as Markdown", "…", ("export", "md", "in:{someone}",
-            "--filename", "{root}/{someone}.md", "--archive", "{archive}")),
-    Hint("Browse it", "…", ("view", "--archive", "{archive}")),
 
 The story ends by showing how to browse the archive (``dmj view``): a server the reader
 starts and stops, so it is shown, not run.
@@ -17,7 +13,7 @@ from __future__ import annotations
 
 from ._demo import Step
 from ._demo_crash import ResumeAndCheck, RunAndKill
-from ._demo_steps import BuildWorld, Command, Hint, Recap, ServeDiscord
+from ._demo_steps import BuildWorld, Command, Hint, MarkdownExport, Recap, ServeDiscord
 
 __all__ = ["STORY"]
 
@@ -32,6 +28,19 @@ STORY: tuple[Step, ...] = (
         ("replay", "--inspect", "--archive", "{archive}"),
     ),
     ResumeAndCheck("Resume"),
+    Command(
+        "Search it",
+        "The archive reads like Discord's search box: `from:me in:{someone} last:5` is the last "
+        "five messages you wrote to {someone}. The first reader builds the message index.",
+        ("show", "from:me", "in:{someone}", "last:5", "--archive", "{archive}"),
+    ),
+    MarkdownExport(
+        "One conversation as Markdown",
+        "`dmj export` writes what `dmj show` shows, as JSON, Markdown or text: here the whole "
+        "conversation with {someone}.",
+        ("in:{someone}", "--filename", "{root}/{someone}.md", "--archive", "{archive}"),
+        "{root}/{someone}.md",
+    ),
     Recap("Where everything is"),
     Hint(
         "Browse it",
