@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from dmj.view import MemoryArchive, cookie_name
+from dmj.view import Conversation, MemoryArchive, cookie_name
 
 from tests.view.support import SECRET, Viewer, serve_viewer
 from tests.view.worlds import (
@@ -345,3 +345,17 @@ def test_hostile_content_reaches_the_json_only_as_escaped_html_or_text() -> None
         assert "<img" not in message["html"]
         assert all(h.startswith("https://") for h in re.findall(r'href="([^"]*)"', message["html"]))
         assert all(a["href"] is None for a in message["attachments"])
+
+
+def test_a_message_from_the_data_package_is_marked_by_its_source() -> None:
+    """The user's own messages the index took from the data package (a conversation Discord
+    refused) reach the page as the index returns them, with ``source: package``."""
+    own = long_dm()[0]
+    archive = MemoryArchive(
+        [Conversation(id=ALICE_DM, kind="dm", name="Alice", verdict="unreachable")],
+        [msgspec.structs.replace(own, source="package")],
+    )
+    with client_for(archive) as client:
+        [shown] = body(client.get(f"/api/c/{ALICE_DM}/messages"))["messages"]
+        assert (shown["id"], shown["source"]) == (str(own.id), "package")
+        assert body(client.get(f"/api/c/{GROUP}/messages"))["messages"] == []

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
+import msgspec
 import pytest
-from dmj.view import IndexArchive
+from dmj.view import Conversation, IndexArchive, MemoryArchive
 from playwright.sync_api import Page, expect
 
 from tests.browser_fixtures import OpenTab, Tab
@@ -220,4 +221,20 @@ def test_the_hostile_world_read_from_the_message_index_runs_no_script_either(
         expect(page.locator("#hits > li").first).to_be_visible()
         assert page.locator("#hits img, #hits iframe, #hits svg").count() == 0
         assert page.evaluate("window.__pwned") is None
+    tab.assert_clean()
+
+
+def test_a_message_from_the_data_package_says_so(open_tab: OpenTab) -> None:
+    own = long_dm()[0]
+    archive = MemoryArchive(
+        [Conversation(id=ALICE_DM, kind="dm", name="Alice", verdict="unreachable")],
+        [msgspec.structs.replace(own, source="package"), long_dm()[1]],
+    )
+    with serve_viewer(archive) as viewer:
+        tab = opened(open_tab, viewer)
+        tab.page.click("#conversations >> text=Alice")
+        expect(tab.page.locator("#messages > li.one-sided .from-package")).to_have_text(
+            "from your data package"
+        )
+        expect(tab.page.locator("#messages > li:not(.one-sided)")).to_have_count(1)
     tab.assert_clean()
