@@ -27,6 +27,7 @@ from dmj.view import (
     page_before,
 )
 
+from tests.projections.history.archives import first_archive, two_run_archive
 from tests.projections.history.chats import ME, Chat, dce_message, person, snowflake, write_archive
 
 ALICE = person("100", "alice", "Alice")
@@ -189,3 +190,21 @@ def test_a_malformed_query_is_a_usage_error_saying_so(reader: Reader) -> None:
         reader.search("coffee frm:alice", None, 3)
     with pytest.raises(UsageError, match="The query cannot be read"):
         reader.export("coffee frm:alice", "json")
+
+
+def test_the_index_counts_its_conversations_once_per_state_of_the_index(tmp_path: Path) -> None:
+    """Counting a million messages takes tens of milliseconds: a reload that finds the index
+    as it was reuses the count; one after a run recounts."""
+    root = first_archive(tmp_path / "archive")
+    archive = index_source(root)
+    archive.refresh()
+    with archive.read() as first, archive.read() as again:
+        counted = first.conversations()
+        assert again.conversations() is counted
+    two_run_archive(root)  # the same archive, and a second run after the first
+    archive.refresh()
+    with archive.read() as later:
+        recounted = later.conversations()
+    assert recounted is not counted
+    alice = {c.name: c.messages for c in recounted}["Alice W"]
+    assert alice == {c.name: c.messages for c in counted}["Alice W"] + 1
