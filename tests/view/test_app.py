@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from dmj.machine.errors import JournalNotFound
 from dmj.view import Conversation, MemoryArchive, cookie_name
 
 from tests.view.support import SECRET, Viewer, serve_viewer
@@ -21,6 +22,7 @@ from tests.view.worlds import (
     IMAGE,
     LONG,
     PNG,
+    conversations,
     everyday_archive,
     hostile_archive,
     long_dm,
@@ -359,3 +361,21 @@ def test_a_message_from_the_data_package_is_marked_by_its_source() -> None:
         [shown] = body(client.get(f"/api/c/{ALICE_DM}/messages"))["messages"]
         assert (shown["id"], shown["source"]) == (str(own.id), "package")
         assert body(client.get(f"/api/c/{GROUP}/messages"))["messages"] == []
+
+
+class _Unrefreshable(MemoryArchive):
+    """An archive that cannot catch up (its journal gone since the launch)."""
+
+    def refresh(self) -> None:
+        raise JournalNotFound("There is no dmj archive at /gone (no such directory).")
+
+
+def test_a_reload_that_cannot_refresh_says_why_and_shows_the_archive_as_it_was() -> None:
+    with client_for(_Unrefreshable(conversations(), long_dm())) as client:
+        page = client.get("/")
+    assert page.status_code == 200
+    assert re.findall(r'<p class="notice">([^<]*)</p>', page.text) == [
+        "What was archived since the viewer started cannot be shown: There is no dmj archive "
+        "at /gone (no such directory)."
+    ]
+    assert f"{LONG} messages" in page.text
