@@ -4,17 +4,16 @@ A reader command joins the story as one line once it exists, before ``Recap``; f
 (placeholders: see ``_demo.Stage``)::
 
     Command("What is missing", "…", ("status", "--missing", "--archive", "{archive}"), (0, 3)),
-    Hint("Browse it", "…", ("view", "--archive", "{archive}")),
 
-(``dmj view`` exists, but until the message index lands it lists no conversation of an
-archive, so the story does not send a newcomer there yet.)
+The story ends by showing how to browse the archive (``dmj view``): a server the reader
+starts and stops, so it is shown, not run.
 """
 
 from __future__ import annotations
 
 from ._demo import Step
 from ._demo_crash import ResumeAndCheck, RunAndKill
-from ._demo_steps import BuildWorld, Command, MarkdownExport, Recap, ServeDiscord
+from ._demo_steps import BuildWorld, Command, Hint, MarkdownExport, Recap, ServeDiscord
 
 __all__ = ["STORY"]
 
@@ -43,4 +42,11 @@ STORY: tuple[Step, ...] = (
         "{root}/{someone}.md",
     ),
     Recap("Where everything is"),
+    Hint(
+        "Browse it",
+        "To read and search what was archived in your web browser, run `dmj view`: it serves "
+        "the archive on this computer only (127.0.0.1, a secret address for each launch), "
+        "read-only; Ctrl-C stops it.",
+        ("view", "--archive", "{archive}"),
+    ),
 )

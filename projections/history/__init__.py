@@ -11,6 +11,7 @@ docs/export-format.md describe it all.
 from ._export import Exported, ExportRequest, export_history
 from ._index import INDEX, Notice, Refresh, rebuild_index, refresh_index
 from ._model import (
+    GAP_VERDICTS,
     Attachment,
     Conversation,
     Gap,
@@ -23,8 +24,8 @@ from ._model import (
 )
 from ._query import KEYS, Query, parse_query
 from ._reader import History, Selection, open_history
-from ._sql import Position
-from ._text import fold
+from ._sql import MANY, Position
+from ._text import fold, words
 from ._writers import (
     FORMATS,
     ExportMeta,
@@ -39,8 +40,10 @@ from ._writers import (
 
 __all__ = [
     "FORMATS",
+    "GAP_VERDICTS",
     "INDEX",
     "KEYS",
+    "MANY",
     "Attachment",
     "Conversation",
     "ExportMeta",
@@ -68,6 +71,7 @@ __all__ = [
     "parse_query",
     "rebuild_index",
     "refresh_index",
+    "words",
     "write_json",
     "write_listing",
     "write_markdown",

@@ -115,6 +115,12 @@ class Query(msgspec.Struct, frozen=True, kw_only=True):
     terms: tuple[Term, ...] = ()
     last: int | None = None
 
+    @property
+    def highlights(self) -> tuple[str, ...]:
+        """What a reader marks in the messages it shows: the words and phrases asked for
+        (not those excluded)."""
+        return tuple(t.text for t in self.terms if isinstance(t, Text) and not t.negated)
+
 
 def parse_query(text: str) -> Query:
     """The ``Query`` that ``text`` spells (``BadQuery`` when it cannot be read)."""

@@ -24,6 +24,7 @@ from ._model import Conversation, Gap, Message, Order, Person
 from ._query import Query
 from ._sql import (
     FEW,
+    MANY,
     SQL,
     Compiled,
     Position,
@@ -33,6 +34,7 @@ from ._sql import (
     gaps_sql,
     page_sql,
     probe_sql,
+    search_count_sql,
     search_sql,
     select_sql,
 )
@@ -86,6 +88,7 @@ class History:
         owner = meta.get("owner")
         self.owner: int | None = int(str(owner)) if owner is not None else None
         self.through_seq = int(str(meta.get("through_seq", 0)))
+        self.through_at = str(meta.get("through_at", ""))
         self._names: dict[int, tuple[str, DmKind]] | None = None
 
     def select(self, query: Query, order: Order = "time") -> Selection:
@@ -131,14 +134,18 @@ class History:
         return {m.id: m for m in found}
 
     def search(
-        self, query: Query, before: Position | None, limit: int
+        self, query: Query, before: Position | None, limit: int, *, count_up_to: int | None = None
     ) -> tuple[int, list[Message]]:
-        """How many messages ``query`` selects, and the ``limit`` newest of them before
-        ``before`` (from the newest when None), newest first: a page of search results."""
+        """How many messages ``query`` selects (counting no further than ``count_up_to``
+        when given), and the ``limit`` newest of them before ``before`` (from the newest
+        when None), newest first: a page of search results."""
         compiled, probe = self._compile(query)
-        count_text, count_params = count_sql(compiled, probe=probe)
+        if count_up_to is None:
+            count_text, count_params = count_sql(compiled, probe=probe)
+        else:
+            count_text, count_params = search_count_sql(compiled, probe=probe, up_to=count_up_to)
         count = self._conn.execute(count_text, count_params).fetchone()[0]
-        sql, params = search_sql(compiled, before, limit, probe=probe)
+        sql, params = search_sql(compiled, before, limit, probe=probe, many=count >= MANY)
         return count, list(_messages(self._conn.execute(sql, params), self._channels()))
 
     def _compile(self, query: Query) -> tuple[Compiled, bool]:
@@ -183,13 +190,18 @@ class History:
 
 
 @contextlib.contextmanager
-def open_history(archive: Path, *, zone: tzinfo, notice: Notice) -> Iterator[History]:
+def open_history(
+    archive: Path, *, zone: tzinfo, notice: Notice, refresh: bool = True
+) -> Iterator[History]:
     """The archive's history, brought up to date first, as one read snapshot.
 
     Never takes the journal's lock. ``zone`` is the local time zone of dates in queries.
-    Each export the index cannot read is reported once through ``notice``.
+    Each export the index cannot read is reported once through ``notice``. ``refresh``
+    False reads the index as it stands (a reader that refreshes it at moments of its own
+    choosing: the archive browser); one that is missing is built all the same.
     """
-    refresh_index(archive, notice)
+    if refresh or not (archive / INDEX).exists():
+        refresh_index(archive, notice)
     with contextlib.closing(connect(archive / INDEX)) as conn:
         conn.execute("PRAGMA query_only = 1")
         conn.execute("BEGIN")

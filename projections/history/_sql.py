@@ -33,6 +33,7 @@ __all__ = [
     "gaps_sql",
     "page_sql",
     "probe_sql",
+    "search_count_sql",
     "search_sql",
     "select_sql",
 ]
@@ -138,6 +139,9 @@ _WORDS = "(SELECT rowid FROM message_words WHERE message_words MATCH ?)"
 _PROBED = "EXISTS (SELECT 1 FROM message_words w WHERE w.message_words MATCH ? AND w.rowid = m.row)"
 FEW = 20_000
 """Up to this many candidates, the full-text match is checked message by message."""
+MANY = 1_000
+"""From this many matches on, a search page walks the time index newest first, checking
+each message against the full-text match, instead of sorting every match by time."""
 
 
 class Compiled(msgspec.Struct, frozen=True, kw_only=True):
@@ -154,15 +158,23 @@ class Compiled(msgspec.Struct, frozen=True, kw_only=True):
     gaps: str
     gap_params: tuple[Any, ...]
 
-    def where(self, *, probe: bool) -> tuple[str, list[Any]]:
+    def where(
+        self, *, probe: bool, in_order: bool = False, matched: bool = False
+    ) -> tuple[str, list[Any]]:
         """The WHERE clause: full-text terms as one lookup (``probe`` False: right for many
-        candidates) or checked per candidate (``probe``: right for few)."""
+        candidates) or checked per candidate (``probe``: right for few). ``in_order``: the
+        lookup is a set each message is checked against, so that SQLite can walk an index
+        in the order asked (``+`` keeps it from looking rows up by the set instead).
+        ``matched``: leave out the positive full-text term (the caller joins on it)."""
         clauses, params = list(self.filters), list(self.params)
         for negated, match in self.words:
+            if matched and not negated:
+                continue
             if probe:
                 clauses.append(f"{'NOT ' if negated else ''}{_PROBED}")
             else:
-                clauses.append(f"m.row {'NOT IN' if negated else 'IN'} {_WORDS}")
+                row = "+m.row" if in_order else "m.row"
+                clauses.append(f"{row} {'NOT IN' if negated else 'IN'} {_WORDS}")
             params.append(match)
         for negated, text in self.spelled:
             clauses.append(f"instr(m.content, ?) {'=' if negated else '>'} 0")
@@ -287,8 +299,29 @@ def count_sql(compiled: Compiled, *, probe: bool) -> tuple[str, list[Any]]:
     return f"SELECT count(*) FROM messages m WHERE {where}", params
 
 
-def _limited(compiled: Compiled, *, probe: bool) -> tuple[str, list[Any]]:
-    where, params = compiled.where(probe=probe)
+def search_count_sql(compiled: Compiled, *, probe: bool, up_to: int) -> tuple[str, list[Any]]:
+    """How many messages the selection holds, counting no further than ``up_to``.
+
+    With a positive full-text term (and no ``last:``), the count follows the full-text
+    matches as they stream and stops at ``up_to``: the common word of a million messages
+    costs what a rare one does."""
+    positive = [match for negated, match in compiled.words if not negated]
+    if positive and not probe and compiled.last is None:
+        rest, params = compiled.where(probe=False, matched=True)
+        return (
+            "SELECT count(*) FROM (SELECT 1 FROM message_words w CROSS JOIN messages m "
+            f"ON m.row = w.rowid WHERE w.message_words MATCH ? AND {rest} LIMIT ?)",
+            [positive[0], *params, up_to],
+        )
+    where, params = _limited(compiled, probe=probe)
+    return f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE {where} LIMIT ?)", [
+        *params,
+        up_to,
+    ]
+
+
+def _limited(compiled: Compiled, *, probe: bool, in_order: bool = False) -> tuple[str, list[Any]]:
+    where, params = compiled.where(probe=probe, in_order=in_order)
     if compiled.last is None:
         return where, params
     return (
@@ -317,10 +350,11 @@ def page_sql(
 
 
 def search_sql(
-    compiled: Compiled, before: Position | None, limit: int, *, probe: bool
+    compiled: Compiled, before: Position | None, limit: int, *, probe: bool, many: bool = False
 ) -> tuple[str, list[Any]]:
-    """The ``limit`` newest messages of the selection before ``before``, newest first."""
-    where, params = _limited(compiled, probe=probe)
+    """The ``limit`` newest messages of the selection before ``before``, newest first.
+    ``many``: the selection holds ``MANY`` or more (walk the time index, see ``MANY``)."""
+    where, params = _limited(compiled, probe=probe, in_order=many)
     if before is not None:
         where += " AND (m.ts, m.id) < (?, ?)"
         params.extend(before)

@@ -69,8 +69,9 @@ def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path
     archive, sandbox = directory / "archive", directory / "sandbox"
     assert [name_of(c) for c in commands if c.startswith("dmj ")] == [
         "dmj sandbox world", "dmj sandbox serve", "dmj run", "dmj replay", "dmj resume",
-        "dmj show", "dmj export md", "dmj sandbox serve",
+        "dmj show", "dmj export md", "dmj sandbox serve", "dmj view",
     ]  # fmt: skip
+    assert commands[-1] == f"dmj view --archive {archive}", "it ends with how to browse it"
     assert f"dmj run --package {sandbox}/package --dce {sandbox}/dce --archive {archive}" in (
         "\n".join(commands)
     )

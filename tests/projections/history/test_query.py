@@ -103,3 +103,8 @@ def test_the_caret_line_keeps_its_place_when_the_query_holds_tabs_and_newlines()
     with pytest.raises(BadQuery) as raised:
         parse_query("flat\tfrm:x")
     assert str(raised.value).split("\n")[1:3] == ["  flat frm:x", "       ^^^^"]
+
+
+def test_the_highlights_are_the_words_and_phrases_asked_for_not_those_excluded() -> None:
+    query = parse_query('from:alice "the flat" -rent café 🎉 -"old place" has:image')
+    assert query.highlights == ("the flat", "café", "🎉")

@@ -22,7 +22,16 @@ from dmj.machine.events import UserInfo
 from dmj.projections.history import Conversation, History, Person, parse_query
 from dmj.projections.history._dce import decode_export
 from dmj.projections.history._ingest import Loader, store_conversations
-from dmj.projections.history._sql import FRESH_INDEXES, SCHEMA, SQL, compile_query, select_sql
+from dmj.projections.history._sql import (
+    FRESH_INDEXES,
+    SCHEMA,
+    SQL,
+    Compiled,
+    compile_query,
+    search_count_sql,
+    search_sql,
+    select_sql,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -341,3 +350,25 @@ def test_the_sql_engine_selects_what_the_reference_predicate_selects(
         for probe in (False, True):  # both plans: one lookup, or per candidate
             sql, params = select_sql(compiled, "time", probe=probe)
             assert [row[0] for row in history_conn.execute(sql, params)] == in_time, text
+        assert_search_plans_agree(history_conn, compiled, in_time, text=text)
+
+
+def assert_search_plans_agree(
+    conn: sqlite3.Connection, compiled: Compiled, in_time: list[int], *, text: str
+) -> None:
+    """A search page is the selection newest first, whether it sorts the matches or walks
+    the time index (``many``: the full-text lookup as a set), and its count stops where it
+    is told to, exact below, with either full-text plan."""
+    newest_first = in_time[::-1]
+    for many in (False, True):
+        sql, params = search_sql(compiled, None, len(in_time) + 1, probe=False, many=many)
+        found = conn.execute(sql, params).fetchall()  # _SELECTED: id, channel, ts, …
+        assert [row[0] for row in found] == newest_first, text
+        if len(found) > 2:
+            sql, params = search_sql(
+                compiled, (found[0][2], found[0][0]), 2, probe=False, many=many
+            )
+            assert [row[0] for row in conn.execute(sql, params)] == newest_first[1:3], text
+    for probe in (False, True):
+        sql, params = search_count_sql(compiled, probe=probe, up_to=2)
+        assert conn.execute(sql, params).fetchone()[0] == min(len(in_time), 2), text
