@@ -17,7 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Protocol
@@ -30,6 +30,7 @@ __all__ = ["Layout", "Tree", "find_layout", "open_tree"]
 
 _CHANNEL_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/channel\.json$", re.I)
 _CHANNEL_FOLDER = re.compile(r"^c?\d{15,21}$", re.I)
+_MESSAGES_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/messages\.(json|csv)$", re.I)
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 """What ``zipfile`` raises for an entry that does not unpack: a bad CRC or header
 (``BadZipFile``), a broken deflate stream (``zlib.error``), a stream cut short
@@ -152,6 +153,8 @@ class Layout:
     account_file: str | None
     folders_without_channel_file: tuple[str, ...] = ()
     """Channel folders of the messages root that hold files but no ``channel.json``."""
+    message_files: dict[str, str] = field(default_factory=dict)
+    """Channel id → its ``messages.json`` (or, in packages before 2024, ``messages.csv``)."""
 
 
 def find_layout(tree: Tree, label: str) -> Layout:
@@ -180,6 +183,7 @@ def find_layout(tree: Tree, label: str) -> Layout:
         index_file=_find(names, f"{root}/index.json" if root else "index.json"),
         account_file=_account_file(names, root),
         folders_without_channel_file=_folders_without_channel_file(names, root, channels),
+        message_files=_message_files(names, root),
     )
 
 
@@ -194,6 +198,15 @@ def _folders_without_channel_file(
         if folder.parent.as_posix() == (root or ".") and _CHANNEL_FOLDER.match(folder.name):
             folders.add(folder.as_posix())
     return tuple(sorted(folders - with_file))
+
+
+def _message_files(names: list[str], root: str) -> dict[str, str]:
+    """Each channel's messages file right below ``root``; ``messages.json`` before ``.csv``."""
+    found: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: n.lower().endswith(".json")):
+        if (match := _MESSAGES_FILE.match(name)) and (match["root"] or "") == root:
+            found[match["id"]] = name
+    return found
 
 
 def _find(names: list[str], wanted: str) -> str | None:

@@ -96,7 +96,7 @@ class History:
         gaps_text, gaps_params = gaps_sql(compiled)
         gaps = tuple(
             Gap(channel_id=row[0], channel_kind=row[1], channel_name=row[2], verdict=row[3],
-                reason=row[4])
+                reason=row[4], partial=bool(row[5]))
             for row in self._conn.execute(gaps_text, gaps_params)
         )  # fmt: skip
         sql, params = select_sql(compiled, order, probe=probe)
@@ -169,6 +169,8 @@ class History:
                 package_channel_id=row[8],
                 messages=row[9],
                 last_ts=row[10],
+                from_package=row[11],
+                archived_last_ts=row[12],
             )
             for row in self._conn.execute(SQL.conversations)
         ]

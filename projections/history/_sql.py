@@ -15,7 +15,7 @@ import msgspec
 
 from ._dce import FLAGS
 from ._model import GAP_VERDICTS, Order
-from ._query import Author, Conversation, DateBound, Edited, Has, Query, Term, Text
+from ._query import Author, Conversation, DateBound, Edited, Has, Origin, Query, Term, Text
 from ._text import fold, words
 
 __all__ = [
@@ -108,12 +108,29 @@ class _Statements:
     problem = "INSERT OR REPLACE INTO problems (seq, path, problem) VALUES (?, ?, ?)"
     problems = "SELECT seq, path, problem FROM problems ORDER BY seq"
     meta_set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+    meta_get = "SELECT value FROM meta WHERE key = ?"
     meta_all = "SELECT key, value FROM meta"
     conversations = (
         "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
         "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
-        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) "
+        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id), "
+        "(SELECT count(*) FROM messages m WHERE m.channel_id = c.id AND m.source = 'package'), "
+        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id AND m.source = 'discord') "
         "FROM conversations c ORDER BY c.sort_key, c.id"
+    )
+    refused = (
+        "SELECT id, dm_key FROM conversations WHERE verdict IN ('skipped', 'unreachable') "
+        "AND dm_key IS NOT NULL ORDER BY id"
+    )
+    own_messages = (
+        f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, source) "
+        f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))}, 'package')"
+    )
+    own_rows = "SELECT row, content FROM messages WHERE source = 'package'"
+    present_ids = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    archived_ids = (
+        "SELECT id FROM messages WHERE source = 'discord' "
+        "AND id IN (SELECT value FROM json_each(?))"
     )
     channels = "SELECT id, name, kind FROM conversations"
     locate = "SELECT ts, id FROM messages WHERE id = ? AND channel_id = ?"
@@ -245,8 +262,11 @@ def _gap_authors(terms: Sequence[Term], clauses: list[str], params: list[Any]) -
 
 
 def _simple(term: Term, zone: tzinfo, clauses: list[str], params: list[Any]) -> None:
-    """``has:``, ``is:edited`` and the dates."""
-    if isinstance(term, Has | Edited):
+    """``has:``, ``is:edited``, ``source:`` and the dates."""
+    if isinstance(term, Origin):
+        clauses.append(f"m.source {'!=' if term.negated else '='} ?")
+        params.append(term.source)
+    elif isinstance(term, Has | Edited):
         clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
         params.append(FLAGS[term.what if isinstance(term, Has) else "edited"])
     elif isinstance(term, DateBound):
@@ -337,12 +357,15 @@ def by_ids_sql(ids: Sequence[int]) -> tuple[str, list[Any]]:
 
 
 def gaps_sql(compiled: Compiled) -> tuple[str, list[Any]]:
-    """The gaps in the query's scope, by conversation name, as (SQL, parameters)."""
+    """The gaps in the query's scope, by conversation name, as (SQL, parameters): refused or
+    failed conversations without a message from Discord; ``partial`` when the index holds the
+    owner's own messages there, from the package."""
     verdicts = ", ".join(f"'{v}'" for v in GAP_VERDICTS)
     return (
-        "SELECT c.id, c.kind, c.name, c.verdict, c.reason FROM conversations c "
-        f"WHERE c.verdict IN ({verdicts}) "
-        "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = c.id) "
+        "SELECT c.id, c.kind, c.name, c.verdict, c.reason, EXISTS (SELECT 1 FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'package') FROM conversations c "
+        f"WHERE c.verdict IN ({verdicts}) AND NOT EXISTS (SELECT 1 FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'discord') "
         f"AND {compiled.gaps} ORDER BY c.sort_key, c.id",
         list(compiled.gap_params),
     )
