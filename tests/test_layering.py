@@ -47,6 +47,8 @@ IO_MODULES: dict[str, str] = {
     "projections/history/_ingest.py": "reads the DCE files an export recorded in the journal "
     "holds and writes their rows into index.sqlite (sqlite3)",
     "projections/history/_reader.py": "reads index.sqlite (sqlite3): one snapshot per reader",
+    "projections/history/_completeness.py": "reads the data package's messages files and "
+    "looks their ids up in index.sqlite (dmj status)",
     "projections/history/_own.py": "reads the owner's messages from the data package (its "
     "path and stamp) into index.sqlite (sqlite3)",
     "projections/history/_export.py": "streams an export into the user's file (temp, fsync, "

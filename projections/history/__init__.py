@@ -1,6 +1,6 @@
 """The archive's history: the message index, the query language and the export formats.
 
-Readers (``dmj show``, ``dmj export``, and later the browser and ``dmj status``) call
+Readers (``dmj show``, ``dmj export``, ``dmj status``, and the browser) call
 ``open_history`` and get one consistent snapshot of ``index.sqlite``, refreshed from the
 journal first. Queries are parsed by ``parse_query`` (Discord's search syntax) and compiled
 to SQL in one place (``_sql``). The writers turn a stream of messages into a stream of
@@ -8,6 +8,7 @@ text chunks (``write_json``/``write_markdown``/``write_text``). docs/index.md an
 docs/export-format.md describe it all.
 """
 
+from ._completeness import check_archive
 from ._export import Exported, ExportRequest, export_history
 from ._index import INDEX, Notice, Refresh, rebuild_index, refresh_index
 from ._model import (
@@ -24,6 +25,16 @@ from ._model import (
 from ._query import KEYS, Query, parse_query
 from ._reader import History, Selection, open_history
 from ._sql import Position
+from ._status import (
+    STATUSES,
+    OwnMessages,
+    OwnTotals,
+    PackageUsed,
+    Status,
+    StatusReport,
+    StatusRow,
+    Totals,
+)
 from ._writers import (
     FORMATS,
     ExportMeta,
@@ -40,6 +51,7 @@ __all__ = [
     "FORMATS",
     "INDEX",
     "KEYS",
+    "STATUSES",
     "Attachment",
     "Conversation",
     "ExportMeta",
@@ -52,14 +64,22 @@ __all__ = [
     "Message",
     "Notice",
     "Order",
+    "OwnMessages",
+    "OwnTotals",
+    "PackageUsed",
     "Person",
     "Position",
     "Query",
     "Refresh",
     "Selection",
     "Source",
+    "Status",
+    "StatusReport",
+    "StatusRow",
+    "Totals",
     "Writer",
     "channel_path",
+    "check_archive",
     "export_history",
     "fence_for",
     "open_history",

@@ -210,6 +210,7 @@ def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp:
         "through_seq": state.through_seq, "through_at": view.at_end, "journal": stamp,
         "unicode": unicodedata.unidata_version,
         "owner": (owner.user.id if owner.user else owner.package.self_id) if owner else None,
+        "package": msgspec.json.encode(owner.package).decode() if owner else None,
     }  # fmt: skip
     conn.executemany(SQL.meta_set, meta.items())
     if not fresh:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from dmj.machine.events import DmKind
+from dmj.machine.events import DmKind, PackageInfo
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
-from ._model import Conversation, Gap, Message, Order, Person
+from ._model import Conversation, Gap, Message, Order, Person, Source
 from ._query import Query
 from ._sql import (
     FEW,
@@ -42,6 +42,7 @@ __all__ = ["History", "Selection", "open_history"]
 _EXTRA = msgspec.json.Decoder(Extra)
 _NOTHING = Extra()
 _PEOPLE = msgspec.json.Decoder(tuple[Person, ...])
+_PACKAGE = msgspec.json.Decoder(PackageInfo)
 
 
 class Selection(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +87,10 @@ class History:
         owner = meta.get("owner")
         self.owner: int | None = int(str(owner)) if owner is not None else None
         self.through_seq = int(str(meta.get("through_seq", 0)))
+        package = meta.get("package")  # the data package the newest run read
+        self.package: PackageInfo | None = (
+            _PACKAGE.decode(package) if isinstance(package, str) else None
+        )
         self._names: dict[int, tuple[str, DmKind]] | None = None
 
     def select(self, query: Query, order: Order = "time") -> Selection:
@@ -174,6 +179,13 @@ class History:
             )
             for row in self._conn.execute(SQL.conversations)
         ]
+
+    def sources_of(self, ids: Collection[int]) -> dict[int, Source]:
+        """Where each of ``ids`` the index holds came from (``discord`` or ``package``)."""
+        if not ids:
+            return {}
+        rows = self._conn.execute(SQL.sources, (msgspec.json.encode(list(ids)),))
+        return dict(rows.fetchall())
 
     def problems(self) -> list[str]:
         """Exports the index could not read, one sentence each."""

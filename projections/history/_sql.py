@@ -128,10 +128,7 @@ class _Statements:
     )
     own_rows = "SELECT row, content FROM messages WHERE source = 'package'"
     present_ids = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
-    archived_ids = (
-        "SELECT id FROM messages WHERE source = 'discord' "
-        "AND id IN (SELECT value FROM json_each(?))"
-    )
+    sources = "SELECT id, source FROM messages WHERE id IN (SELECT value FROM json_each(?))"
     channels = "SELECT id, name, kind FROM conversations"
     locate = "SELECT ts, id FROM messages WHERE id = ? AND channel_id = ?"
     sizes = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)"
