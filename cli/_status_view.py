@@ -6,10 +6,13 @@ Also the one sentence the run's summary and ``dmj replay --inspect`` print about
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from pathlib import Path
 
 import msgspec
+from dmj.machine.errors import DmjError
 from dmj.projections.history import STATUSES, OwnTotals, PackageUsed, StatusReport, StatusRow
 from rich.console import Console
 from rich.markup import escape
@@ -17,9 +20,18 @@ from rich.table import Table
 
 from ._tables import plain_table
 
-__all__ = ["only_missing", "own_messages_line", "package_line", "render_status"]
+__all__ = [
+    "ELSEWHERE",
+    "only_missing",
+    "own_messages_figure",
+    "own_messages_line",
+    "package_line",
+    "render_status",
+]
 
 _KINDS = {"dm": "DM", "group": "group DM", "deleted": "deleted user"}
+ELSEWHERE = "`dmj status --package PATH` compares the archive with your package"
+"""The remedy where no --package can be given (the run's summary, ``replay --inspect``)."""
 
 
 def only_missing(report: StatusReport) -> StatusReport:
@@ -52,8 +64,8 @@ def render_status(
     console.print(_missing_table(rows, fill))
 
 
-def package_line(package: PackageUsed) -> str:
-    """Which package the archive was compared with, or why it was not."""
+def package_line(package: PackageUsed, *, remedy: str = "pass your package with --package") -> str:
+    """Which package the archive was compared with, or why it was not (then ``remedy``)."""
     whose = "given" if package.given else "the last run's"
     path = package.path or ""
     match package.state:
@@ -61,18 +73,17 @@ def package_line(package: PackageUsed) -> str:
             return f"{path} ({whose}): every message you sent is looked up in the archive."
         case "gone":
             return (
-                f"{path} (the last run's) is gone, so your messages cannot be compared; "
-                "pass your package with --package."
+                f"{path} (the last run's) is gone, so your messages cannot be compared; {remedy}."
             )
         case "changed":
             return (
                 f"{path} (the last run's) has changed since the run read it (its fingerprint "
-                "differs), so it is not used; pass it with --package to compare with it."
+                f"differs), so it is not used; {remedy}."
             )
         case "unreadable":
             return f"{path} (the last run's) cannot be read: {package.problem}"
         case _:
-            return "none: no run has read one yet; pass your package with --package."
+            return f"none: no run has read one yet; {remedy}."
 
 
 def own_messages_line(own: OwnTotals) -> str:
@@ -86,6 +97,21 @@ def own_messages_line(own: OwnTotals) -> str:
         them = "conversation" if own.unreadable == 1 else "conversations"
         line += f"; the package files of {own.unreadable} {them} cannot be read"
     return line + "."
+
+
+def own_messages_figure(archive: Path) -> str:
+    """ "Your messages: N of your M messages archived…" for ``dmj run``'s summary and ``dmj
+    replay --inspect``: the archive compared with the last run's package, or why it was not
+    (that package is gone or changed). Never raises: the figure must not fail what it ends."""
+    from dmj.projections.history import check_archive  # noqa: PLC0415 (reads the index)
+
+    try:
+        report = check_archive(archive, package=None, notice=lambda _: None)
+    except (DmjError, OSError, sqlite3.Error) as error:
+        return f"Your messages: not compared with the package ({error})."
+    if report.totals.own is None:
+        return f"Your messages: not compared: {package_line(report.package, remedy=ELSEWHERE)}"
+    return f"Your messages: {own_messages_line(report.totals.own)}"
 
 
 def _totals_line(report: StatusReport) -> str:

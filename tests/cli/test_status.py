@@ -53,6 +53,8 @@ class Checked:
     facts: WorldFacts
     truncated: str
     """The channel whose export DCE cut in half (exit 0)."""
+    summary: str
+    """What ``dmj run`` printed."""
 
 
 def truncation_target(sandbox: Sandbox, facts: WorldFacts) -> str:
@@ -76,7 +78,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
     with serving(sandbox, root / "archive", faults=f"dce-truncate={target}x1") as served:
         done = invoke(served, *served.run_args(batch_size=6))
         assert done.exit_code == 0, done.stderr
-        yield Checked(served, facts, target)
+        yield Checked(served, facts, target, done.stdout)
 
 
 def status(checked: Checked, *args: str) -> tuple[int, dict[str, Any]]:
@@ -141,6 +143,26 @@ def test_every_row_and_figure_is_the_world_s_truth_and_something_missing_exits_3
     statuses = report["totals"]["statuses"]
     assert statuses["unreachable"] == len(checked.facts.unreachable) >= 3
     assert report["package"]["state"] == "compared"
+
+
+def test_the_run_s_summary_and_replay_inspect_give_the_same_figure(checked: Checked) -> None:
+    _, report = status(checked)
+    own = report["totals"]["own"]
+    archive = checked.served.archive.path
+    figure = (
+        f"{own['archived']} of your {own['inPackage']} messages archived; {own['kept']} kept from "
+        f"the package where Discord refuses the conversation; {own['missing']} missing (`dmj "
+        f"status --missing --archive {archive}` says where)."
+    )
+    assert f"Your messages: {figure}" in " ".join(checked.summary.split())
+    inspected = invoke(checked.served, "replay", "--inspect", "--archive", str(archive))
+    assert f"Your messages {figure}" in " ".join(inspected.stdout.split())
+    as_json = invoke(checked.served, "replay", "--inspect", "--json", "--archive", str(archive))
+    assert json.loads(as_json.stdout)["messages"] == {
+        "package": str(checked.served.sandbox.package), "package_state": "compared",
+        "in_package": own["inPackage"], "archived": own["archived"], "kept": own["kept"],
+        "missing": own["missing"], "unreadable": 0,
+    }  # fmt: skip
 
 
 def test_each_missing_conversation_says_why_and_what_to_do(checked: Checked) -> None:
