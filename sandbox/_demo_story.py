@@ -3,7 +3,6 @@
 A reader command joins the story as one line once it exists, before ``Recap``; for example
 (placeholders: see ``_demo.Stage``)::
 
-    Command("What is missing", "…", ("status", "--missing", "--archive", "{archive}"), (0, 3)),
     Command("Search it", "…", ("show", "from:{someone}", "--archive", "{archive}")),
     Command("One conversation as Markdown", "…", ("export", "md", "in:{someone}",
             "--filename", "{root}/{someone}.md", "--archive", "{archive}")),
@@ -32,5 +31,14 @@ STORY: tuple[Step, ...] = (
         ("replay", "--inspect", "--archive", "{archive}"),
     ),
     ResumeAndCheck("Resume"),
+    Command(
+        "What is missing",
+        "`dmj status --missing` compares the archive with the data package, which lists every "
+        "message you ever sent: what is not fully archived is listed with what to do. Discord "
+        "refuses some DMs for good (deleted accounts, groups you left); your own messages "
+        "there are kept from the package. Exit 3 tells a script that something is missing.",
+        ("status", "--missing", "--archive", "{archive}"),
+        (0, 3),
+    ),
     Recap("Where everything is"),
 )
