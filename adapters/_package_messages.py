@@ -49,8 +49,13 @@ class _JsonId(msgspec.Struct, gc=False, rename={"id": "ID"}):
     id: int | str
 
 
+class _JsonNumberId(msgspec.Struct, gc=False, rename={"id": "ID"}):
+    id: int
+
+
 _MESSAGES = msgspec.json.Decoder(list[_JsonMessage])
 _IDS = msgspec.json.Decoder(list[_JsonId])
+_NUMBER_IDS = msgspec.json.Decoder(list[_JsonNumberId])
 _COLUMNS = ("id", "timestamp", "contents", "attachments")
 
 
@@ -82,12 +87,23 @@ def read_channel_ids(files: MessageFiles, channel_id: str) -> ChannelIds:
     try:
         data = _read(files, name)
         if name.lower().endswith(".json"):
-            ids = tuple(_integer(m.id) for m in _decode(_IDS, data))
+            ids = _json_ids(data)
         else:
             ids = tuple(m.id for m in _csv_messages(data))
     except _Unreadable as exc:
         return ChannelIds(channel_id=channel_id, path=name, problem=_problem(files, name, exc))
     return ChannelIds(channel_id=channel_id, path=name, ids=ids)
+
+
+def _json_ids(data: bytes) -> tuple[int, ...]:
+    """The ids of a ``messages.json``: JSON numbers, as packages write them (fast), else any
+    id a string of digits holds."""
+    try:
+        return tuple([m.id for m in _NUMBER_IDS.decode(data)])
+    except msgspec.ValidationError:
+        return tuple(_integer(m.id) for m in _decode(_IDS, data))
+    except msgspec.DecodeError as exc:
+        raise _Unreadable(str(exc)) from exc
 
 
 def _read(files: MessageFiles, name: str) -> bytes:

@@ -93,23 +93,28 @@ def _compare(
     """Each package DM (by ``dm_key``): its messages in the package, looked up by id."""
     newest: dict[str, int] = {}
     archived_in: dict[str, set[str]] = {}
+    refused: set[str] = set()
     for c in conversations:
         if c.dm_key is not None:
             archived_in.setdefault(c.dm_key, set()).add(str(c.id))
             if c.archived_last_ts is not None:
                 newest[c.dm_key] = max(newest.get(c.dm_key, 0), c.archived_last_ts)
+            if c.from_package:
+                refused.add(c.dm_key)
     return {
-        dm_key(dm): _one_dm(history, opened, (dm.channel_id, *dm.other_channel_ids),
-                            archived_in.get(dm_key(dm), set()), newest.get(dm_key(dm)))
+        key: _one_dm(history, opened, (dm.channel_id, *dm.other_channel_ids),
+                     archived_in.get(key, set()), newest.get(key), refused=key in refused)
         for dm in opened.contents.dms
+        if (key := dm_key(dm))
     }  # fmt: skip
 
 
 def _one_dm(
     history: History, opened: Package, channels: Sequence[str], archived_in: set[str],
-    newest: int | None,
+    newest: int | None, *, refused: bool,
 ) -> OwnMessages:  # fmt: skip
-    """One DM's comparison (see ``OwnMessages``)."""
+    """One DM's comparison (see ``OwnMessages``); ``refused``: the index holds some of the
+    owner's messages there from the package."""
     unreadable: list[str] = []
     in_package = archived = kept = newer = elsewhere = 0
     first: int | None = None
@@ -119,15 +124,14 @@ def _one_dm(
         if found.problem is not None:
             unreadable.append(found.problem)
             continue
-        sources = history.sources_of(found.ids)
+        from_discord, from_package, sources = history.sources_of(found.ids, refused=refused)
         in_package += len(found.ids)
+        archived += from_discord
+        kept += from_package
+        if sources is None:  # every one of them is in the index
+            continue
         for message_id in found.ids:
-            source = sources.get(message_id)
-            if source == "discord":
-                archived += 1
-            elif source == "package":
-                kept += 1
-            else:
+            if message_id not in sources:
                 ts = _ts(message_id)
                 first = ts if first is None else min(first, ts)
                 last = ts if last is None else max(last, ts)

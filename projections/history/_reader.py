@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -180,12 +180,23 @@ class History:
             for row in self._conn.execute(SQL.conversations)
         ]
 
-    def sources_of(self, ids: Collection[int]) -> dict[int, Source]:
-        """Where each of ``ids`` the index holds came from (``discord`` or ``package``)."""
+    def sources_of(
+        self, ids: Sequence[int], *, refused: bool
+    ) -> tuple[int, int, dict[int, Source] | None]:
+        """How many of ``ids`` the index holds from Discord and from the package, and, only
+        when some are not there, where each one it holds came from: the common case, all of
+        them archived, costs one counting query. Package rows exist only in conversations
+        Discord refuses (``refused``): elsewhere the count reads the id index alone."""
         if not ids:
-            return {}
-        rows = self._conn.execute(SQL.sources, (msgspec.json.encode(list(ids)),))
-        return dict(rows.fetchall())
+            return 0, 0, None
+        listed = msgspec.json.encode(ids)
+        if refused:
+            discord, package = self._conn.execute(SQL.count_sources, (listed,)).fetchone()
+        else:
+            discord, package = self._conn.execute(SQL.count_ids, (listed,)).fetchone()[0], 0
+        if discord + package == len(ids):
+            return discord, package, None
+        return discord, package, dict(self._conn.execute(SQL.sources, (listed,)).fetchall())
 
     def problems(self) -> list[str]:
         """Exports the index could not read, one sentence each."""

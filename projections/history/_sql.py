@@ -83,6 +83,10 @@ FRESH_INDEXES = (
 )
 
 
+_REFUSED = "('skipped', 'unreachable')"
+"""The verdicts of conversations Discord refuses for good (``_own.REFUSED``)."""
+
+
 class _Statements:
     """Every fixed statement, by name (``SQL.messages`` inserts a message row …)."""
 
@@ -114,12 +118,17 @@ class _Statements:
         "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
         "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
         "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id), "
-        "(SELECT count(*) FROM messages m WHERE m.channel_id = c.id AND m.source = 'package'), "
-        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id AND m.source = 'discord') "
+        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT count(*) FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'package') ELSE 0 END, "
+        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT max(ts) FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'discord') "
+        "ELSE (SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) END "
         "FROM conversations c ORDER BY c.sort_key, c.id"
     )
+    """Package rows exist only in refused conversations (``_own``): only there is the source
+    looked at (the others are counted on the ``messages_channel`` index alone)."""
     refused = (
-        "SELECT id, dm_key FROM conversations WHERE verdict IN ('skipped', 'unreachable') "
+        f"SELECT id, dm_key FROM conversations WHERE verdict IN {_REFUSED} "
         "AND dm_key IS NOT NULL ORDER BY id"
     )
     own_messages = (
@@ -129,6 +138,11 @@ class _Statements:
     own_rows = "SELECT row, content FROM messages WHERE source = 'package'"
     present_ids = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
     sources = "SELECT id, source FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    count_ids = "SELECT count(*) FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    count_sources = (
+        "SELECT count(*) - count(nullif(source, 'discord')), count(nullif(source, 'discord')) "
+        "FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    )
     channels = "SELECT id, name, kind FROM conversations"
     locate = "SELECT ts, id FROM messages WHERE id = ? AND channel_id = ?"
     sizes = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)"
