@@ -17,6 +17,7 @@ from dmj.machine.state import Verdict
 
 __all__ = [
     "GAP_VERDICTS",
+    "REFUSED_VERDICTS",
     "Attachment",
     "Conversation",
     "Gap",
@@ -37,6 +38,10 @@ Source = Literal["discord", "package"]
 
 GAP_VERDICTS: tuple[Verdict, ...] = ("skipped", "unreachable", "failed")
 """Verdicts that leave a conversation without messages when nothing was archived before."""
+
+REFUSED_VERDICTS: tuple[Verdict, ...] = ("skipped", "unreachable")
+"""The verdicts of a conversation Discord refuses for good (a deleted account, a channel that
+no longer exists or may not be read): only these get the owner's messages from the package."""
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):

@@ -1,11 +1,12 @@
 """Your own messages where Discord says no: from the data package into the index (I/O).
 
-For a conversation Discord refuses for good (verdict ``skipped`` or ``unreachable``), and only
-for those, the messages the owner sent there are read from the data package of the newest run
-(``RunStarted.package``: its path, checked against its fingerprint) and added to the index as
-rows with ``source = 'package'``: one-sided, the other side is not available. A message the
-index already holds from a DCE export is never added (same id: the DCE copy wins), and a later
-export of the same id replaces the package's copy (``_ingest.Loader``).
+For a conversation Discord refuses for good (``_model.REFUSED_VERDICTS``: ``skipped`` or
+``unreachable``), and only for those, the messages the owner sent there are read from the data
+package of the newest run (``RunStarted.package``: its path, checked against its fingerprint)
+and added to the index as rows with ``source = 'package'``: one-sided, the other side is not
+available. A message the index already holds from a DCE export is never added (same id: the
+DCE copy wins), and a later export of the same id replaces the package's copy
+(``_ingest.Loader``).
 
 The index does not copy the package: it reads it again whenever the set of refused
 conversations or the package itself changes (``meta.own``: what the rows were made from,
@@ -34,11 +35,7 @@ from ._dce import _Attachment as DceAttachment
 from ._dce import _User as DceUser
 from ._sql import SQL
 
-__all__ = ["REFUSED", "keep_own_messages", "own_is_current", "package_stamp"]
-
-REFUSED = ("skipped", "unreachable")
-"""The verdicts of a conversation Discord refuses for good: a deleted account, a channel that
-no longer exists or may not be read. Only these get the owner's messages from the package."""
+__all__ = ["keep_own_messages", "own_is_current", "package_stamp"]
 
 _CHUNK = 5_000
 _DISCORD_EPOCH_MS = 1420070400000

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from ._dce import FLAGS
-from ._model import GAP_VERDICTS, Order
+from ._model import GAP_VERDICTS, REFUSED_VERDICTS, Order
 from ._query import Author, Conversation, DateBound, Edited, Has, Origin, Query, Term, Text
 from ._text import fold, words
 
@@ -83,8 +83,8 @@ FRESH_INDEXES = (
 )
 
 
-_REFUSED = "('skipped', 'unreachable')"
-"""The verdicts of conversations Discord refuses for good (``_own.REFUSED``)."""
+_REFUSED = "(" + ", ".join(f"'{v}'" for v in REFUSED_VERDICTS) + ")"
+"""The verdicts of conversations Discord refuses for good, as SQL."""
 
 
 class _Statements:
