@@ -3,9 +3,6 @@
 A reader command joins the story as one line once it exists, before ``Recap``; for example
 (placeholders: see ``_demo.Stage``)::
 
-    Command("Search it", "…", ("show", "from:{someone}", "--archive", "{archive}")),
-    Command("One conversation as Markdown", "…", ("export", "md", "in:{someone}",
-            "--filename", "{root}/{someone}.md", "--archive", "{archive}")),
     Hint("Browse it", "…", ("view", "--archive", "{archive}")),
 
 (``dmj view`` exists, but until the message index lands it lists no conversation of an
@@ -16,7 +13,7 @@ from __future__ import annotations
 
 from ._demo import Step
 from ._demo_crash import ResumeAndCheck, RunAndKill
-from ._demo_steps import BuildWorld, Command, Recap, ServeDiscord
+from ._demo_steps import BuildWorld, Command, MarkdownExport, Recap, ServeDiscord
 
 __all__ = ["STORY"]
 
@@ -31,6 +28,20 @@ STORY: tuple[Step, ...] = (
         ("replay", "--inspect", "--archive", "{archive}"),
     ),
     ResumeAndCheck("Resume"),
+    Command(
+        "Search it",
+        "The archive reads like Discord's search box: `from:me in:{someone} last:5` is the last "
+        "five messages you wrote to {someone}, read from the message index (every reader "
+        "brings it up to date with the journal first).",
+        ("show", "from:me", "in:{someone}", "last:5", "--archive", "{archive}"),
+    ),
+    MarkdownExport(
+        "One conversation as Markdown",
+        "`dmj export` writes what `dmj show` shows, as JSON, Markdown or text: here the whole "
+        "conversation with {someone}.",
+        ("in:{someone}", "--filename", "{root}/{someone}.md", "--archive", "{archive}"),
+        "{root}/{someone}.md",
+    ),
     Command(
         "What is missing",
         "`dmj status --missing` compares the archive with the data package, which lists every "

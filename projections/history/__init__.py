@@ -35,6 +35,7 @@ from ._status import (
     StatusRow,
     Totals,
 )
+from ._text import fold
 from ._writers import (
     FORMATS,
     ExportMeta,
@@ -82,6 +83,7 @@ __all__ = [
     "check_archive",
     "export_history",
     "fence_for",
+    "fold",
     "open_history",
     "parse_query",
     "rebuild_index",
