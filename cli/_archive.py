@@ -22,9 +22,14 @@ from pathlib import Path
 
 from dmj.journal import OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
-from dmj.machine.ports import export_id
 from dmj.machine.state import State
-from dmj.projections import JOURNAL, make_dirs, remove_projection_temps, remove_tree
+from dmj.projections import (
+    JOURNAL,
+    make_dirs,
+    remove_projection_temps,
+    remove_tree,
+    unfinished_exports,
+)
 
 __all__ = [
     "Archive",
@@ -145,23 +150,6 @@ def exported_paths(state: State) -> set[str]:
         paths.update(outcome.path for outcome in state.batch.outcomes())
     paths.discard("")
     return paths
-
-
-def unfinished_exports(state: State) -> list[str]:
-    """The export folders of this journal's ``ExportRequested`` records that have no outcome.
-
-    Such a folder was moved into place just before a crash; its export is repeated. A
-    journal written by an earlier dmj named the folder by the seq alone.
-    """
-    run, batch = state.run, state.batch
-    if run is None or batch is None:
-        return []
-    folders = []
-    for dm in batch.dms:
-        if dm.exporting is not None:
-            folders.append(f"exports/{dm.exporting}/{export_id(run.id, dm.export_seq)}")
-            folders.append(f"exports/{dm.exporting}/{dm.export_seq}")
-    return folders
 
 
 def unknown_exports(archive: Archive, state: State) -> list[str]:

@@ -152,7 +152,9 @@ class RunView:
         if dm is not None and dm.outcome is not None:
             self._outcome(state, event.user_id, f"{dm.outcome.verdict}: {reason}")
         elif event.error_class == "transient":
-            self._say(f"  attempt {event.attempts} failed ({reason}); trying again")
+            entry = self._entry(state, event.user_id)
+            name = display_name(entry.name) if entry is not None else event.user_id
+            self._say(f"  {name}: attempt {event.attempts} failed ({reason}); trying again")
 
     def _batch_finished(self, state: State, event: BatchFinished) -> None:
         done, total, _ = self._counts(state)

@@ -164,8 +164,8 @@ def _run_lines(run: RunSummary) -> str:
         f"{run.batch_size}{escape(retried)}\n"
         f"  started {_time(run.started_at)}{ended}\n"
         f"  {run.last_completed_batch + 1} of {run.total_batches} batches done; "
-        f"{run.planned} DMs planned: {run.exported} exported, {run.skipped} skipped, "
-        f"{run.unreachable} unreachable, {run.failed} failed"
+        f"{run.planned} DM{'' if run.planned == 1 else 's'} planned: {run.exported} exported, "
+        f"{run.skipped} skipped, {run.unreachable} unreachable, {run.failed} failed"
     )
 
 

@@ -73,14 +73,18 @@ class Idle(Step, tag="idle", frozen=True, kw_only=True):
 
     def describe(self) -> str:
         if self.reason == "no-run":
-            return "nothing to do: no run has started here (`dmj run` starts one)"
+            return "nothing to do: no run has started here (`dmj run --package PATH` starts one)"
         if self.retry:
             dms = f"{self.retry} DM{'' if self.retry == 1 else 's'}"
             return (
-                f"the last run finished, but {dms} failed: `dmj resume` retries them (`dmj "
-                "run` starts an incremental run)"
+                f"the last run finished, but {dms} failed: `dmj resume` retries "
+                f"{'it' if self.retry == 1 else 'them'} (`dmj run --package PATH` starts an "
+                "incremental run)"
             )
-        return "nothing to do: the last run finished (`dmj run` starts an incremental one)"
+        return (
+            "nothing to do: the last run finished (`dmj run --package PATH` starts an "
+            "incremental one)"
+        )
 
 
 class CaptureOpenDms(Step, tag="capture-open-dms", frozen=True, kw_only=True):
@@ -113,7 +117,8 @@ class OpenDm(Step, tag="open-dm", frozen=True, kw_only=True):
         return DmOpenRequested(run=run, batch=self.batch, user_id=self.user_id)
 
     def describe(self) -> str:
-        return f"reopen the DM with {self.name} (user {self.user_id})"
+        name = self.name.removeprefix("Direct Message with ")
+        return f"reopen the DM with {name} (user {self.user_id})"
 
 
 class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):

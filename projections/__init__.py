@@ -40,6 +40,7 @@ from ._exports import (
     ExportsCheck,
     describe_files,
     recorded_exports,
+    unfinished_exports,
     verify_exports,
     whole_exports_needed,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "remove_temp_files",
     "remove_tree",
     "replay_journal",
+    "unfinished_exports",
     "verify_exports",
     "whole_exports_needed",
     "write_atomic",

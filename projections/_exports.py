@@ -17,6 +17,7 @@ from pathlib import Path
 
 import msgspec
 from dmj.machine.events import ExportFile
+from dmj.machine.ports import export_id
 from dmj.machine.state import Outcome, RunState, State
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ExportsCheck",
     "describe_files",
     "recorded_exports",
+    "unfinished_exports",
     "verify_exports",
     "whole_exports_needed",
 ]
@@ -117,6 +119,24 @@ def recorded_exports(state: State) -> Iterator[tuple[RunState, Outcome]]:
         for outcome in sorted(outcomes, key=lambda o: o.seq):
             if outcome.kind == "exported" and outcome.path:
                 yield run, outcome
+
+
+def unfinished_exports(state: State) -> list[str]:
+    """The export folders of the journal's ``ExportRequested`` records that have no outcome.
+
+    Such a folder was moved into place just before a crash (its export is repeated), or its
+    outcome was set aside by ``dmj repair``. A journal written by an earlier dmj named the
+    folder by the seq alone.
+    """
+    run, batch = state.run, state.batch
+    if run is None or batch is None:
+        return []
+    folders = []
+    for dm in batch.dms:
+        if dm.exporting is not None:
+            folders.append(f"exports/{dm.exporting}/{export_id(run.id, dm.export_seq)}")
+            folders.append(f"exports/{dm.exporting}/{dm.export_seq}")
+    return folders
 
 
 def _check(archive: Path, run: RunState, outcome: Outcome, *, quick: bool) -> DamagedExport | None:

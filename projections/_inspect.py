@@ -181,9 +181,11 @@ def _next_step_text(journal: JournalSummary, step: AnyStep, *, damaged: bool) ->
     if damaged or journal.problem is not None:
         after = step.describe()
         if isinstance(step, Idle):
-            after = "the journal holds no run (`dmj run` starts one)"
+            after = "the journal holds no run (`dmj run --package PATH` starts one)"
             if step.reason == "run-finished":
-                after = "its last run is finished (`dmj run` starts an incremental one)"
+                after = (
+                    "its last run is finished (`dmj run --package PATH` starts an incremental one)"
+                )
         return (
             "repair the journal first (`dmj repair` shows what it keeps and sets aside); "
             f"after that: {after}"

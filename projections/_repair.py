@@ -21,6 +21,7 @@ from dmj.journal import (
     Clock,
     JournalCheck,
     RestLine,
+    TornTail,
     line_offset,
     read_events,
     read_rest,
@@ -32,6 +33,7 @@ from dmj.machine.state import State, fold_until_broken
 
 from ._atomic import fsync_path, make_dirs, remove_durably
 from ._build import archived_batch_state
+from ._exports import unfinished_exports
 from ._files import ProjectionChange
 from ._losses import Losses, describe_losses
 from ._replay import _existing_journal, _Intact, rebuild_projections
@@ -62,6 +64,8 @@ class RepairPlan(msgspec.Struct, frozen=True, kw_only=True):
     offset: int
     rest: tuple[RestLine, ...] = ()
     losses: Losses | None = None
+    tail: TornTail | None = None
+    """With ``tail``: the tail the next writer sets aside, and what it is."""
 
 
 class RepairDone(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,7 +93,9 @@ def plan_repair(archive: Path) -> RepairPlan:
     if broken is None and problem is None:
         if check.torn is None:
             return plan
-        return msgspec.structs.replace(plan, action="tail", offset=check.torn.offset)
+        return msgspec.structs.replace(
+            plan, action="tail", offset=check.torn.offset, tail=check.torn
+        )
     if broken is None and problem is not None and problem.kind in _NOT_CUT:
         return msgspec.structs.replace(plan, action="refuse", reason=problem.message)
     reason = str(broken) if broken is not None else _problem(check)
@@ -107,9 +113,11 @@ def _cut(
     line = kept.through_seq + 1
     offset = check.intact_bytes if line == check.records + 1 else line_offset(journal, line)
     rest = read_rest(journal, offset, line)
+    # an export whose outcome is set aside: resume would remove its folder as unfinished work
+    orphaned = [p for p in unfinished_exports(kept) if (Path(plan.archive) / p).is_dir()]
     return msgspec.structs.replace(
         plan, action="cut", reason=reason, offset=offset, rest=tuple(rest),
-        losses=describe_losses(kept, rest),
+        losses=describe_losses(kept, rest, orphaned=orphaned),
     )  # fmt: skip
 
 

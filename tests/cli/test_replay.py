@@ -14,6 +14,7 @@ from dmj.machine.state import fold
 from dmj.projections import projection_files
 from typer.testing import CliRunner, Result
 
+from tests.machine.simulate import Simulation, World, package_dm, run_started, scripted
 from tests.projections.golden import assert_golden_text
 from tests.projections.story import first_run, mid_run, two_runs, write_journal
 
@@ -94,8 +95,8 @@ def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> N
         f"Archive  {tmp_path}\n"
         f"Journal  {tmp_path / 'journal.jsonl'}: 0 records, last seq 0, intact\n"
         "No run has started in this archive yet.\n"
-        f"Next step  nothing to do: no run has started here (`dmj run --archive {tmp_path}` "
-        "starts one)\n"
+        "Next step  nothing to do: no run has started here (`dmj run --package PATH --archive "
+        f"{tmp_path}` starts one)\n"
     )
     rebuilt = dmj("--archive", str(tmp_path))
     assert (rebuilt.exit_code, rebuilt.output) == (
@@ -313,3 +314,12 @@ def test_json_without_inspect_is_a_usage_error(archive: Path) -> None:
     result = dmj("--json", "--archive", str(archive))
     assert result.exit_code == 2
     assert "--json goes with --inspect" in result.output
+
+
+def test_inspect_counts_one_dm_in_the_singular(tmp_path: Path) -> None:
+    sim = Simulation(world=World(choose=scripted("exported")))
+    sim.start(run_started([package_dm("100", name="alice")], batch_size=2))
+    sim.run_to_end()
+    write_journal(tmp_path / "archive", sim.events)
+    text = dmj("--inspect", "--archive", str(tmp_path / "archive")).output
+    assert "1 of 1 batches done; 1 DM planned: 1 exported, 0 skipped" in text

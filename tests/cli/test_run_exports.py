@@ -126,3 +126,58 @@ def test_export_folders_are_named_after_their_run_and_request_so_journals_never_
         assert exported.path == (
             f"exports/{exported.channel_id}/{run}-{requested[exported.user_id]}"
         )
+
+
+def test_a_dry_run_names_a_damaged_export_and_plans_its_channel_whole(served: Served) -> None:
+    assert invoke(served, *served.run_args()).exit_code == 0
+    archive = served.archive.path
+    first = [e for e in served.archive.events() if isinstance(e, ChannelExported)]
+    lost = next(e for e in first if e.message_count > 1)
+    shutil.rmtree(archive / lost.path)
+    before = tree(archive)
+    result = invoke(served, *served.run_args("--dry-run"), DISCORD_TOKEN=None)
+    assert result.exit_code == 0, result.output
+    assert f"Note: the archived export {lost.path} (channel {lost.channel_id}) is missing." in (
+        flat(result.stderr)
+    )
+    archived = sum(1 for e in first if e.message_count)
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["archived", "before", str(archived - 1), "only", "messages", "newer", "than",
+            "archived"] in rows  # fmt: skip
+    assert ["damaged", "before", "1", "exported", "whole", "again", "(see", "the", "notes)"] in (
+        rows
+    )
+    assert tree(archive) == before
+
+
+def test_a_retry_run_exports_a_channel_whose_archived_export_is_missing_whole(
+    served: Served,
+) -> None:
+    """Run 1 archived carol; run 2 failed her (the disk); then run 1's export went missing.
+    The retry of run 2 must not ask only for what is newer than the lost export."""
+    carol = served.facts.readable_closed[0]
+    assert invoke(served, *served.run_args()).exit_code == 0
+    archive = served.archive.path
+    lost = next(
+        e
+        for e in served.archive.events()
+        if isinstance(e, ChannelExported) and e.channel_id == carol
+    )
+    served.emulator.add_messages(carol, 2)
+    served.server.set_faults(f"dce-disk-full={carol}x3")
+    assert invoke(served, *served.run_args()).exit_code == 4
+    served.server.set_faults("")
+    shutil.rmtree(archive / lost.path)
+    result = invoke(served, "resume", "--archive", str(archive))
+    assert result.exit_code == 0, result.output
+    assert f"this run exports channels {carol} again from their first message" in (
+        flat(result.stderr)
+    )
+    events = served.archive.events()
+    retry = [e for e in events if isinstance(e, RunStarted)][-1]
+    assert retry.retries is not None
+    assert retry.from_scratch == (carol,)
+    asked = [e for e in events[retry.seq :] if isinstance(e, ExportRequested)]
+    assert [(e.channel_id, e.after) for e in asked] == [(carol, None)]
+    again = next(e for e in events[retry.seq :] if isinstance(e, ChannelExported))
+    assert again.message_count == lost.message_count + 2

@@ -232,3 +232,8 @@ def test_transient_failures_retry_with_the_next_attempt_until_the_bound() -> Non
         "timed out",
         "transient",
     )
+
+
+def test_steps_name_a_dm_as_people_say_it_not_as_the_package_titles_it() -> None:
+    step = OpenDm(batch=0, user_id="7", package_channel_id="70", name="Direct Message with bea#0")
+    assert step.describe() == "reopen the DM with bea#0 (user 7)"
