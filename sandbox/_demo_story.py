@@ -31,7 +31,8 @@ STORY: tuple[Step, ...] = (
     Command(
         "Search it",
         "The archive reads like Discord's search box: `from:me in:{someone} last:5` is the last "
-        "five messages you wrote to {someone}. The first reader builds the message index.",
+        "five messages you wrote to {someone}, read from the message index (every reader "
+        "brings it up to date with the journal first).",
         ("show", "from:me", "in:{someone}", "last:5", "--archive", "{archive}"),
     ),
     MarkdownExport(
@@ -40,6 +41,15 @@ STORY: tuple[Step, ...] = (
         "conversation with {someone}.",
         ("in:{someone}", "--filename", "{root}/{someone}.md", "--archive", "{archive}"),
         "{root}/{someone}.md",
+    ),
+    Command(
+        "What is missing",
+        "`dmj status --missing` compares the archive with the data package, which lists every "
+        "message you ever sent: what is not fully archived is listed with what to do. Discord "
+        "refuses some DMs for good (deleted accounts, groups you left); your own messages "
+        "there are kept from the package. Exit 3 tells a script that something is missing.",
+        ("status", "--missing", "--archive", "{archive}"),
+        (0, 3),
     ),
     Recap("Where everything is"),
     Hint(

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from dmj.machine.events import DmKind
+from dmj.machine.events import DmKind, PackageInfo
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
-from ._model import Conversation, Gap, Message, Order, Person
+from ._model import Conversation, Gap, Message, Order, Person, Source
 from ._query import Query
 from ._sql import (
     FEW,
@@ -44,6 +44,7 @@ __all__ = ["History", "Selection", "open_history"]
 _EXTRA = msgspec.json.Decoder(Extra)
 _NOTHING = Extra()
 _PEOPLE = msgspec.json.Decoder(tuple[Person, ...])
+_PACKAGE = msgspec.json.Decoder(PackageInfo)
 
 
 class Selection(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,6 +90,10 @@ class History:
         self.owner: int | None = int(str(owner)) if owner is not None else None
         self.through_seq = int(str(meta.get("through_seq", 0)))
         self.through_at = str(meta.get("through_at", ""))
+        package = meta.get("package")  # the data package the newest run read
+        self.package: PackageInfo | None = (
+            _PACKAGE.decode(package) if isinstance(package, str) else None
+        )
         self._names: dict[int, tuple[str, DmKind]] | None = None
 
     def select(self, query: Query, order: Order = "time") -> Selection:
@@ -99,7 +104,7 @@ class History:
         gaps_text, gaps_params = gaps_sql(compiled)
         gaps = tuple(
             Gap(channel_id=row[0], channel_kind=row[1], channel_name=row[2], verdict=row[3],
-                reason=row[4])
+                reason=row[4], partial=bool(row[5]))
             for row in self._conn.execute(gaps_text, gaps_params)
         )  # fmt: skip
         sql, params = select_sql(compiled, order, probe=probe)
@@ -176,9 +181,29 @@ class History:
                 package_channel_id=row[8],
                 messages=row[9],
                 last_ts=row[10],
+                from_package=row[11],
+                archived_last_ts=row[12],
             )
             for row in self._conn.execute(SQL.conversations)
         ]
+
+    def sources_of(
+        self, ids: Sequence[int], *, refused: bool
+    ) -> tuple[int, int, dict[int, Source] | None]:
+        """How many of ``ids`` the index holds from Discord and from the package, and, only
+        when some are not there, where each one it holds came from: the common case, all of
+        them archived, costs one counting query. Package rows exist only in conversations
+        Discord refuses (``refused``): elsewhere the count reads the id index alone."""
+        if not ids:
+            return 0, 0, None
+        listed = msgspec.json.encode(ids)
+        if refused:
+            discord, package = self._conn.execute(SQL.count_sources, (listed,)).fetchone()
+        else:
+            discord, package = self._conn.execute(SQL.count_ids, (listed,)).fetchone()[0], 0
+        if discord + package == len(ids):
+            return discord, package, None
+        return discord, package, dict(self._conn.execute(SQL.sources, (listed,)).fetchall())
 
     def problems(self) -> list[str]:
         """Exports the index could not read, one sentence each."""

@@ -14,8 +14,8 @@ from typing import Any
 import msgspec
 
 from ._dce import FLAGS
-from ._model import GAP_VERDICTS, Order
-from ._query import Author, Conversation, DateBound, Edited, Has, Query, Term, Text
+from ._model import GAP_VERDICTS, REFUSED_VERDICTS, Order
+from ._query import Author, Conversation, DateBound, Edited, Has, Origin, Query, Term, Text
 from ._text import fold, words
 
 __all__ = [
@@ -84,6 +84,10 @@ FRESH_INDEXES = (
 )
 
 
+_REFUSED = "(" + ", ".join(f"'{v}'" for v in REFUSED_VERDICTS) + ")"
+"""The verdicts of conversations Discord refuses for good, as SQL."""
+
+
 class _Statements:
     """Every fixed statement, by name (``SQL.messages`` inserts a message row …)."""
 
@@ -109,12 +113,36 @@ class _Statements:
     problem = "INSERT OR REPLACE INTO problems (seq, path, problem) VALUES (?, ?, ?)"
     problems = "SELECT seq, path, problem FROM problems ORDER BY seq"
     meta_set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+    meta_get = "SELECT value FROM meta WHERE key = ?"
     meta_all = "SELECT key, value FROM meta"
     conversations = (
         "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
         "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
-        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) "
+        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id), "
+        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT count(*) FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'package') ELSE 0 END, "
+        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT max(ts) FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'discord') "
+        "ELSE (SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) END "
         "FROM conversations c ORDER BY c.sort_key, c.id"
+    )
+    """Package rows exist only in refused conversations (``_own``): only there is the source
+    looked at (the others are counted on the ``messages_channel`` index alone)."""
+    refused = (
+        f"SELECT id, dm_key FROM conversations WHERE verdict IN {_REFUSED} "
+        "AND dm_key IS NOT NULL ORDER BY id"
+    )
+    own_messages = (
+        f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, source) "
+        f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))}, 'package')"
+    )
+    own_rows = "SELECT row, content FROM messages WHERE source = 'package'"
+    present_ids = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    sources = "SELECT id, source FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    count_ids = "SELECT count(*) FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    count_sources = (
+        "SELECT count(*) - count(nullif(source, 'discord')), count(nullif(source, 'discord')) "
+        "FROM messages WHERE id IN (SELECT value FROM json_each(?))"
     )
     channels = "SELECT id, name, kind FROM conversations"
     locate = "SELECT ts, id FROM messages WHERE id = ? AND channel_id = ?"
@@ -257,8 +285,11 @@ def _gap_authors(terms: Sequence[Term], clauses: list[str], params: list[Any]) -
 
 
 def _simple(term: Term, zone: tzinfo, clauses: list[str], params: list[Any]) -> None:
-    """``has:``, ``is:edited`` and the dates."""
-    if isinstance(term, Has | Edited):
+    """``has:``, ``is:edited``, ``source:`` and the dates."""
+    if isinstance(term, Origin):
+        clauses.append(f"m.source {'!=' if term.negated else '='} ?")
+        params.append(term.source)
+    elif isinstance(term, Has | Edited):
         clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
         params.append(FLAGS[term.what if isinstance(term, Has) else "edited"])
     elif isinstance(term, DateBound):
@@ -371,12 +402,15 @@ def by_ids_sql(ids: Sequence[int]) -> tuple[str, list[Any]]:
 
 
 def gaps_sql(compiled: Compiled) -> tuple[str, list[Any]]:
-    """The gaps in the query's scope, by conversation name, as (SQL, parameters)."""
+    """The gaps in the query's scope, by conversation name, as (SQL, parameters): refused or
+    failed conversations without a message from Discord; ``partial`` when the index holds the
+    owner's own messages there, from the package."""
     verdicts = ", ".join(f"'{v}'" for v in GAP_VERDICTS)
     return (
-        "SELECT c.id, c.kind, c.name, c.verdict, c.reason FROM conversations c "
-        f"WHERE c.verdict IN ({verdicts}) "
-        "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = c.id) "
+        "SELECT c.id, c.kind, c.name, c.verdict, c.reason, EXISTS (SELECT 1 FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'package') FROM conversations c "
+        f"WHERE c.verdict IN ({verdicts}) AND NOT EXISTS (SELECT 1 FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'discord') "
         f"AND {compiled.gaps} ORDER BY c.sort_key, c.id",
         list(compiled.gap_params),
     )

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+import msgspec
 import pytest
 from dmj.machine.errors import UsageError
 from dmj.projections.history import open_history, parse_query
@@ -29,6 +31,7 @@ from dmj.view import (
 
 from tests.projections.history.archives import first_archive, two_run_archive
 from tests.projections.history.chats import ME, Chat, dce_message, person, snowflake, write_archive
+from tests.view.support import serve_viewer
 
 ALICE = person("100", "alice", "Alice")
 BOB = person("200", "bob", "Bob")
@@ -208,3 +211,25 @@ def test_the_index_counts_its_conversations_once_per_state_of_the_index(tmp_path
     assert recounted is not counted
     alice = {c.name: c.messages for c in recounted}["Alice W"]
     assert alice == {c.name: c.messages for c in counted}["Alice W"] + 1
+
+
+def test_only_a_page_load_brings_the_viewer_up_to_date_with_the_archive(tmp_path: Path) -> None:
+    """A run that archives more while the page is open shows on a reload of ``/``; the API
+    requests in between read the index as the last page load left it (``dmj run`` may also
+    bring the index up to date itself when it ends, so this is checked here, not end to end)."""
+    root = first_archive(tmp_path / "archive")
+    archive = index_source(root)
+    archive.refresh()
+    with serve_viewer(archive) as viewer, httpx.Client(base_url=viewer.origin) as client:
+        assert client.get(viewer.url).status_code == 303  # the launch's cookie
+        before = _listed(client)
+        two_run_archive(root)  # a second run archives more while the page is open
+        assert _listed(client) == before, "an API request does not refresh the index"
+        assert client.get("/").status_code == 200
+        after = _listed(client)
+    assert after["Alice W"] == before["Alice W"] + 1
+
+
+def _listed(client: httpx.Client) -> dict[str, int]:
+    listed: Any = msgspec.json.decode(client.get("/api/conversations").content)
+    return {c["name"]: c["messages"] for c in listed["conversations"]}
