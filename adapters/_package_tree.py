@@ -17,7 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Protocol
@@ -30,6 +30,7 @@ __all__ = ["Layout", "Tree", "find_layout", "open_tree"]
 
 _CHANNEL_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/channel\.json$", re.I)
 _CHANNEL_FOLDER = re.compile(r"^c?\d{15,21}$", re.I)
+_MESSAGES_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/messages\.(json|csv)$", re.I)
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 """What ``zipfile`` raises for an entry that does not unpack: a bad CRC or header
 (``BadZipFile``), a broken deflate stream (``zlib.error``), a stream cut short
@@ -61,7 +62,8 @@ class _Folder:
         return names
 
     def read(self, name: str) -> bytes:
-        return (self.root / name).read_bytes()
+        with open(os.path.join(self.root, name), "rb") as file:  # no Path per file: 10,000s
+            return file.read()
 
     def open(self, name: str) -> IO[bytes]:
         return (self.root / name).open("rb")
@@ -152,6 +154,8 @@ class Layout:
     account_file: str | None
     folders_without_channel_file: tuple[str, ...] = ()
     """Channel folders of the messages root that hold files but no ``channel.json``."""
+    message_files: dict[str, str] = field(default_factory=dict)
+    """Channel id → its ``messages.json`` (or, in packages before 2024, ``messages.csv``)."""
 
 
 def find_layout(tree: Tree, label: str) -> Layout:
@@ -180,6 +184,7 @@ def find_layout(tree: Tree, label: str) -> Layout:
         index_file=_find(names, f"{root}/index.json" if root else "index.json"),
         account_file=_account_file(names, root),
         folders_without_channel_file=_folders_without_channel_file(names, root, channels),
+        message_files=_message_files(names, root),
     )
 
 
@@ -187,13 +192,24 @@ def _folders_without_channel_file(
     names: list[str], root: str, channels: dict[str, str]
 ) -> tuple[str, ...]:
     """The channel folders (``c<id>``) right below ``root`` with files but no channel.json."""
-    with_file = {PurePosixPath(name).parent.as_posix() for name in channels.values()}
+    with_file = {name.rpartition("/")[0] for name in channels.values()}
+    prefix = f"{root}/" if root else ""
     folders = set()
-    for name in names:
-        folder = PurePosixPath(name).parent
-        if folder.parent.as_posix() == (root or ".") and _CHANNEL_FOLDER.match(folder.name):
-            folders.add(folder.as_posix())
+    for name in names:  # string operations: a package can hold 100,000 files
+        folder = name.rpartition("/")[0]
+        below = folder[len(prefix) :]
+        if folder.startswith(prefix) and "/" not in below and _CHANNEL_FOLDER.match(below):
+            folders.add(folder)
     return tuple(sorted(folders - with_file))
+
+
+def _message_files(names: list[str], root: str) -> dict[str, str]:
+    """Each channel's messages file right below ``root``; ``messages.json`` before ``.csv``."""
+    found: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: n.lower().endswith(".json")):
+        if (match := _MESSAGES_FILE.match(name)) and (match["root"] or "") == root:
+            found[match["id"]] = name
+    return found
 
 
 def _find(names: list[str], wanted: str) -> str | None:
@@ -208,7 +224,8 @@ def _account_file(names: list[str], messages_root: str) -> str | None:
     candidates = sorted(
         name
         for name in names
-        if (p := PurePosixPath(name)).name.lower() == "user.json"
+        if name.lower().endswith("user.json")  # cheap first: a package has 10,000s of files
+        and (p := PurePosixPath(name)).name.lower() == "user.json"
         and p.parent.parent == package_root
         and p.parent != PurePosixPath(messages_root)
     )

@@ -13,14 +13,17 @@ from dmj.projections import (
     DamagedExport,
     ExportsCheck,
     Inspection,
+    MessagesCheck,
     ProjectionChange,
     Rebuild,
     RunSummary,
 )
+from dmj.projections.history import OwnTotals, PackageUsed
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ._status_view import ELSEWHERE, own_messages_line, package_line
 from ._tables import plain_table
 
 __all__ = ["render_inspection", "render_rebuild"]
@@ -89,6 +92,18 @@ def render_inspection(
         console.print(_projections_table(report))
     if report.exports is not None and report.exports.checked + report.exports.unlisted:
         console.print(_exports_lines(report.exports))
+    if report.messages is not None:
+        console.print(f"[bold]Your messages[/]  {escape(fill(_messages_line(report.messages)))}")
+
+
+def _messages_line(check: MessagesCheck) -> str:
+    """The figure of ``dmj status``, or why the package could not be compared."""
+    if check.package_state != "compared":
+        used = PackageUsed(path=check.package, state=check.package_state)  # type: ignore[arg-type]
+        return f"not compared: {package_line(used, remedy=ELSEWHERE)}"
+    own = OwnTotals(in_package=check.in_package, archived=check.archived, kept=check.kept,
+                    missing=check.missing, unreadable=check.unreadable)  # fmt: skip
+    return own_messages_line(own)
 
 
 def _exports_lines(check: ExportsCheck) -> str:

@@ -13,6 +13,7 @@ from ._hints import META_KEY, NextSteps
 from ._options import DEFAULT_ARCHIVE, ArchiveOption, archive_source
 
 if TYPE_CHECKING:
+    from dmj.projections import MessagesCheck
     from rich.console import Console
 
 __all__ = ["replay", "replay_command"]
@@ -72,13 +73,36 @@ def replay_command(
         if rebuild.changes:
             _rebuild_index(console, archive)
         return ExitCode.OK
-    report = inspect_archive(archive, quick=quick)
+    report = msgspec.structs.replace(
+        inspect_archive(archive, quick=quick), messages=_messages_check(archive)
+    )
     if json:
         typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
     else:
         render_inspection(console, report, fill=steps.fill)
     damaged = report.exports is not None and report.exports.damaged
     return ExitCode.OK if report.healthy and not damaged else ExitCode.FAILURE
+
+
+def _messages_check(archive: Path) -> MessagesCheck | None:
+    """Your messages in the last run's package compared with the archive (``dmj status``'s
+    figure); None when the archive cannot say (no run, a journal damaged from its start)."""
+    import sqlite3  # noqa: PLC0415
+
+    import msgspec  # noqa: PLC0415
+    from dmj.machine.errors import DmjError  # noqa: PLC0415
+    from dmj.projections import MessagesCheck  # noqa: PLC0415
+    from dmj.projections.history import check_archive  # noqa: PLC0415
+
+    try:
+        report = check_archive(archive, package=None, notice=lambda _: None)
+    except (DmjError, OSError, sqlite3.Error):
+        return None
+    if report.package.state == "none":
+        return None
+    own = report.totals.own
+    counts = msgspec.structs.asdict(own) if own is not None else {}
+    return MessagesCheck(package=report.package.path, package_state=report.package.state, **counts)
 
 
 def _rebuild_index(console: Console, archive: Path) -> None:

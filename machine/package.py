@@ -11,7 +11,15 @@ import msgspec
 
 from .events import DmKind, PackageProblem
 
-__all__ = ["PackageContents", "PackageDm", "PackageOwner", "PackageProblem"]
+__all__ = [
+    "ChannelIds",
+    "ChannelMessages",
+    "PackageContents",
+    "PackageDm",
+    "PackageMessage",
+    "PackageOwner",
+    "PackageProblem",
+]
 
 
 class PackageOwner(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,3 +55,36 @@ class PackageContents(msgspec.Struct, frozen=True, kw_only=True):
     dms: tuple[PackageDm, ...]
     fingerprint: str
     problems: tuple[PackageProblem, ...] = ()
+
+
+class PackageMessage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One message the owner sent, as the package's messages file holds it.
+
+    ``id`` is an integer (the package writes JSON numbers; dmj compares ids as integers);
+    ``timestamp`` is the package's text (UTC: ``2023-12-11 02:01:09``, or older CSVs'
+    ``2020-10-10 12:34:56.789000+00:00``); ``attachments`` the space-separated URLs.
+    """
+
+    id: int
+    timestamp: str
+    contents: str = ""
+    attachments: str = ""
+
+
+class ChannelMessages(msgspec.Struct, frozen=True, kw_only=True):
+    """The messages file of one package channel: ``path`` inside the package, and either
+    its ``messages`` or the ``problem`` that kept it from being read (a full sentence)."""
+
+    channel_id: str
+    path: str
+    messages: tuple[PackageMessage, ...] = ()
+    problem: str | None = None
+
+
+class ChannelIds(msgspec.Struct, frozen=True, kw_only=True):
+    """The message ids of one package channel's messages file (or why it cannot be read)."""
+
+    channel_id: str
+    path: str
+    ids: tuple[int, ...] = ()
+    problem: str | None = None

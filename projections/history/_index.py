@@ -30,6 +30,7 @@ from dmj.projections._atomic import fsync_path
 
 from ._ingest import Loader, conversations_of, exported_after, ingest_export, store_conversations
 from ._journal import JournalView, journal_stamp, read_journal
+from ._own import keep_own_messages, own_is_current
 from ._sql import FRESH_INDEXES, SCHEMA, SCHEMA_VERSION, SQL
 
 __all__ = [
@@ -73,7 +74,7 @@ def refresh_index(archive: Path, notice: Notice) -> Refresh:
     why = "it is missing" if not path.exists() else None
     if why is None:
         meta, why = _meta_of(path)
-        if why is None and meta.get("journal") == stamp:
+        if why is None and meta.get("journal") == stamp and own_is_current(meta):
             return Refresh(through_seq=int(str(meta["through_seq"])))
     at_seq = None if why else int(str(meta["through_seq"]))
     view = read_journal(archive, at_seq=at_seq, notice=notice)
@@ -85,7 +86,7 @@ def refresh_index(archive: Path, notice: Notice) -> Refresh:
         conn.execute("PRAGMA synchronous = NORMAL")  # derived data: a lost commit is redone
         conn.execute("BEGIN IMMEDIATE")
         try:
-            exports = _catch_up(conn, archive, view, stamp, fresh=False)
+            exports = _catch_up(conn, archive, view, stamp, fresh=False, notice=notice)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -131,9 +132,10 @@ def _build(
             conn.execute("BEGIN")
             for statement in SCHEMA:
                 conn.execute(statement)
-            exports = _catch_up(conn, archive, view, stamp, fresh=True)
+            exports = _catch_up(conn, archive, view, stamp, fresh=True, notice=notice)
             for statement in FRESH_INDEXES:
                 conn.execute(statement)
+            keep_own_messages(conn, view.state, notice)  # looks ids up: after the indexes
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
             messages, conversations = conn.execute(SQL.sizes).fetchone()
@@ -189,8 +191,9 @@ def _alive(pid: int) -> bool:
 
 
 def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp: str, *,
-              fresh: bool) -> int:  # fmt: skip
-    """Ingest the exports after the index's ``through_seq``; conversations and meta."""
+              fresh: bool, notice: Notice) -> int:  # fmt: skip
+    """Ingest the exports after the index's ``through_seq``; conversations and meta; the
+    owner's package messages of refused conversations (a fresh build adds those later)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'through_seq'").fetchone()
     through = int(row[0]) if row else 0
     state = view.state
@@ -207,6 +210,9 @@ def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp:
         "through_seq": state.through_seq, "through_at": view.at_end, "journal": stamp,
         "unicode": unicodedata.unidata_version,
         "owner": (owner.user.id if owner.user else owner.package.self_id) if owner else None,
+        "package": msgspec.json.encode(owner.package).decode() if owner else None,
     }  # fmt: skip
     conn.executemany(SQL.meta_set, meta.items())
+    if not fresh:
+        keep_own_messages(conn, state, notice)
     return len(pending)

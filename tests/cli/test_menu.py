@@ -113,6 +113,12 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
     menu.expect(re.escape(f"$ dmj resume --archive {served.archive.path}"))
     menu.expect(r"2  Resume previous export  \(nothing to resume in ", timeout=60)
     menu.expect(MENU)
+    menu.sendline("4")  # what is missing: `dmj status --missing`
+    menu.sendline("")
+    menu.expect(re.escape(f"$ dmj status --missing --archive {served.archive.path}"))
+    menu.expect(r"Conversations  \d+: \d+ archived, ")
+    menu.expect(r"Your messages  \d+ of your \d+ messages archived")
+    menu.expect(MENU)
     menu.sendline("6")  # browse the archive: `dmj view`, until Ctrl-C
     menu.sendline("")
     menu.expect(re.escape(f"$ dmj view --archive {served.archive.path}"))
@@ -227,6 +233,7 @@ def test_the_menu_lists_resume_always_and_keeps_the_issue_s_numbers() -> None:
     assert listed["1"] == "Export all direct messages"
     assert listed["2"] == "Resume previous export"
     assert listed["3"] == "Inspect the journal"
+    assert listed["4"] == "What is missing"
     assert listed["5"] == "Export history"
     assert listed["6"] == "Browse the archive"
     assert listed["7"] == "Quit"

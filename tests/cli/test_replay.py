@@ -136,11 +136,16 @@ def test_inspect_json_is_the_same_report_for_machines(archive: Path) -> None:
 def test_replay_rebuilds_both_projections_and_says_what_changed(archive: Path) -> None:
     result = dmj("--archive", str(archive))
     assert result.exit_code == 0, result.output
-    assert result.output == (
+    assert result.stdout == (
         f"Rebuilt the projections from {archive / 'journal.jsonl'} (13 records):\n"
         "  id-history.json   created (throughSeq 13)\n"
         "  batch-state.json  created (throughSeq 13)\n"
         "Rebuilt the message index index.sqlite: 0 messages in 5 conversations (throughSeq 13).\n"
+    )
+    assert result.stderr == (  # the story's run read a package that is not there
+        "Note: The data package /pkg the last run read is gone, so your own messages in 1 "
+        "conversation Discord refuses are not in the message index; put it back, or run `dmj "
+        "run --package PATH` with it.\n"
     )
     assert files_in(archive) == projection_files(fold(mid_run()))
     again = dmj("--archive", str(archive))
@@ -155,7 +160,7 @@ def test_replay_after_the_run_finished_archives_batch_state_under_runs(archive: 
     write_journal(archive, first_run())
     result = dmj("--archive", str(archive))
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1:] == [
+    assert result.stdout.splitlines()[1:] == [
         "  id-history.json              updated (throughSeq 13 → 29)",
         "  runs/run-1/batch-state.json  created (throughSeq 29)",
         "  batch-state.json             removed (its run finished; see runs/<run_id>/)",

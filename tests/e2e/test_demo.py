@@ -69,8 +69,9 @@ def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path
     archive, sandbox = directory / "archive", directory / "sandbox"
     assert [name_of(c) for c in commands if c.startswith("dmj ")] == [
         "dmj sandbox world", "dmj sandbox serve", "dmj run", "dmj replay", "dmj resume",
-        "dmj show", "dmj export md", "dmj sandbox serve",
+        "dmj show", "dmj export md", "dmj status", "dmj sandbox serve", "dmj view",
     ]  # fmt: skip
+    assert commands[-1] == f"dmj view --archive {archive}", "it ends with how to browse it"
     assert f"dmj run --package {sandbox}/package --dce {sandbox}/dce --archive {archive}" in (
         "\n".join(commands)
     )
@@ -96,6 +97,13 @@ def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path
     assert broken_promises(events, facts) == []
     assert len(facts.exports) + len(facts.unreachable) >= 40, "about 50 conversations"
     assert set(exported_messages(archive)) == set(facts.exports.values())
+    archived = sum(facts.own_archivable[dm] for dm in facts.exports)
+    kept = sum(facts.own_messages[dm] for dm in facts.unreachable)
+    shown = " ".join(done.stdout.split())
+    assert (
+        f"Your messages {archived:,} of your {sum(facts.own_messages.values()):,} messages "
+        f"archived; {kept:,} kept from the package where Discord refuses the conversation"
+    ) in shown, "dmj status --missing: the world's own messages, archived or kept"
     logs = sorted(p.name.split("-")[1] for p in (archive / "logs").glob("*.log"))
     assert logs == ["resume", "run"], "one killed run and one resume, as real processes"
 
