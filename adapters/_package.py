@@ -84,9 +84,11 @@ class Package:
 
 
 @contextmanager
-def open_package(path: Path) -> Iterator[Package]:
+def open_package(path: Path | str) -> Iterator[Package]:
     """The data package at ``path`` (a folder or the ``.zip``), read into its DMs and kept
-    open so its channels' messages files can be read one at a time."""
+    open so its channels' messages files can be read one at a time: the history's
+    ``PackageOpener`` (``dmj.machine.package``)."""
+    path = Path(path)
     with open_tree(path) as tree:
         layout = find_layout(tree, str(path))
         problems: list[PackageProblem] = []

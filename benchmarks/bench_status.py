@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import msgspec
+from dmj.adapters import open_package
 from dmj.projections.history import check_archive
 
 from benchmarks.status_workload import ensure_workload
@@ -69,7 +70,7 @@ def child(stage: str, package: Path, archive: Path) -> None:
             count += len(msgspec.json.decode(path.read_bytes()))
         assert count > 0
     elif stage == "check":
-        report = check_archive(archive, package=None, notice=lambda _: None)
+        report = check_archive(archive, package=None, notice=lambda _: None, packages=open_package)
         assert report.totals.own is not None
         assert report.totals.own.missing == 0
     else:

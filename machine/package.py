@@ -3,9 +3,17 @@
 The package reader (``dmj.adapters``) produces a ``PackageContents``; the planner turns its
 ``dms`` into the run's plan. These are plain values so the pure core never touches the
 package's files.
+
+``PackageReader`` and ``PackageOpener`` are the port the history (``dmj.projections.history``:
+``dmj status``'s check, your own messages where Discord says no) reads a package through:
+``dmj.adapters.open_package`` is the real one, passed in by ``dmj.cli``, so the projections
+never import the adapters (docs/architecture.md).
 """
 
 from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 import msgspec
 
@@ -17,8 +25,10 @@ __all__ = [
     "PackageContents",
     "PackageDm",
     "PackageMessage",
+    "PackageOpener",
     "PackageOwner",
     "PackageProblem",
+    "PackageReader",
 ]
 
 
@@ -88,3 +98,26 @@ class ChannelIds(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     ids: tuple[int, ...] = ()
     problem: str | None = None
+
+
+class PackageReader(Protocol):
+    """An open data package: its DMs, and the messages the owner sent, one channel's file at
+    a time (a file that cannot be read is the channel's ``problem``, never an exception)."""
+
+    @property
+    def contents(self) -> PackageContents: ...
+
+    def messages(self, channel_id: str) -> ChannelMessages:
+        """The owner's messages in one channel (or the problem that kept them unread)."""
+        ...
+
+    def message_ids(self, channel_id: str) -> ChannelIds:
+        """The ids of the owner's messages in one channel: only the ids are decoded."""
+        ...
+
+
+class PackageOpener(Protocol):
+    """Opens the data package at ``path`` (a folder or the ``.zip``) for reading, read into its
+    DMs; one it cannot read at all is a ``PackageError`` naming what is wrong."""
+
+    def __call__(self, path: str, /) -> AbstractContextManager[PackageReader]: ...

@@ -4,7 +4,8 @@
 replay --inspect`` print): the index's conversations, and the data package — the one given,
 else the newest run's, checked against its fingerprint — read one channel's messages file at a
 time, only the ids decoded, each DM's ids looked up in the index (as integers: the package
-writes JSON numbers). Memory holds one DM's ids at a time.
+writes JSON numbers). Memory holds one DM's ids at a time. The package is read through the
+``PackageOpener`` the caller passes in (``dmj.adapters.open_package``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dmj.adapters import Package, open_package
+from dmj.journal import Storage
 from dmj.machine.errors import DmjError, UsageError
+from dmj.machine.package import PackageOpener, PackageReader
 
 from ._index import Notice
 from ._model import Conversation
@@ -27,15 +29,22 @@ __all__ = ["check_archive"]
 _DISCORD_EPOCH_MS = 1420070400000
 
 
-def check_archive(archive: Path, *, package: Path | None, notice: Notice) -> StatusReport:
+def check_archive(
+    archive: Path, *, package: Path | None, notice: Notice, packages: PackageOpener,
+    storage: Storage | None = None,
+) -> StatusReport:  # fmt: skip
     """Every conversation of ``archive`` and where it stands, with the owner's messages in
-    ``package`` (None: the newest run's package) compared with what the archive holds.
+    ``package`` (None: the newest run's package) compared with what the archive holds;
+    ``packages`` opens a package; the index is brought up to date first through ``storage``
+    (``open_history``).
 
     A package given that cannot be read is a ``PackageError`` (exit 2), as for ``dmj run``;
     the run's package being gone, changed or unreadable is said in the report instead."""
     with (
-        open_history(archive, zone=UTC, notice=notice) as history,
-        _witness(history, package) as (used, opened),
+        open_history(
+            archive, zone=UTC, notice=notice, packages=packages, storage=storage
+        ) as history,
+        _witness(history, package, packages) as (used, opened),
     ):
         conversations = history.conversations()
         compared = _compare(history, opened, conversations) if opened is not None else {}
@@ -44,10 +53,12 @@ def check_archive(archive: Path, *, package: Path | None, notice: Notice) -> Sta
 
 
 @contextlib.contextmanager
-def _witness(history: History, given: Path | None) -> Iterator[tuple[PackageUsed, Package | None]]:
+def _witness(
+    history: History, given: Path | None, packages: PackageOpener
+) -> Iterator[tuple[PackageUsed, PackageReader | None]]:
     """The package to compare with, opened, and what the report says of it."""
     if given is not None:
-        with open_package(given) as opened:
+        with packages(str(given)) as opened:
             _same_owner(opened, history.owner, given)
             yield _used(str(given), opened, given=True), opened
         return
@@ -60,7 +71,7 @@ def _witness(history: History, given: Path | None) -> Iterator[tuple[PackageUsed
         return
     with contextlib.ExitStack() as stack:
         try:
-            opened = stack.enter_context(open_package(Path(run.path)))
+            opened = stack.enter_context(packages(run.path))
         except DmjError as error:
             yield PackageUsed(path=run.path, state="unreadable", problem=str(error)), None
             return
@@ -70,7 +81,7 @@ def _witness(history: History, given: Path | None) -> Iterator[tuple[PackageUsed
         yield _used(run.path, opened, given=False), opened
 
 
-def _same_owner(opened: Package, owner: int | None, path: Path) -> None:
+def _same_owner(opened: PackageReader, owner: int | None, path: Path) -> None:
     if owner is not None and opened.contents.owner.id != str(owner):
         raise UsageError(
             f"The data package {path} belongs to account {opened.contents.owner.id}, but this "
@@ -78,7 +89,7 @@ def _same_owner(opened: Package, owner: int | None, path: Path) -> None:
         )
 
 
-def _used(path: str, opened: Package, *, given: bool) -> PackageUsed:
+def _used(path: str, opened: PackageReader, *, given: bool) -> PackageUsed:
     problems = opened.contents.problems
     return PackageUsed(
         path=path, given=given, state="compared",
@@ -88,7 +99,7 @@ def _used(path: str, opened: Package, *, given: bool) -> PackageUsed:
 
 
 def _compare(
-    history: History, opened: Package, conversations: Sequence[Conversation]
+    history: History, opened: PackageReader, conversations: Sequence[Conversation]
 ) -> dict[str, OwnMessages]:
     """Each package DM (by ``dm_key``): its messages in the package, looked up by id."""
     newest: dict[str, int] = {}
@@ -110,7 +121,7 @@ def _compare(
 
 
 def _one_dm(
-    history: History, opened: Package, channels: Sequence[str], archived_in: set[str],
+    history: History, opened: PackageReader, channels: Sequence[str], archived_in: set[str],
     newest: int | None, *, refused: bool,
 ) -> OwnMessages:  # fmt: skip
     """One DM's comparison (see ``OwnMessages``); ``refused``: the index holds some of the

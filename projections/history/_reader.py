@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from dmj.journal import Storage
 from dmj.machine.events import DmKind, PackageInfo
+from dmj.machine.package import PackageOpener
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
@@ -216,17 +218,20 @@ class History:
 
 @contextlib.contextmanager
 def open_history(
-    archive: Path, *, zone: tzinfo, notice: Notice, refresh: bool = True
-) -> Iterator[History]:
+    archive: Path, *, zone: tzinfo, notice: Notice, packages: PackageOpener,
+    storage: Storage | None = None, refresh: bool = True,
+) -> Iterator[History]:  # fmt: skip
     """The archive's history, brought up to date first, as one read snapshot.
 
     Never takes the journal's lock. ``zone`` is the local time zone of dates in queries.
     Each export the index cannot read is reported once through ``notice``. ``refresh``
     False reads the index as it stands (a reader that refreshes it at moments of its own
-    choosing: the archive browser); one that is missing is built all the same.
+    choosing: the archive browser); one that is missing is built all the same. A refresh
+    reads the data package through ``packages`` and writes the index's files through
+    ``storage`` (``refresh_index``).
     """
     if refresh or not (archive / INDEX).exists():
-        refresh_index(archive, notice)
+        refresh_index(archive, notice, packages=packages, storage=storage)
     with contextlib.closing(connect(archive / INDEX)) as conn:
         conn.execute("PRAGMA query_only = 1")
         conn.execute("BEGIN")
