@@ -135,21 +135,18 @@ def _one_dm(
         if found.problem is not None:
             unreadable.append(found.problem)
             continue
-        from_discord, from_package, sources = history.sources_of(found.ids, refused=refused)
+        from_discord, from_package, absent = history.look_up(found.ids, refused=refused)
         in_package += len(found.ids)
         archived += from_discord
         kept += from_package
-        if sources is None:  # every one of them is in the index
-            continue
-        for message_id in found.ids:
-            if message_id not in sources:
-                ts = _ts(message_id)
-                first = ts if first is None else min(first, ts)
-                last = ts if last is None else max(last, ts)
-                if channel not in archived_in:
-                    elsewhere += 1
-                elif newest is not None and ts > newest:
-                    newer += 1
+        for message_id in absent:
+            ts = _ts(message_id)
+            first = ts if first is None else min(first, ts)
+            last = ts if last is None else max(last, ts)
+            if channel not in archived_in:
+                elsewhere += 1
+            elif newest is not None and ts > newest:
+                newer += 1
     return OwnMessages(
         in_package=in_package, archived=archived, kept=kept,
         missing=in_package - archived - kept, missing_from=_moment(first),

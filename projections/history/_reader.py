@@ -22,7 +22,7 @@ from dmj.machine.package import PackageOpener
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
-from ._model import Conversation, Gap, Message, Order, Person, Source
+from ._model import Conversation, Gap, Message, Order, Person
 from ._query import Query
 from ._sql import (
     FEW,
@@ -189,23 +189,22 @@ class History:
             for row in self._conn.execute(SQL.conversations)
         ]
 
-    def sources_of(
-        self, ids: Sequence[int], *, refused: bool
-    ) -> tuple[int, int, dict[int, Source] | None]:
+    def look_up(self, ids: Sequence[int], *, refused: bool) -> tuple[int, int, list[int]]:
         """How many of ``ids`` the index holds from Discord and from the package, and, only
-        when some are not there, where each one it holds came from: the common case, all of
-        them archived, costs one counting query. Package rows exist only in conversations
-        Discord refuses (``refused``): elsewhere the count reads the id index alone."""
+        when some are not there, those it does not hold (in ``ids``' order): the common case,
+        all of them archived, costs one counting query. Package rows exist only in
+        conversations Discord refuses (``refused``): elsewhere the count reads the id index
+        alone."""
         if not ids:
-            return 0, 0, None
+            return 0, 0, []
         listed = msgspec.json.encode(ids)
         if refused:
             discord, package = self._conn.execute(SQL.count_sources, (listed,)).fetchone()
         else:
             discord, package = self._conn.execute(SQL.count_ids, (listed,)).fetchone()[0], 0
         if discord + package == len(ids):
-            return discord, package, None
-        return discord, package, dict(self._conn.execute(SQL.sources, (listed,)).fetchall())
+            return discord, package, []
+        return discord, package, [row[0] for row in self._conn.execute(SQL.absent_ids, (listed,))]
 
     def problems(self) -> list[str]:
         """Exports the index could not read, one sentence each."""
