@@ -6,27 +6,36 @@ else the newest run's, checked against its fingerprint — read one channel's me
 time, only the ids decoded, each DM's ids looked up in the index (as integers: the package
 writes JSON numbers). Memory holds one DM's ids at a time. The package is read through the
 ``PackageOpener`` the caller passes in (``dmj.adapters.open_package``).
+
+What was read of the package (its ``PackageSnapshot``: the DMs, the stamp of the files they
+came from) is kept in the index and handed to the next check's opener: while the package is
+as it was, its 5,000 ``channel.json`` files are not read again, only its messages files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 from dmj.journal import Storage
 from dmj.machine.errors import DmjError, UsageError
-from dmj.machine.package import PackageOpener, PackageReader
+from dmj.machine.package import PackageOpener, PackageReader, PackageSnapshot
 
-from ._index import Notice
+from ._index import INDEX, Notice, connect
 from ._model import Conversation
 from ._reader import History, open_history
+from ._sql import SQL
 from ._status import OwnMessages, PackageUsed, StatusReport, build_report, dm_key
 
 __all__ = ["check_archive"]
 
 _DISCORD_EPOCH_MS = 1420070400000
+_BRIEF_MS = 100
+"""How long keeping the snapshot waits for another writer of the index before it gives up."""
 
 
 def check_archive(
@@ -44,7 +53,7 @@ def check_archive(
         open_history(
             archive, zone=UTC, notice=notice, packages=packages, storage=storage
         ) as history,
-        _witness(history, package, packages) as (used, opened),
+        _witness(archive, history, package, packages) as (used, opened),
     ):
         conversations = history.conversations()
         compared = _compare(history, opened, conversations) if opened is not None else {}
@@ -54,11 +63,13 @@ def check_archive(
 
 @contextlib.contextmanager
 def _witness(
-    history: History, given: Path | None, packages: PackageOpener
+    archive: Path, history: History, given: Path | None, packages: PackageOpener
 ) -> Iterator[tuple[PackageUsed, PackageReader | None]]:
     """The package to compare with, opened, and what the report says of it."""
+    known = history.known_package()
     if given is not None:
-        with packages(str(given)) as opened:
+        with packages(str(given), known=known) as opened:
+            _keep(archive, known, opened.snapshot)
             _same_owner(opened, history.owner, given)
             yield _used(str(given), opened, given=True), opened
         return
@@ -71,14 +82,30 @@ def _witness(
         return
     with contextlib.ExitStack() as stack:
         try:
-            opened = stack.enter_context(packages(run.path))
+            opened = stack.enter_context(packages(run.path, known=known))
         except DmjError as error:
             yield PackageUsed(path=run.path, state="unreadable", problem=str(error)), None
             return
+        _keep(archive, known, opened.snapshot)
         if opened.contents.fingerprint != run.fingerprint:
             yield PackageUsed(path=run.path, state="changed"), None
             return
         yield _used(run.path, opened, given=False), opened
+
+
+def _keep(archive: Path, known: PackageSnapshot | None, read: PackageSnapshot) -> None:
+    """Keep what was read in the index for the next check, unless it is what it knew. A
+    cache: when the index is busy or cannot be written, the next check reads it all again."""
+    if known is not None and (known.path, known.stamp) == (read.path, read.stamp):
+        return
+    with contextlib.suppress(sqlite3.Error), contextlib.closing(connect(archive / INDEX)) as conn:
+        conn.execute(f"PRAGMA busy_timeout = {_BRIEF_MS}")
+        conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a lost commit is read again
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(SQL.snapshot_table)
+        conn.execute(SQL.snapshot_clear)
+        conn.execute(SQL.snapshot_set, (msgspec.json.encode(read),))
+        conn.execute("COMMIT")
 
 
 def _same_owner(opened: PackageReader, owner: int | None, path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from dmj.journal import Storage
 from dmj.machine.events import DmKind, PackageInfo
-from dmj.machine.package import PackageOpener
+from dmj.machine.package import PackageOpener, PackageSnapshot
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
@@ -47,6 +47,7 @@ _EXTRA = msgspec.json.Decoder(Extra)
 _NOTHING = Extra()
 _PEOPLE = msgspec.json.Decoder(tuple[Person, ...])
 _PACKAGE = msgspec.json.Decoder(PackageInfo)
+_SNAPSHOT = msgspec.json.Decoder(PackageSnapshot)
 
 
 class Selection(msgspec.Struct, frozen=True, kw_only=True):
@@ -205,6 +206,17 @@ class History:
         if discord + package == len(ids):
             return discord, package, []
         return discord, package, [row[0] for row in self._conn.execute(SQL.absent_ids, (listed,))]
+
+    def known_package(self) -> PackageSnapshot | None:
+        """What the last check read of a data package, if the index keeps it (a cache: one
+        this dmj cannot decode is none)."""
+        if not self._conn.execute(SQL.snapshot_kept).fetchone()[0]:
+            return None
+        row = self._conn.execute(SQL.snapshot_get).fetchone()
+        try:
+            return _SNAPSHOT.decode(row[0]) if row is not None else None
+        except msgspec.DecodeError:
+            return None
 
     def problems(self) -> list[str]:
         """Exports the index could not read, one sentence each."""

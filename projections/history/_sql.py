@@ -115,6 +115,16 @@ class _Statements:
     meta_set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
     meta_get = "SELECT value FROM meta WHERE key = ?"
     meta_all = "SELECT key, value FROM meta"
+    snapshot_kept = (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'package_snapshot'"
+    )
+    snapshot_get = "SELECT snapshot FROM package_snapshot"
+    snapshot_table = "CREATE TABLE IF NOT EXISTS package_snapshot (snapshot BLOB NOT NULL) STRICT"
+    snapshot_clear = "DELETE FROM package_snapshot"
+    snapshot_set = "INSERT INTO package_snapshot (snapshot) VALUES (?)"
+    """What the last ``dmj status`` read of a data package (a ``PackageSnapshot``, JSON), so
+    the next need not read every ``channel.json`` again: one row, in a table made when first
+    needed (an index without it has none; a rebuild starts without it)."""
     conversations = (
         "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
         "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
