@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from dmj.adapters import _package, open_package, read_package
+from dmj.adapters._package_files import decode_channel
 from dmj.machine.package import PackageSnapshot
 
 from tests.adapters.package_files import OWNER, current_package, write_folder, write_zip
@@ -40,17 +41,16 @@ def snapshot_of(path: Path) -> PackageSnapshot:
 
 
 @pytest.fixture
-def channel_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
+def channel_reads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """Every ``channel.json`` the reader decodes from now on."""
     decoded: list[bytes] = []
-    decode = _package.decode_channel
 
     def counting(data: bytes) -> object:
         decoded.append(data)
-        return decode(data)
+        return decode_channel(data)
 
     monkeypatch.setattr(_package, "decode_channel", counting)
-    yield decoded
+    return decoded
 
 
 @pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip"])
@@ -81,26 +81,43 @@ def rewrite(root: Path, name: str, content: object) -> None:
     (root / name).write_text(json.dumps(content))
 
 
+def dm(channel: str, user: str) -> dict[str, object]:
+    return {"id": channel, "type": "DM", "recipients": [OWNER, user]}
+
+
+def channel_written_again(root: Path) -> None:
+    rewrite(root, f"Messages/c{ALICE_DM}/channel.json", dm(ALICE_DM, "4" * 18))
+
+
+def channel_added(root: Path) -> None:
+    channel = "900000000000000007"
+    write_folder(root, {f"Messages/c{channel}/channel.json": dm(channel, "5" * 18)})
+
+
+def channel_removed(root: Path) -> None:
+    shutil.rmtree(root / "Messages/c900000000000000005")
+
+
+def channel_json_added_where_none_was(root: Path) -> None:
+    channel = "900000000000000006"
+    rewrite(root, f"Messages/c{channel}/channel.json", dm(channel, "6" * 18))
+
+
+def index_written_again(root: Path) -> None:
+    rewrite(root, "Messages/index.json", {ALICE_DM: "Direct Message with alicia#0"})
+
+
+def user_written_again(root: Path) -> None:
+    rewrite(root, "Account/user.json", {"id": OWNER, "username": "me2", "global_name": "Me"})
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
-    "a channel.json written again": lambda root: rewrite(
-        root, f"Messages/c{ALICE_DM}/channel.json",
-        {"id": ALICE_DM, "type": "DM", "recipients": [OWNER, "444444444444444444"]},
-    ),  # fmt: skip
-    "a channel added": lambda root: write_folder(root, {
-        "Messages/c900000000000000007/channel.json":
-            {"id": "900000000000000007", "type": "DM", "recipients": [OWNER, "5" * 18]},
-    }),  # fmt: skip
-    "a channel removed": lambda root: shutil.rmtree(root / "Messages/c900000000000000005"),
-    "a channel.json added to a folder without one": lambda root: rewrite(
-        root, "Messages/c900000000000000006/channel.json",
-        {"id": "900000000000000006", "type": "DM", "recipients": [OWNER, "6" * 18]},
-    ),  # fmt: skip
-    "index.json written again": lambda root: rewrite(
-        root, "Messages/index.json", {ALICE_DM: "Direct Message with alicia#0"}
-    ),
-    "user.json written again": lambda root: rewrite(
-        root, "Account/user.json", {"id": OWNER, "username": "me2", "global_name": "Me"}
-    ),
+    "a channel.json written again": channel_written_again,
+    "a channel added": channel_added,
+    "a channel removed": channel_removed,
+    "a channel.json added to a folder without one": channel_json_added_where_none_was,
+    "index.json written again": index_written_again,
+    "user.json written again": user_written_again,
 }
 
 

@@ -358,12 +358,15 @@ def test_a_second_status_reads_no_channel_json_of_an_unchanged_package_and_says_
 ) -> None:
     """What the first check read of the package is kept in the index (docs/status.md)."""
     from dmj.adapters import _package  # noqa: PLC0415
+    from dmj.adapters._package_files import decode_channel  # noqa: PLC0415
 
     decoded: list[bytes] = []
-    decode = _package.decode_channel
-    monkeypatch.setattr(
-        _package, "decode_channel", lambda data: decoded.append(data) or decode(data)
-    )
+
+    def counting(data: bytes) -> object:
+        decoded.append(data)
+        return decode_channel(data)
+
+    monkeypatch.setattr(_package, "decode_channel", counting)
     first = dmj("status", "--json", "--archive", str(one_sided))
     assert decoded, "the first check reads the package whole"
     decoded.clear()
