@@ -96,8 +96,9 @@ class IndexArchive:
         if not (self.root / INDEX).exists():
             self.refresh()
         with open_history(
-            self.root, zone=self.zone, notice=_quiet, packages=self._packages, refresh=False
-        ) as history:
+            self.root, zone=self.zone, notice=_quiet, packages=self._packages,
+            storage=self._storage, refresh=False,
+        ) as history:  # fmt: skip
             yield _IndexReader(self, history)
 
     def notices(self) -> tuple[str, ...]:
