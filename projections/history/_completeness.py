@@ -25,7 +25,7 @@ from dmj.journal import Storage
 from dmj.machine.errors import DmjError, UsageError
 from dmj.machine.package import PackageOpener, PackageReader, PackageSnapshot
 
-from ._index import INDEX, Notice, connect
+from ._index import INDEX, Notice
 from ._model import Conversation
 from ._reader import History, open_history
 from ._sql import SQL
@@ -98,7 +98,11 @@ def _keep(archive: Path, known: PackageSnapshot | None, read: PackageSnapshot) -
     cache: when the index is busy or cannot be written, the next check reads it all again."""
     if known is not None and (known.path, known.stamp) == (read.path, read.stamp):
         return
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(connect(archive / INDEX)) as conn:
+    index = f"{(archive / INDEX).absolute().as_uri()}?mode=rw"  # one removed meanwhile stays so
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(index, uri=True, isolation_level=None)) as conn,
+    ):
         conn.execute(f"PRAGMA busy_timeout = {_BRIEF_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a lost commit is read again
         conn.execute("BEGIN IMMEDIATE")
