@@ -11,11 +11,12 @@ a bad disk) is a ``PackageError`` naming the entry, whether it is read whole or 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -26,7 +27,7 @@ from dmj.machine.errors import PackageError
 
 from ._package_files import Readable
 
-__all__ = ["Layout", "Tree", "find_layout", "open_tree"]
+__all__ = ["Layout", "Tree", "find_layout", "open_tree", "stamped_names"]
 
 _CHANNEL_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/channel\.json$", re.I)
 _CHANNEL_FOLDER = re.compile(r"^c?\d{15,21}$", re.I)
@@ -47,26 +48,36 @@ class Tree(Protocol):
 
     def open(self, name: str) -> AbstractContextManager[Readable]: ...
 
+    def stamp(self, names: Iterable[str]) -> str:
+        """A digest of the size, time and inode of ``names`` (``""``: the package itself)."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Folder:
-    root: Path
+    root: str
+    """The folder, as text: its files are named by joining text (10,000s of them; a ``Path``
+    per file, or ``os.path.join`` on one, costs more than the read)."""
 
     def names(self) -> list[str]:
         # os.walk sorts files from folders by the directory entry's type, without a stat per
         # file (rglob + is_file stats each one: most of the read of a 10,000-DM package).
-        root, names = str(self.root), []
+        root, names = self.root, []
         for folder, _, files in os.walk(root):
             prefix = folder[len(root) :].lstrip(os.sep).replace(os.sep, "/")
             names += [f"{prefix}/{name}" if prefix else name for name in files]
         return names
 
     def read(self, name: str) -> bytes:
-        with open(os.path.join(self.root, name), "rb") as file:  # no Path per file: 10,000s
+        with open(f"{self.root}/{name}", "rb") as file:
             return file.read()
 
     def open(self, name: str) -> IO[bytes]:
-        return (self.root / name).open("rb")
+        return open(f"{self.root}/{name}", "rb")
+
+    def stamp(self, names: Iterable[str]) -> str:
+        stats = "".join(f"{name}\0{_stat(f'{self.root}/{name}')}\n" for name in names)
+        return f"sha256:{hashlib.sha256(stats.encode()).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,18 @@ class _Zip:
             return _ZipEntry(self.archive.open(name), self.path, name)
         except _DAMAGE as exc:
             raise _damaged(self.path, name, exc) from exc
+
+    def stamp(self, names: Iterable[str]) -> str:
+        """The zip file's own: whatever is inside changes with it."""
+        return _stat(str(self.path))
+
+
+def _stat(path: str) -> str:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
 class _ZipEntry:
@@ -126,7 +149,7 @@ def _damaged(path: Path, name: str, exc: BaseException) -> PackageError:
 def open_tree(path: Path) -> Iterator[Tree]:
     """The package at ``path``: an extracted folder or the ``.zip`` as Discord sent it."""
     if path.is_dir():
-        yield _Folder(path)
+        yield _Folder(str(path))
         return
     if not path.exists():
         raise PackageError(
@@ -186,6 +209,19 @@ def find_layout(tree: Tree, label: str) -> Layout:
         folders_without_channel_file=_folders_without_channel_file(names, root, channels),
         message_files=_message_files(names, root),
     )
+
+
+def stamped_names(layout: Layout) -> tuple[str, ...]:
+    """What tells whether the DMs read from a package folder still hold: the package and its
+    messages folder (their times change when an entry is added, removed or renamed: a
+    channel), every ``channel.json`` (its time, size or inode change when it is written or
+    replaced), the channel folders without one, ``index.json`` and ``user.json``.
+
+    Not the messages files, which are read every time: one added, removed or renamed since
+    is at worst a channel whose messages cannot be read, reported as such, never counted."""
+    files = [*layout.channel_files.values(), layout.index_file, layout.account_file]
+    folders = ["", layout.messages_root, *layout.folders_without_channel_file]
+    return (*dict.fromkeys(folders), *(name for name in files if name))
 
 
 def _folders_without_channel_file(

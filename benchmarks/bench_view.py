@@ -49,6 +49,7 @@ from typing import Any
 
 import httpx
 import msgspec
+from dmj.adapters import open_package
 from dmj.projections.history import open_history
 
 from benchmarks.bench_export import working_copy
@@ -103,7 +104,7 @@ def timed(call: Callable[[], object]) -> float:
 
 def cases(work: Path, served: Served) -> dict[str, Callable[[], object]]:
     """The requests to time, by label (ids and cursors picked from the index)."""
-    with open_history(work, zone=UTC, notice=lambda _: None) as history:
+    with open_history(work, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         conversations = sorted(history.conversations(), key=lambda c: c.messages)
         long = conversations[-1]
         typical = next(c for c in conversations[len(conversations) // 2 :] if c.kind == "dm")
@@ -190,7 +191,7 @@ def measure(work: Path, served: Served, rounds: int) -> None:
                   median["page before its 60th message"])  # fmt: skip
     print(f"  deep page / newest page: {deepest / newest:.2f}x")
     timed_rss = served.memory()[0]
-    with open_history(work, zone=UTC, notice=lambda _: None) as history:
+    with open_history(work, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         channel = max(history.conversations(), key=lambda c: c.messages).id
     scrolled = timed(lambda: scroll(served, channel, 2_000)) / 2_000
     rss, peak = served.memory()

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
-from dmj.adapters import read_package
+from dmj.adapters import open_package, read_package
 from dmj.machine.events import AnyEvent, ChannelExported, ChannelInfo, UserInfo
 from dmj.machine.package import PackageDm
 from dmj.machine.steps import ExportChannel
@@ -74,7 +74,7 @@ def ensure_workload(root: Path, conversations: int, per_conversation: int) -> La
         if (n + 1) % 1000 == 0:
             print(f"  wrote {n + 1}/{conversations} conversations", flush=True)
     write_events(layout.archive / "journal.jsonl", events)
-    rebuild_index(layout.archive, notice=lambda _: None)
+    rebuild_index(layout.archive, notice=lambda _: None, packages=open_package)
     (base / "complete").write_text(f"{time.perf_counter() - started:.0f} s\n")
     return layout
 

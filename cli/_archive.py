@@ -35,6 +35,7 @@ __all__ = [
     "Archive",
     "archive_storage",
     "check_archive",
+    "command_storage",
     "create_archive",
     "existing_archive",
     "exported_paths",
@@ -52,6 +53,15 @@ def archive_storage(failpoints: Failpoints) -> Storage:
     """A command's one seam for the journal and the archive: the system's calls, with the
     test failpoints (``DMJ_FAILPOINT``) if any. Tests replace ``OsStorage`` here to record."""
     return failpoints.storage(OsStorage())
+
+
+def command_storage() -> Storage:
+    """``archive_storage`` with this process's ``DMJ_FAILPOINT``: the one seam of a command
+    that opens no session (``dmj show``, ``export``, ``status``, ``view``, ``replay``), through
+    which it writes the message index's files (and ``dmj replay`` the projections)."""
+    from ._env import read_environment  # noqa: PLC0415 (reads the environment: cli only)
+
+    return archive_storage(read_environment().failpoints)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 import msgspec
+from dmj.journal import Storage
 from dmj.machine.errors import DmjError
 from dmj.projections.history import STATUSES, OwnTotals, PackageUsed, StatusReport, StatusRow
 from rich.console import Console
@@ -99,14 +100,18 @@ def own_messages_line(own: OwnTotals) -> str:
     return line + "."
 
 
-def own_messages_figure(archive: Path) -> str:
-    """ "Your messages: N of your M messages archived…" for ``dmj run``'s summary and ``dmj
-    replay --inspect``: the archive compared with the last run's package, or why it was not
-    (that package is gone or changed). Never raises: the figure must not fail what it ends."""
+def own_messages_figure(archive: Path, storage: Storage) -> str:
+    """ "Your messages: N of your M messages archived…" for ``dmj run``'s summary: the archive
+    compared with the last run's package, or why it was not (that package is gone or
+    changed); the index is brought up to date through the run's ``storage``. Never raises:
+    the figure must not fail what it ends."""
+    from dmj.adapters import open_package  # noqa: PLC0415 (reads the package)
     from dmj.projections.history import check_archive  # noqa: PLC0415 (reads the index)
 
     try:
-        report = check_archive(archive, package=None, notice=lambda _: None)
+        report = check_archive(
+            archive, package=None, notice=lambda _: None, packages=open_package, storage=storage
+        )
     except (DmjError, OSError, sqlite3.Error) as error:
         return f"Your messages: not compared with the package ({error})."
     if report.totals.own is None:

@@ -80,7 +80,7 @@ def render_ending(
     out.print(_summary(run))
     for problem in run.started.package.problems:
         out.print(escape(f"Package problem: {problem.message}"))
-    out.print(escape(steps.fill(own_messages_figure(archive.root))))
+    out.print(escape(steps.fill(own_messages_figure(archive.root, ending.storage))))
     out.print(_places(run, archive, ending.log))
     failed = tally(run.outcomes()).failed
     if failed:

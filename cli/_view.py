@@ -93,8 +93,14 @@ def _existing_archive(path: Path) -> Path:
 
 
 def view_source(root: Path) -> IndexArchive:
-    """What the viewer reads: the archive's message index, in the system's local time."""
+    """What the viewer reads: the archive's message index, in the system's local time; a
+    refresh reads the data package with the adapters' reader and writes through the
+    command's seam (view imports neither)."""
+    from dmj.adapters import open_package  # noqa: PLC0415
+
+    from ._archive import command_storage  # noqa: PLC0415
+
     return IndexArchive(
         root, zone=LocalTime(), app=f"dmj {dmj_version()}", clock=lambda: datetime.now(UTC),
-        notice=notice,
+        notice=notice, packages=open_package, storage=command_storage(),
     )  # fmt: skip

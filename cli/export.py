@@ -83,11 +83,14 @@ def export_command(
     say where and how many. ``filter_input`` is the command line after ``dmj``, for the meta."""
     from datetime import UTC, datetime  # noqa: PLC0415 (loaded when the command runs)
 
+    from dmj.adapters import open_package  # noqa: PLC0415
     from dmj.projections.history import (  # noqa: PLC0415
         ExportRequest,
         export_history,
         parse_query,
     )
+
+    from ._archive import command_storage  # noqa: PLC0415
 
     query = parse_query(query_text)
     zone = LocalTime()
@@ -98,7 +101,10 @@ def export_command(
         target=None if name == "-" else Path(name), overwrite=force,
         app=f"dmj {dmj_version()}", generated_at=now, filter_input=filter_input,
     )  # fmt: skip
-    done = export_history(archive, request, zone=zone, notice=notice, stream=sys.stdout.buffer)
+    done = export_history(
+        archive, request, zone=zone, notice=notice, stream=sys.stdout.buffer,
+        packages=open_package, storage=command_storage(),
+    )  # fmt: skip
     (notice if done.path is None else typer.echo)(_summary(done.count, done.gaps, done.path))
 
 

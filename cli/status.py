@@ -59,13 +59,17 @@ def status_command(
     what is missing with ``missing``), and return 0, or 3 when something is missing. The
     menu's "What is missing" calls it too."""
     import msgspec  # noqa: PLC0415 (loaded when the command runs: keeps dmj quick to start)
+    from dmj.adapters import open_package  # noqa: PLC0415
     from dmj.projections.history import check_archive  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
 
+    from ._archive import command_storage  # noqa: PLC0415
     from ._history import LocalTime, notice  # noqa: PLC0415
     from ._status_view import only_missing, render_status  # noqa: PLC0415
 
-    report = check_archive(archive, package=package, notice=notice)
+    report = check_archive(
+        archive, package=package, notice=notice, packages=open_package, storage=command_storage()
+    )
     if json:
         shown = only_missing(report) if missing else report
         typer.echo(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())

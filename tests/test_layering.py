@@ -18,7 +18,7 @@ from tests.support import CODE_FOLDERS, REPO_ROOT
 ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
     "machine": frozenset(),
     "journal": frozenset({"machine"}),
-    "projections": frozenset({"machine", "journal", "adapters"}),
+    "projections": frozenset({"machine", "journal"}),
     "adapters": frozenset({"machine"}),
     "sandbox": frozenset({"machine", "journal", "projections", "adapters"}),
     "view": frozenset({"machine", "projections"}),
@@ -26,8 +26,9 @@ ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
 }
 """The ladder: machine at the ground, cli on top, sandbox beside (design.md §3); view (the
 archive browser) reads through projections and never imports the journal, whose writer lock
-it must never take. projections may use adapters' data-package reader: the message index
-reads the owner's own messages from the package where Discord refuses a conversation."""
+it must never take. projections never import adapters: what the history reads from a data
+package comes through the ``PackageOpener`` port of ``machine/package.py``, which ``cli/``
+fills with ``dmj.adapters.open_package``."""
 
 IO_MODULES: dict[str, str] = {
     "machine/driver.py": "the async driver: runs decide's steps through the injected ports "
@@ -47,10 +48,10 @@ IO_MODULES: dict[str, str] = {
     "projections/history/_ingest.py": "reads the DCE files an export recorded in the journal "
     "holds and writes their rows into index.sqlite (sqlite3)",
     "projections/history/_reader.py": "reads index.sqlite (sqlite3): one snapshot per reader",
-    "projections/history/_completeness.py": "reads the data package's messages files and "
-    "looks their ids up in index.sqlite (dmj status)",
-    "projections/history/_own.py": "reads the owner's messages from the data package (its "
-    "path and stamp) into index.sqlite (sqlite3)",
+    "projections/history/_completeness.py": "looks the data package's message ids up in "
+    "index.sqlite (dmj status); the package is read through the PackageOpener passed in",
+    "projections/history/_own.py": "writes the owner's messages from the data package into "
+    "index.sqlite (sqlite3), noting the package's stat; it reads it through the PackageOpener",
     "projections/history/_export.py": "streams an export into the user's file (temp, fsync, "
     "link or rename) or a stream",
     "projections/_repair.py": "dmj repair: reads journal.jsonl, sets its damaged end aside and "

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from dmj.machine.package import PackageOpener
 from dmj.projections.history import (
     FORMATS,
     INDEX,
@@ -30,6 +31,7 @@ from dmj.projections.history import (
     History,
     Message,
     Notice,
+    Storage,
     open_history,
     parse_query,
     refresh_index,
@@ -57,18 +59,21 @@ class IndexArchive:
 
     ``zone``: the local time zone (query dates, the times of md and txt exports); ``app``
     and ``clock``: what an export says wrote it, and when; ``notice``: where the notices of
-    a refresh go as well as to the page (the terminal).
+    a refresh go as well as to the page (the terminal); ``packages`` and ``storage``: how a
+    refresh reads the data package and writes the index's files (``refresh_index``).
     """
 
     def __init__(
         self, root: Path, *, zone: tzinfo, app: str, clock: Callable[[], datetime],
-        notice: Notice,
+        notice: Notice, packages: PackageOpener, storage: Storage | None = None,
     ) -> None:  # fmt: skip
         self.root = root
         self.zone = zone
         self.app = app
         self.clock = clock
         self._notice = notice
+        self._packages = packages
+        self._storage = storage
         self._notices: tuple[str, ...] = ()
         self._refreshing = threading.Lock()
         self._listing: _Listing | None = None
@@ -77,7 +82,7 @@ class IndexArchive:
         """Bring the index up to date with the journal (built if it is missing), one at a
         time in this process; its notices are shown on the page from now on."""
         with self._refreshing:
-            refresh_index(self.root, self._noted)
+            refresh_index(self.root, self._noted, packages=self._packages, storage=self._storage)
 
     def _noted(self, text: str) -> None:
         """A notice of a refresh: to the terminal; to the page too, unless it only says the
@@ -90,7 +95,10 @@ class IndexArchive:
     def read(self) -> Iterator[Reader]:
         if not (self.root / INDEX).exists():
             self.refresh()
-        with open_history(self.root, zone=self.zone, notice=_quiet, refresh=False) as history:
+        with open_history(
+            self.root, zone=self.zone, notice=_quiet, packages=self._packages,
+            storage=self._storage, refresh=False,
+        ) as history:  # fmt: skip
             yield _IndexReader(self, history)
 
     def notices(self) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 
+from dmj.adapters import open_package
 from dmj.projections.history import open_history, parse_query
 from dmj.sandbox import Emulator, WorldSpec, create_sandbox, run_emulator
 from playwright.sync_api import Page, expect, sync_playwright
@@ -81,7 +82,9 @@ def shoot(page: Page, name: str) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dmj-shots-") as work:
         archive = archive_world(Path(work))
-        with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+        with open_history(
+            archive, zone=UTC, notice=lambda _: None, packages=open_package
+        ) as history:
             listed = history.conversations()
             group = max((c for c in listed if c.kind == "group"), key=lambda c: c.messages)
             long = max(listed, key=lambda c: c.messages)

@@ -6,7 +6,14 @@ journal first. Queries are parsed by ``parse_query`` (Discord's search syntax) a
 to SQL in one place (``_sql``). The writers turn a stream of messages into a stream of
 text chunks (``write_json``/``write_markdown``/``write_text``). docs/index.md and
 docs/export-format.md describe it all.
+
+What a reader needs from outside is passed in: the data package's reader (a
+``dmj.machine.package.PackageOpener``: ``dmj.adapters.open_package``) and the command's
+``Storage`` (``dmj.journal``'s seam, re-exported here for readers that may not import the
+journal: the archive browser), through which the index's files are written.
 """
+
+from dmj.journal import Storage
 
 from ._completeness import check_archive
 from ._export import Exported, ExportRequest, export_history
@@ -80,6 +87,7 @@ __all__ = [
     "Status",
     "StatusReport",
     "StatusRow",
+    "Storage",
     "Totals",
     "Writer",
     "channel_path",

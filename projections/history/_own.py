@@ -2,8 +2,9 @@
 
 For a conversation Discord refuses for good (``_model.REFUSED_VERDICTS``: ``skipped`` or
 ``unreachable``), and only for those, the messages the owner sent there are read from the data
-package of the newest run (``RunStarted.package``: its path, checked against its fingerprint)
-and added to the index as rows with ``source = 'package'``: one-sided, the other side is not
+package of the newest run (``RunStarted.package``: its path, checked against its fingerprint;
+read through the ``PackageOpener`` the caller passes in, ``dmj.adapters.open_package``) and
+added to the index as rows with ``source = 'package'``: one-sided, the other side is not
 available. A message the index already holds from a DCE export is never added (same id: the
 DCE copy wins), and a later export of the same id replaces the package's copy
 (``_ingest.Loader``).
@@ -27,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 import msgspec
 from dmj.machine.errors import DmjError
 from dmj.machine.events import PackageInfo, UserInfo
-from dmj.machine.package import PackageMessage
+from dmj.machine.package import PackageMessage, PackageOpener
 from dmj.machine.state import State
 
 from ._dce import DceMessage, rows_of, searchable
@@ -72,10 +73,12 @@ def own_is_current(meta: dict[str, object]) -> bool:
 
 
 def keep_own_messages(
-    conn: sqlite3.Connection, state: State, notice: Callable[[str], None]
-) -> None:
+    conn: sqlite3.Connection, state: State, notice: Callable[[str], None],
+    packages: PackageOpener,
+) -> None:  # fmt: skip
     """Make the index's package rows those of the refused conversations, if anything they
-    depend on changed since they were made."""
+    depend on changed since they were made (``packages`` opens the package when it must be
+    read again)."""
     refused = [(cid, key) for cid, key in conn.execute(SQL.refused)]
     package = state.runs[-1].started.package if state.runs else None
     made = _Made(
@@ -88,7 +91,7 @@ def keep_own_messages(
     _forget_own(conn)
     if refused and package is not None:
         owner = state.runs[-1].started.user or UserInfo(id=package.self_id)
-        _add_own(conn, package, refused, owner, notice)
+        _add_own(conn, package, refused, owner, notice, packages=packages)
     conn.execute(SQL.meta_set, ("own", msgspec.json.encode(made).decode()))
 
 
@@ -104,9 +107,9 @@ def _add_own(
     refused: list[tuple[int, str]],
     owner: UserInfo,
     notice: Callable[[str], None],
+    *,
+    packages: PackageOpener,
 ) -> None:
-    from dmj.adapters import open_package  # noqa: PLC0415 (only when rows are due)
-
     count = len(refused)
     which = f"your own messages in {count} conversation{'s' * (count != 1)} Discord refuses"
     if not Path(package.path).exists():
@@ -116,7 +119,7 @@ def _add_own(
         )
         return
     try:
-        with open_package(Path(package.path)) as opened:
+        with packages(package.path) as opened:
             if opened.contents.fingerprint != package.fingerprint:
                 notice(
                     f"The data package at {package.path} is not the one the last run read (it "

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from dmj.journal import Storage
 from dmj.machine.events import DmKind, PackageInfo
+from dmj.machine.package import PackageOpener, PackageSnapshot
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
-from ._model import Conversation, Gap, Message, Order, Person, Source
+from ._model import Conversation, Gap, Message, Order, Person
 from ._query import Query
 from ._sql import (
     FEW,
@@ -45,6 +47,7 @@ _EXTRA = msgspec.json.Decoder(Extra)
 _NOTHING = Extra()
 _PEOPLE = msgspec.json.Decoder(tuple[Person, ...])
 _PACKAGE = msgspec.json.Decoder(PackageInfo)
+_SNAPSHOT = msgspec.json.Decoder(PackageSnapshot)
 
 
 class Selection(msgspec.Struct, frozen=True, kw_only=True):
@@ -187,23 +190,33 @@ class History:
             for row in self._conn.execute(SQL.conversations)
         ]
 
-    def sources_of(
-        self, ids: Sequence[int], *, refused: bool
-    ) -> tuple[int, int, dict[int, Source] | None]:
+    def look_up(self, ids: Sequence[int], *, refused: bool) -> tuple[int, int, list[int]]:
         """How many of ``ids`` the index holds from Discord and from the package, and, only
-        when some are not there, where each one it holds came from: the common case, all of
-        them archived, costs one counting query. Package rows exist only in conversations
-        Discord refuses (``refused``): elsewhere the count reads the id index alone."""
+        when some are not there, those it does not hold (in ``ids``' order): the common case,
+        all of them archived, costs one counting query. Package rows exist only in
+        conversations Discord refuses (``refused``): elsewhere the count reads the id index
+        alone."""
         if not ids:
-            return 0, 0, None
+            return 0, 0, []
         listed = msgspec.json.encode(ids)
         if refused:
             discord, package = self._conn.execute(SQL.count_sources, (listed,)).fetchone()
         else:
             discord, package = self._conn.execute(SQL.count_ids, (listed,)).fetchone()[0], 0
         if discord + package == len(ids):
-            return discord, package, None
-        return discord, package, dict(self._conn.execute(SQL.sources, (listed,)).fetchall())
+            return discord, package, []
+        return discord, package, [row[0] for row in self._conn.execute(SQL.absent_ids, (listed,))]
+
+    def known_package(self) -> PackageSnapshot | None:
+        """What the last check read of a data package, if the index keeps it (a cache: one
+        this dmj cannot decode is none)."""
+        if not self._conn.execute(SQL.snapshot_kept).fetchone()[0]:
+            return None
+        row = self._conn.execute(SQL.snapshot_get).fetchone()
+        try:
+            return _SNAPSHOT.decode(row[0]) if row is not None else None
+        except msgspec.DecodeError:
+            return None
 
     def problems(self) -> list[str]:
         """Exports the index could not read, one sentence each."""
@@ -216,17 +229,20 @@ class History:
 
 @contextlib.contextmanager
 def open_history(
-    archive: Path, *, zone: tzinfo, notice: Notice, refresh: bool = True
-) -> Iterator[History]:
+    archive: Path, *, zone: tzinfo, notice: Notice, packages: PackageOpener,
+    storage: Storage | None = None, refresh: bool = True,
+) -> Iterator[History]:  # fmt: skip
     """The archive's history, brought up to date first, as one read snapshot.
 
     Never takes the journal's lock. ``zone`` is the local time zone of dates in queries.
     Each export the index cannot read is reported once through ``notice``. ``refresh``
     False reads the index as it stands (a reader that refreshes it at moments of its own
-    choosing: the archive browser); one that is missing is built all the same.
+    choosing: the archive browser); one that is missing is built all the same. A refresh
+    reads the data package through ``packages`` and writes the index's files through
+    ``storage`` (``refresh_index``).
     """
     if refresh or not (archive / INDEX).exists():
-        refresh_index(archive, notice)
+        refresh_index(archive, notice, packages=packages, storage=storage)
     with contextlib.closing(connect(archive / INDEX)) as conn:
         conn.execute("PRAGMA query_only = 1")
         conn.execute("BEGIN")

@@ -115,6 +115,16 @@ class _Statements:
     meta_set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
     meta_get = "SELECT value FROM meta WHERE key = ?"
     meta_all = "SELECT key, value FROM meta"
+    snapshot_kept = (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'package_snapshot'"
+    )
+    snapshot_get = "SELECT snapshot FROM package_snapshot"
+    snapshot_table = "CREATE TABLE IF NOT EXISTS package_snapshot (snapshot BLOB NOT NULL) STRICT"
+    snapshot_clear = "DELETE FROM package_snapshot"
+    snapshot_set = "INSERT INTO package_snapshot (snapshot) VALUES (?)"
+    """What the last ``dmj status`` read of a data package (a ``PackageSnapshot``, JSON), so
+    the next need not read every ``channel.json`` again: one row, in a table made when first
+    needed (an index without it has none; a rebuild starts without it)."""
     conversations = (
         "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
         "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
@@ -138,12 +148,16 @@ class _Statements:
     )
     own_rows = "SELECT row, content FROM messages WHERE source = 'package'"
     present_ids = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
-    sources = "SELECT id, source FROM messages WHERE id IN (SELECT value FROM json_each(?))"
-    count_ids = "SELECT count(*) FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    count_ids = "SELECT count(*) FROM json_each(?) WHERE value IN (SELECT id FROM messages)"
     count_sources = (
-        "SELECT count(*) - count(nullif(source, 'discord')), count(nullif(source, 'discord')) "
-        "FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+        "SELECT count(*) - count(nullif(m.source, 'discord')), count(nullif(m.source, 'discord')) "
+        "FROM json_each(?) AS j JOIN messages AS m ON m.id = j.value"
     )
+    absent_ids = "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM messages)"
+    """The ids of a list (JSON) the index does not hold, and how many it holds (by source):
+    each scans the list once and looks every id up in ``messages_id`` (building the list
+    into a temporary b-tree first, as ``id IN (list)`` makes SQLite do, costs half as much
+    again). An id listed twice counts twice."""
     channels = "SELECT id, name, kind FROM conversations"
     locate = "SELECT ts, id FROM messages WHERE id = ? AND channel_id = ?"
     sizes = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)"

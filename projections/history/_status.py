@@ -50,8 +50,9 @@ _STATUS: dict[Verdict, Status] = {
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class _Doc(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
-    """Base of the report's parts: frozen values, camelCase in ``--json``."""
+class _Doc(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
+    """Base of the report's parts: frozen values, camelCase in ``--json``; ``gc=False``: they
+    hold no cycles, and a report holds thousands (the collector need not walk them)."""
 
 
 class OwnMessages(_Doc, frozen=True, kw_only=True):

@@ -10,6 +10,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from dmj.adapters import open_package
 from dmj.machine.events import ChannelExported, ExportRequested, RunStarted
 from dmj.projections.history import open_history
 from dmj.sandbox import WorldSpec, create_sandbox
@@ -155,7 +156,9 @@ def test_an_export_without_messages_keeps_no_folder_run_after_run(
     events = served.archive.events()
     outcomes = [e for e in events if isinstance(e, ChannelExported) and e.channel_id == empty.id]
     assert [(e.path, e.message_count, e.files) for e in outcomes] == [("", 0, ())] * 2
-    with open_history(served.archive.path, zone=UTC, notice=lambda _: None) as history:
+    with open_history(
+        served.archive.path, zone=UTC, notice=lambda _: None, packages=open_package
+    ) as history:
         shown = next(c for c in history.conversations() if str(c.id) == empty.id)
         assert (shown.name, shown.verdict, shown.messages) == (
             f"{user.username}#{user.discriminator}",

@@ -353,6 +353,40 @@ def test_when_the_run_s_package_is_gone_or_changed_the_status_says_so_and_compar
     assert changed["totals"].get("own") is None
 
 
+def test_a_second_status_reads_no_channel_json_of_an_unchanged_package_and_says_the_same(
+    one_sided: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the first check read of the package is kept in the index (docs/status.md)."""
+    from dmj.adapters import _package  # noqa: PLC0415
+    from dmj.adapters._package_files import decode_channel  # noqa: PLC0415
+
+    decoded: list[bytes] = []
+
+    def counting(data: bytes) -> object:
+        decoded.append(data)
+        return decode_channel(data)
+
+    monkeypatch.setattr(_package, "decode_channel", counting)
+    first = dmj("status", "--json", "--archive", str(one_sided))
+    assert decoded, "the first check reads the package whole"
+    decoded.clear()
+    second = dmj("status", "--json", "--archive", str(one_sided))
+    assert decoded == []
+    assert (second.exit_code, second.stdout) == (first.exit_code, first.stdout)
+
+
+def test_a_package_changed_after_a_status_is_seen_as_changed(one_sided: Path) -> None:
+    package = one_sided / "package"
+    assert json.loads(dmj("status", "--json", "--archive", str(one_sided)).stdout)[
+        "package"]["state"] == "compared"  # fmt: skip
+    (package / "Messages" / f"c{DAN_DM}" / "channel.json").write_text(
+        json.dumps({"id": DAN_DM, "type": "DM", "recipients": ["42", "999"]})
+    )
+    changed = json.loads(dmj("status", "--json", "--archive", str(one_sided)).stdout)
+    assert changed["package"]["state"] == "changed"
+    assert changed["totals"].get("own") is None
+
+
 def test_a_newer_package_shows_the_conversations_no_run_has_archived(
     one_sided: Path, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ from dmj.cli import _archive
 
 from tests.cli.runs import invoke
 from tests.e2e.support import Served
+from tests.projections.history.archives import two_run_archive
 from tests.projections.story import first_run, write_journal
 from tests.storage_log import Op, RecordingStorage, durability_problems
 
@@ -44,6 +45,24 @@ def test_a_whole_run_makes_every_file_durable_before_the_journal_relies_on_it(
     assert media
     assert media == set((archive / "media").iterdir())
     assert any(op.name == "sync_dir" and op.path == archive / "media" for op in ops)
+    linked = [op for op in ops if op.name == "link" and op.target == archive / "index.sqlite"]
+    assert len(linked) == 1, "the summary builds the message index through the run's seam"
+
+
+def test_a_reader_builds_the_message_index_through_the_commands_seam(
+    tmp_path: Path, recorder: RecordingStorage
+) -> None:
+    """``dmj show`` on an archive without an index: the private file created, synced, linked
+    in place, its folder synced, all through the seam (SQLite's pages cannot be)."""
+    archive = two_run_archive(tmp_path / "archive")
+    result = invoke(None, "show", "--archive", str(archive))
+    assert result.exit_code == 0, result.output
+    index = archive / "index.sqlite"
+    built = [op for op in recorder.ops if op.path.name.startswith(".index.sqlite.")]
+    assert [op.name for op in built] == ["create_new", "close", "sync_file", "link", "remove"]
+    assert built[3].target == index
+    assert durability_problems(recorder.ops) == []
+    assert index.is_file()
 
 
 def test_repair_moves_export_folders_aside_through_the_seam_durably(
@@ -100,3 +119,27 @@ def test_the_checker_finds_each_broken_recipe(tmp_path: Path) -> None:
     assert f"its folder {source.parent} was not synced" in durability_problems(unsynced_source)[0]
     unsynced_files = folder_move[1:]
     assert "files not synced before the rename" in durability_problems(unsynced_files)[0]
+
+
+def test_the_checker_finds_a_link_of_an_unsynced_file_or_into_an_unsynced_folder(
+    tmp_path: Path,
+) -> None:
+    """A file written outside the seam (SQLite's) is synced after it was created, before it
+    is linked in place; the folder is synced after the link."""
+    build, index = tmp_path / ".index.sqlite.1.build", tmp_path / "index.sqlite"
+    good = [
+        Op("create_new", build), Op("close", build), Op("sync_file", build),
+        Op("link", build, target=index), Op("remove", build), Op("sync_dir", tmp_path),
+    ]  # fmt: skip
+    assert durability_problems(good) == []
+    unsynced = [op for op in good if op.name != "sync_file"]
+    assert durability_problems(unsynced) == [
+        f"op 3: link {build} -> {index}: the file was not synced before it was linked"
+    ]
+    synced_first = [Op("sync_file", build), *unsynced]
+    assert "not synced before it was linked" in durability_problems(synced_first)[0]
+    no_folder_sync = good[:-1]
+    assert [p.split(":")[1] for p in durability_problems(no_folder_sync)] == [
+        f" link {build} -> {index}",
+        f" remove {build}",
+    ]

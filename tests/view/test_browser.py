@@ -13,6 +13,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from dmj.adapters import open_package
 from dmj.view import Conversation, IndexArchive, MemoryArchive
 from playwright.sync_api import Page, expect
 
@@ -199,7 +200,9 @@ def test_the_hostile_world_read_from_the_message_index_runs_no_script_either(
     """The same payloads written by DCE into an archive and read through the index: the
     conversation names, people, contents, mentions and attachment names stay text."""
     root = hostile_index_archive(tmp_path / "hostile")
-    source = IndexArchive(root, zone=UTC, app="dmj", clock=lambda: START, notice=lambda _: None)
+    source = IndexArchive(
+        root, zone=UTC, app="dmj", clock=lambda: START, notice=lambda _: None, packages=open_package
+    )
     source.refresh()
     with serve_viewer(source) as hostile:
         tab = open_tab(hostile.origin)

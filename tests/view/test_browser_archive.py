@@ -18,6 +18,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from dmj.adapters import open_package
 from dmj.projections.history import Message, open_history
 from playwright.sync_api import expect
 
@@ -42,7 +43,9 @@ class Launched:
         match = URL.search(banner)
         assert match is not None, banner
         self.url, self.origin = match[1], match[2]
-        with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+        with open_history(
+            archive, zone=UTC, notice=lambda _: None, packages=open_package
+        ) as history:
             carol = next(c for c in history.conversations() if c.name == LONG_NAME)
             self.channel = carol.id
             self.first: Message = history.newer(carol.id, None, 1)[0]

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from dmj.adapters import open_package
 from dmj.machine.errors import UsageError
 from dmj.projections.history import open_history, parse_query
 from dmj.view import (
@@ -69,12 +70,19 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def index_source(root: Path) -> IndexArchive:
-    return IndexArchive(root, zone=UTC, app="dmj test", clock=lambda: START, notice=lambda _: None)
+    return IndexArchive(
+        root,
+        zone=UTC,
+        app="dmj test",
+        clock=lambda: START,
+        notice=lambda _: None,
+        packages=open_package,
+    )
 
 
 def memory_source(root: Path) -> MemoryArchive:
     """The index's own records, held in lists."""
-    with open_history(root, zone=UTC, notice=lambda _: None) as history:
+    with open_history(root, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         everything = list(history.select(parse_query("")).messages())
         return MemoryArchive(history.conversations(), everything)
 

@@ -13,6 +13,7 @@ import os
 from datetime import UTC
 from pathlib import Path
 
+from dmj.adapters import open_package
 from dmj.projections.history import open_history, parse_query, rebuild_index, refresh_index
 
 from tests.projections.history.archives import (
@@ -37,7 +38,7 @@ EVERYTHING = parse_query("")
 
 def selected(archive: Path, query: str = "") -> dict[int, str]:
     """Message id → source of what ``query`` selects."""
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         return {m.id: m.source for m in history.select(parse_query(query)).messages()}
 
 
@@ -46,7 +47,7 @@ def test_refused_conversations_get_the_owner_s_package_messages_and_nothing_else
 ) -> None:
     archive = one_sided_archive(tmp_path / "archive")
     notices: list[str] = []
-    with open_history(archive, zone=UTC, notice=notices.append) as history:
+    with open_history(archive, zone=UTC, notice=notices.append, packages=open_package) as history:
         selection = history.select(EVERYTHING)
         messages = {m.id: m for m in selection.messages()}
         gaps = {g.channel_id: g.partial for g in selection.gaps}
@@ -87,7 +88,7 @@ def test_a_dce_copy_of_the_same_id_wins_and_nothing_is_duplicated(tmp_path: Path
     second = [Chat(ERIN_DM, (ERIN,), fate="unreachable", own=[ERIN_1, ERIN_2])]
     archive = write_archive(tmp_path / "archive", first, runs=[second])
     assert selected(archive) == {int(ERIN_1["id"]): "discord", int(ERIN_2["id"]): "package"}
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         assert history.select(EVERYTHING).gaps == (), "a conversation with archived messages"
 
 
@@ -101,11 +102,11 @@ def test_a_later_export_replaces_the_package_s_copies(tmp_path: Path) -> None:
     write_archive(tmp_path / "again", refused, runs=[answered])
     os.replace(tmp_path / "again" / "journal.jsonl", archive / "journal.jsonl")
     os.replace(tmp_path / "again" / "exports", archive / "exports")
-    caught_up = refresh_index(archive, notice=lambda _: None)
+    caught_up = refresh_index(archive, notice=lambda _: None, packages=open_package)
     assert (caught_up.built, caught_up.exports) == (None, 1), "refreshed, not rebuilt"
     refreshed = selected(archive)
     assert refreshed == {int(ERIN_1["id"]): "discord", int(ERIN_2["id"]): "discord"}
-    rebuild_index(archive, notice=lambda _: None)
+    rebuild_index(archive, notice=lambda _: None, packages=open_package)
     assert selected(archive) == refreshed
 
 
@@ -116,8 +117,8 @@ def test_a_package_that_is_gone_adds_nothing_says_so_once_and_is_read_when_back(
     package = archive / "package"
     package.rename(tmp_path / "elsewhere")
     notices: list[str] = []
-    refresh_index(archive, notice=notices.append)
-    refresh_index(archive, notice=notices.append)
+    refresh_index(archive, notice=notices.append, packages=open_package)
+    refresh_index(archive, notice=notices.append, packages=open_package)
     assert notices[1:] == [
         f"The data package {package} the last run read is gone, so your own messages in 2 "
         "conversations Discord refuses are not in the message index; put it back, or run "
@@ -133,7 +134,7 @@ def test_a_changed_package_adds_nothing_and_says_so(tmp_path: Path) -> None:
     channel = archive / "package" / "Messages" / f"c{DAN_DM}" / "channel.json"
     channel.write_text(json.dumps({"id": DAN_DM, "type": "DM", "recipients": [ME.id, "999"]}))
     notices: list[str] = []
-    refresh_index(archive, notice=notices.append)
+    refresh_index(archive, notice=notices.append, packages=open_package)
     assert notices[1] == (
         f"The data package at {archive / 'package'} is not the one the last run read (it "
         "changed since), so your own messages in 2 conversations Discord refuses are not in "
@@ -150,7 +151,7 @@ def test_an_unreadable_package_file_is_reported_and_the_others_are_still_read(
     broken = archive / "package" / "Messages" / f"c{ERIN_DM}" / "messages.json"
     broken.write_text('[{"ID": 1, "Timestamp": ', encoding="utf-8")
     notices: list[str] = []
-    refresh_index(archive, notice=notices.append)
+    refresh_index(archive, notice=notices.append, packages=open_package)
     assert len(notices) == 2
     assert notices[1] == (
         f"{archive / 'package'}: Messages/c{ERIN_DM}/messages.json cannot be read (Input data "
@@ -162,7 +163,7 @@ def test_an_unreadable_package_file_is_reported_and_the_others_are_still_read(
 
 def test_the_package_s_owner_is_the_author_and_from_me_finds_them(tmp_path: Path) -> None:
     archive = one_sided_archive(tmp_path / "archive")
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         mine = list(history.select(parse_query("from:me")).messages())
         names = {(m.author_name, m.author_display) for m in mine if m.source == "package"}
         dan = next(c for c in history.conversations() if c.id == int(DAN_DM))

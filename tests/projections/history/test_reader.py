@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dmj.adapters import open_package
 from dmj.projections.history import History, Message, open_history, parse_query
 from dmj.projections.history._sql import compile_query, page_sql, search_sql
 
@@ -35,7 +36,7 @@ def archive(tmp_path: Path) -> Path:
 
 @contextmanager
 def history_of(archive: Path) -> Iterator[History]:
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         yield history
 
 
