@@ -1,6 +1,7 @@
 """dmj's edges to the outside world: the data package, Discord's HTTP API and DCE.
 
-- ``read_package(path)``: a data package (folder or ``.zip``, any era) → ``PackageContents``.
+- ``read_package(path)``: a data package (folder or ``.zip``, any era) → ``PackageContents``;
+  ``open_package(path)`` also reads the owner's messages, one channel's file at a time.
 - ``DiscordClient``: ``me``, ``open_dms``, ``reopen_dm``, ``close_dm``, ``check_readable``,
   paced by a ``Pacing`` (``CAREFUL`` by default, ``FAST`` for the sandbox).
 - ``find_dce(path)`` → ``Dce`` (checked with ``--version``); ``DceRunner.export`` exports
@@ -16,7 +17,7 @@ from ._dce_output import ExportResult, MediaFile
 from ._dce_record import end_recorded_group
 from ._discord import DEFAULT_API_BASE, DiscordClient
 from ._pacing import CAREFUL, FAST, Pacing, pacing_preset
-from ._package import DELETED_USER, read_package
+from ._package import DELETED_USER, Package, open_package, read_package
 from ._redact import REDACTED, TokenRedactingFilter, redact
 
 __all__ = [
@@ -31,10 +32,12 @@ __all__ = [
     "ExportResult",
     "MediaFile",
     "Pacing",
+    "Package",
     "TokenRedactingFilter",
     "end_recorded_group",
     "export_argv",
     "find_dce",
+    "open_package",
     "pacing_preset",
     "read_package",
     "redact",

@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -224,7 +225,7 @@ class DceRunner:
         self, finished: Finished, channel_id: str, out_dir: Path, media_dir: Path | None
     ) -> ExportResult:
         if finished.stalled:
-            reason = f"it printed nothing for {self._stall_timeout:g} s and was stopped"
+            reason = f"DCE printed nothing for {self._stall_timeout:g} s and was stopped"
             raise self._failure(channel_id, "transient", reason, finished)
         if finished.returncode != 0 or "Failed to export" in finished.stderr:
             error_class, reason = classify_failure(finished.stderr)
@@ -239,7 +240,7 @@ class DceRunner:
     def _failure(
         self, channel_id: str, error_class: ErrorClass, reason: str, finished: Finished
     ) -> ChannelExportError:
-        said = f"{reason} (exit code {finished.returncode})."
+        said = f"{reason} ({_ended(finished.returncode)})."
         self._logger.warning(
             "channel %s failed (%s): %s %s", channel_id, error_class, said, _last_output(finished)
         )
@@ -254,6 +255,17 @@ class DceRunner:
 def _without_token(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` without DCE's token variables (``DISCORD_TOKEN``, ``DISCORD_TOKEN_BOT``)."""
     return {k: v for k, v in env.items() if not k.startswith("DISCORD_TOKEN")}
+
+
+def _ended(returncode: int) -> str:
+    """How DCE ended, for people: "exit code 1", or "killed by SIGKILL" (Python reports a
+    signal as a negative exit code, which no program ever exits with)."""
+    if returncode >= 0:
+        return f"exit code {returncode}"
+    try:
+        return f"killed by {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"killed by signal {-returncode}"
 
 
 def _next_step(error_class: ErrorClass) -> str:

@@ -142,7 +142,9 @@ def _cloudflare(status: int, call: Call) -> DiscordPaused:
 
 
 def _refusal(status: int, body: _Body, call: Call) -> DmjError:
-    said = f"HTTP {status}, code {body.code}: {redact(body.message, call.token)!r}"
+    said = f"HTTP {status}" if body.code is None else f"HTTP {status}, code {body.code}"
+    if body.message:  # a captcha's body has neither code nor message
+        said += f": {redact(body.message, call.token)!r}"
     if status == 401:
         return DiscordPaused(
             f"Discord rejected the token ({said}) while {call.what}. Get a fresh token, then "

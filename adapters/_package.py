@@ -13,18 +13,29 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 from dmj.machine.errors import PackageError
-from dmj.machine.package import PackageContents, PackageDm, PackageOwner, PackageProblem
+from dmj.machine.package import (
+    ChannelIds,
+    ChannelMessages,
+    PackageContents,
+    PackageDm,
+    PackageOwner,
+    PackageProblem,
+    PackageSnapshot,
+)
 
 from ._package_files import decode_channel, decode_index, scan_top_level
-from ._package_tree import Layout, Tree, find_layout, open_tree
+from ._package_messages import read_channel_ids, read_channel_messages
+from ._package_tree import Layout, Tree, find_layout, open_tree, stamped_names
 
-__all__ = ["DELETED_USER", "read_package"]
+__all__ = ["DELETED_USER", "Package", "open_package", "read_package"]
 
 DELETED_USER = "Deleted User"
 """What a package writes in place of a deleted account's id in ``recipients``."""
@@ -44,11 +55,64 @@ class _Channel:
 def read_package(path: Path) -> PackageContents:
     """Read the data package at ``path`` (a folder or the ``.zip``) into its DMs."""
     with open_tree(path) as tree:
-        layout = find_layout(tree, str(path))
-        problems: list[PackageProblem] = []
-        channels = _read_channels(tree, layout, problems)
-        names = _read_index(tree, layout, problems)
-        owner = _read_owner(tree, layout, channels, problems, str(path))
+        return _read(tree, find_layout(tree, str(path)), str(path))
+
+
+class Package:
+    """An open data package: its DMs (``contents``) and, one channel at a time, the messages
+    the owner sent (``messages``, ``message_ids``); ``snapshot``: what was read, to open it
+    again without reading it all. Valid inside ``open_package``."""
+
+    def __init__(self, tree: Tree, snapshot: PackageSnapshot) -> None:
+        self._tree = tree
+        self.snapshot = snapshot
+        self.contents = snapshot.contents
+        self.label = snapshot.path
+
+    def message_file(self, channel_id: str) -> str | None:
+        """The channel's ``messages.json``/``messages.csv`` inside the package, if any."""
+        return self.snapshot.message_files.get(channel_id)
+
+    def read(self, name: str) -> bytes:
+        return self._tree.read(name)
+
+    def messages(self, channel_id: str) -> ChannelMessages:
+        """The owner's messages in one channel (or the problem that kept them unread)."""
+        return read_channel_messages(self, channel_id)
+
+    def message_ids(self, channel_id: str) -> ChannelIds:
+        """The ids of the owner's messages in one channel: only the ids are decoded."""
+        return read_channel_ids(self, channel_id)
+
+
+@contextmanager
+def open_package(path: Path | str, *, known: PackageSnapshot | None = None) -> Iterator[Package]:
+    """The data package at ``path`` (a folder or the ``.zip``), read into its DMs and kept
+    open so its channels' messages files can be read one at a time: the history's
+    ``PackageOpener`` (``dmj.machine.package``). With ``known``, an earlier ``snapshot`` of
+    this path whose stamp still holds, the DMs are the snapshot's: nothing is read again."""
+    path = Path(path)
+    label = str(path)
+    with open_tree(path) as tree:
+        if known is not None and known.path == label and tree.stamp(known.stamped) == known.stamp:
+            yield Package(tree, known)
+            return
+        layout = find_layout(tree, label)
+        stamped = stamped_names(layout)
+        stamp = tree.stamp(stamped)  # before reading: a change while reading shows next time
+        snapshot = PackageSnapshot(
+            path=label, stamp=stamp, contents=_read(tree, layout, label), stamped=stamped,
+            message_files=layout.message_files,
+        )  # fmt: skip
+        yield Package(tree, snapshot)
+
+
+def _read(tree: Tree, layout: Layout, label: str) -> PackageContents:
+    """The package's DMs, from every ``channel.json``, ``index.json`` and ``user.json``."""
+    problems: list[PackageProblem] = []
+    channels = _read_channels(tree, layout, problems)
+    names = _read_index(tree, layout, problems)
+    owner = _read_owner(tree, layout, channels, problems, label)
     dms = _dms(channels, owner.id, names, problems)
     return PackageContents(
         owner=owner,

@@ -11,13 +11,14 @@ a bad disk) is a ``PackageError`` naming the entry, whether it is read whole or 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Protocol
@@ -26,10 +27,11 @@ from dmj.machine.errors import PackageError
 
 from ._package_files import Readable
 
-__all__ = ["Layout", "Tree", "find_layout", "open_tree"]
+__all__ = ["Layout", "Tree", "find_layout", "open_tree", "stamped_names"]
 
 _CHANNEL_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/channel\.json$", re.I)
 _CHANNEL_FOLDER = re.compile(r"^c?\d{15,21}$", re.I)
+_MESSAGES_FILE = re.compile(r"^(?:(?P<root>.+)/)?c?(?P<id>\d{15,21})/messages\.(json|csv)$", re.I)
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 """What ``zipfile`` raises for an entry that does not unpack: a bad CRC or header
 (``BadZipFile``), a broken deflate stream (``zlib.error``), a stream cut short
@@ -46,25 +48,36 @@ class Tree(Protocol):
 
     def open(self, name: str) -> AbstractContextManager[Readable]: ...
 
+    def stamp(self, names: Iterable[str]) -> str:
+        """A digest of the size, time and inode of ``names`` (``""``: the package itself)."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Folder:
-    root: Path
+    root: str
+    """The folder, as text: its files are named by joining text (10,000s of them; a ``Path``
+    per file, or ``os.path.join`` on one, costs more than the read)."""
 
     def names(self) -> list[str]:
         # os.walk sorts files from folders by the directory entry's type, without a stat per
         # file (rglob + is_file stats each one: most of the read of a 10,000-DM package).
-        root, names = str(self.root), []
+        root, names = self.root, []
         for folder, _, files in os.walk(root):
             prefix = folder[len(root) :].lstrip(os.sep).replace(os.sep, "/")
             names += [f"{prefix}/{name}" if prefix else name for name in files]
         return names
 
     def read(self, name: str) -> bytes:
-        return (self.root / name).read_bytes()
+        with open(f"{self.root}/{name}", "rb") as file:
+            return file.read()
 
     def open(self, name: str) -> IO[bytes]:
-        return (self.root / name).open("rb")
+        return open(f"{self.root}/{name}", "rb")
+
+    def stamp(self, names: Iterable[str]) -> str:
+        stats = "".join(f"{name}\0{_stat(f'{self.root}/{name}')}\n" for name in names)
+        return f"sha256:{hashlib.sha256(stats.encode()).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,18 @@ class _Zip:
             return _ZipEntry(self.archive.open(name), self.path, name)
         except _DAMAGE as exc:
             raise _damaged(self.path, name, exc) from exc
+
+    def stamp(self, names: Iterable[str]) -> str:
+        """The zip file's own: whatever is inside changes with it."""
+        return _stat(str(self.path))
+
+
+def _stat(path: str) -> str:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
 class _ZipEntry:
@@ -124,7 +149,7 @@ def _damaged(path: Path, name: str, exc: BaseException) -> PackageError:
 def open_tree(path: Path) -> Iterator[Tree]:
     """The package at ``path``: an extracted folder or the ``.zip`` as Discord sent it."""
     if path.is_dir():
-        yield _Folder(path)
+        yield _Folder(str(path))
         return
     if not path.exists():
         raise PackageError(
@@ -152,6 +177,8 @@ class Layout:
     account_file: str | None
     folders_without_channel_file: tuple[str, ...] = ()
     """Channel folders of the messages root that hold files but no ``channel.json``."""
+    message_files: dict[str, str] = field(default_factory=dict)
+    """Channel id → its ``messages.json`` (or, in packages before 2024, ``messages.csv``)."""
 
 
 def find_layout(tree: Tree, label: str) -> Layout:
@@ -180,20 +207,45 @@ def find_layout(tree: Tree, label: str) -> Layout:
         index_file=_find(names, f"{root}/index.json" if root else "index.json"),
         account_file=_account_file(names, root),
         folders_without_channel_file=_folders_without_channel_file(names, root, channels),
+        message_files=_message_files(names, root),
     )
+
+
+def stamped_names(layout: Layout) -> tuple[str, ...]:
+    """What tells whether the DMs read from a package folder still hold: the package and its
+    messages folder (their times change when an entry is added, removed or renamed: a
+    channel), every ``channel.json`` (its time, size or inode change when it is written or
+    replaced), the channel folders without one, ``index.json`` and ``user.json``.
+
+    Not the messages files, which are read every time: one added, removed or renamed since
+    is at worst a channel whose messages cannot be read, reported as such, never counted."""
+    files = [*layout.channel_files.values(), layout.index_file, layout.account_file]
+    folders = ["", layout.messages_root, *layout.folders_without_channel_file]
+    return (*dict.fromkeys(folders), *(name for name in files if name))
 
 
 def _folders_without_channel_file(
     names: list[str], root: str, channels: dict[str, str]
 ) -> tuple[str, ...]:
     """The channel folders (``c<id>``) right below ``root`` with files but no channel.json."""
-    with_file = {PurePosixPath(name).parent.as_posix() for name in channels.values()}
+    with_file = {name.rpartition("/")[0] for name in channels.values()}
+    prefix = f"{root}/" if root else ""
     folders = set()
-    for name in names:
-        folder = PurePosixPath(name).parent
-        if folder.parent.as_posix() == (root or ".") and _CHANNEL_FOLDER.match(folder.name):
-            folders.add(folder.as_posix())
+    for name in names:  # string operations: a package can hold 100,000 files
+        folder = name.rpartition("/")[0]
+        below = folder[len(prefix) :]
+        if folder.startswith(prefix) and "/" not in below and _CHANNEL_FOLDER.match(below):
+            folders.add(folder)
     return tuple(sorted(folders - with_file))
+
+
+def _message_files(names: list[str], root: str) -> dict[str, str]:
+    """Each channel's messages file right below ``root``; ``messages.json`` before ``.csv``."""
+    found: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: n.lower().endswith(".json")):
+        if (match := _MESSAGES_FILE.match(name)) and (match["root"] or "") == root:
+            found[match["id"]] = name
+    return found
 
 
 def _find(names: list[str], wanted: str) -> str | None:
@@ -208,7 +260,8 @@ def _account_file(names: list[str], messages_root: str) -> str | None:
     candidates = sorted(
         name
         for name in names
-        if (p := PurePosixPath(name)).name.lower() == "user.json"
+        if name.lower().endswith("user.json")  # cheap first: a package has 10,000s of files
+        and (p := PurePosixPath(name)).name.lower() == "user.json"
         and p.parent.parent == package_root
         and p.parent != PurePosixPath(messages_root)
     )

@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
+from dmj.adapters import open_package
 from dmj.projections.history import (
     INDEX,
     ExportRequest,
@@ -90,9 +91,9 @@ def child(stage: str, archive: Path, work: Path) -> None:
         for path in _files(archive):
             msgspec.json.decode(path.read_bytes())
     elif stage == "build":
-        rebuild_index(work, notice=lambda _: None)
+        rebuild_index(work, notice=lambda _: None, packages=open_package)
     elif stage == "refresh":
-        refresh_index(work, notice=lambda _: None)
+        refresh_index(work, notice=lambda _: None, packages=open_package)
     else:
         _, fmt, order = stage.split("-")
         request = ExportRequest(
@@ -100,7 +101,14 @@ def child(stage: str, archive: Path, work: Path) -> None:
             target=work / f"out.{fmt}", overwrite=True, app="dmj bench",
             generated_at=datetime.now(UTC), filter_input=f"export {fmt}",
         )  # fmt: skip
-        export_history(work, request, zone=UTC, notice=lambda _: None, stream=sys.stdout.buffer)
+        export_history(
+            work,
+            request,
+            zone=UTC,
+            notice=lambda _: None,
+            stream=sys.stdout.buffer,
+            packages=open_package,
+        )
     seconds = time.perf_counter() - started
     sampler.stop()
     print(seconds, max(_status_mb("self", "VmHWM"), sampler.peak))
@@ -168,7 +176,7 @@ def measure(
     behind = root / "behind"
     if "refresh" in stages:
         working_copy(archive, behind, drop_last_export=True)
-        rebuild_index(behind, notice=lambda _: None)
+        rebuild_index(behind, notice=lambda _: None, packages=open_package)
     full = root / "full"
     working_copy(archive, full, drop_last_export=False)
     results: dict[str, list[tuple[float, float]]] = {stage: [] for stage in stages}
@@ -186,7 +194,7 @@ def measure(
 
 def queries(archive: Path, work: Path) -> list[tuple[str, int, float]]:
     """Each query's count and median seconds over 21 runs, the index open."""
-    with open_history(work, zone=UTC, notice=lambda _: None) as history:
+    with open_history(work, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         conversations = sorted(history.conversations(), key=lambda c: c.messages)
         typical = next(c for c in conversations[len(conversations) // 2 :] if c.kind == "dm")
         name = typical.recipients[0].username

@@ -6,7 +6,8 @@ last): 1,000,000 messages in 2,000 conversations, one of them 200,000 messages l
 archive browser's deep-scroll case), the rest ~400 each. Messages come from the sandbox's
 own generator (``MessageLog``) and are written with its DCE writer (``JsonExport``), two
 processes at a time; the journal is a run that exports every conversation (all open at the
-start), driven through ``decide`` so it folds like a real one.
+start), driven through ``decide`` so it folds like a real one. ``write_archive`` writes a
+small one the same way, in one process (the archive browser's tests).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from benchmarks.journal_workload import write_events
 from tests.machine.simulate import Simulation, run_started
 from tests.machine.simulate import World as SimulatedWorld
 
-__all__ = ["Workload", "ensure_archive", "workload"]
+__all__ = ["Workload", "ensure_archive", "workload", "write_archive"]
 
 FORMAT = 1
 """Bump when what is generated changes: the cache key includes it."""
@@ -112,6 +113,18 @@ def ensure_archive(root: Path, work: Workload) -> Path:
     write_events(archive / "journal.jsonl", events)
     (archive / f"journal-v{JOURNAL_FORMAT}").write_text("")
     (archive / "complete").write_text(f"{time.perf_counter() - started:.0f} s\n")
+    return archive
+
+
+def write_archive(archive: Path, work: Workload) -> Path:
+    """The archive for ``work`` at ``archive``, written in this process (a small one, for
+    tests: 20,000 messages take a few seconds)."""
+    world, channels = _world(work)
+    events = _journal(world, channels)
+    exported = {e.channel_id: e.path for e in events if isinstance(e, ChannelExported)}
+    for channel in channels:
+        write_dce_export(world, channel, archive / exported[channel.id])
+    write_events(archive / "journal.jsonl", events)
     return archive
 
 

@@ -13,6 +13,7 @@ from . import (
     run,  # noqa: F401  (registers `dmj run`)
     sandbox,  # noqa: F401  (registers `dmj sandbox`)
     show,  # noqa: F401  (registers `dmj show`)
+    status,  # noqa: F401  (registers `dmj status`)
     view,  # noqa: F401  (registers `dmj view`)
 )
 from ._app import app, main

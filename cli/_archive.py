@@ -20,15 +20,22 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dmj.journal import OsStorage, Storage
+from dmj.journal import Failpoints, OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed, JournalNotFound, UsageError
-from dmj.machine.ports import export_id
 from dmj.machine.state import State
-from dmj.projections import JOURNAL, make_dirs, remove_projection_temps, remove_tree
+from dmj.projections import (
+    JOURNAL,
+    make_dirs,
+    remove_projection_temps,
+    remove_tree,
+    unfinished_exports,
+)
 
 __all__ = [
     "Archive",
+    "archive_storage",
     "check_archive",
+    "command_storage",
     "create_archive",
     "existing_archive",
     "exported_paths",
@@ -40,6 +47,21 @@ __all__ = [
 
 SHOWN = 5
 """Unknown export folders named in the refusal; the rest are counted."""
+
+
+def archive_storage(failpoints: Failpoints) -> Storage:
+    """A command's one seam for the journal and the archive: the system's calls, with the
+    test failpoints (``DMJ_FAILPOINT``) if any. Tests replace ``OsStorage`` here to record."""
+    return failpoints.storage(OsStorage())
+
+
+def command_storage() -> Storage:
+    """``archive_storage`` with this process's ``DMJ_FAILPOINT``: the one seam of a command
+    that opens no session (``dmj show``, ``export``, ``status``, ``view``, ``replay``), through
+    which it writes the message index's files (and ``dmj replay`` the projections)."""
+    from ._env import read_environment  # noqa: PLC0415 (reads the environment: cli only)
+
+    return archive_storage(read_environment().failpoints)
 
 
 @dataclass(frozen=True)
@@ -145,23 +167,6 @@ def exported_paths(state: State) -> set[str]:
         paths.update(outcome.path for outcome in state.batch.outcomes())
     paths.discard("")
     return paths
-
-
-def unfinished_exports(state: State) -> list[str]:
-    """The export folders of this journal's ``ExportRequested`` records that have no outcome.
-
-    Such a folder was moved into place just before a crash; its export is repeated. A
-    journal written by an earlier dmj named the folder by the seq alone.
-    """
-    run, batch = state.run, state.batch
-    if run is None or batch is None:
-        return []
-    folders = []
-    for dm in batch.dms:
-        if dm.exporting is not None:
-            folders.append(f"exports/{dm.exporting}/{export_id(run.id, dm.export_seq)}")
-            folders.append(f"exports/{dm.exporting}/{dm.export_seq}")
-    return folders
 
 
 def unknown_exports(archive: Archive, state: State) -> list[str]:

@@ -67,21 +67,33 @@ def _kinds(started: RunStarted, before: State) -> Table:
     table.add_row("1-on-1", str(count["dm"]), _HOW[started.strategy])
     table.add_row("group", str(count["group"]), "by channel id; never reopened or closed")
     table.add_row("deleted user", str(count["deleted"]), "by channel id; cannot be reopened")
-    archived = _archived_before(plan, before)
+    whole = sum(1 for entry in plan if entry.channel_id in started.from_scratch)
+    archived = _archived_before(plan, before, whole_again=started.from_scratch)
     if archived:
         table.add_row("archived before", str(archived), "only messages newer than archived")
+    if whole:
+        table.add_row("damaged before", str(whole), "exported whole again (see the notes)")
     problems = started.package.problems
     if problems:
         table.add_row("left out", str(len(problems)), "package problems (see the notes)")
     return table
 
 
-def _archived_before(plan: tuple[PlanEntry, ...], before: State) -> int:
-    """DMs whose package channel an earlier run archived messages of."""
+def _archived_before(
+    plan: tuple[PlanEntry, ...], before: State, *, whole_again: tuple[str, ...]
+) -> int:
+    """DMs whose package channel an earlier run archived messages of, and whose archived
+    exports are sound (not in ``whole_again``)."""
     if before.run is None:
         return 0
     status = remember(before.memory, before.run, before.batch).status
-    return sum(1 for entry in plan if (s := status.get(entry.channel_id)) and s.last_message_id)
+    return sum(
+        1
+        for entry in plan
+        if (s := status.get(entry.channel_id))
+        and s.last_message_id
+        and entry.channel_id not in whole_again
+    )
 
 
 def estimate(

@@ -27,6 +27,8 @@ class ExitCode(IntEnum):
     FAILURE = 1
     USAGE = 2
     PAUSED = 3
+    MISSING = 3
+    """``dmj status``: something is not fully archived (3 means paused for run and resume)."""
     FAILED_DMS = 4
     """The run finished, but some DMs failed for a passing reason; ``dmj resume`` retries."""
     INTERRUPTED = 130

@@ -7,8 +7,10 @@ directories, all through the archive's ``Storage``. Only then does the driver jo
 ``ChannelExported`` with that path and those files, so a recorded export is always complete,
 durable and checkable later (``dmj replay --inspect``).
 
-An incremental export that found no new message keeps no folder: its outcome is journaled
-with 0 messages and an empty path.
+An export that holds no message keeps no folder, incremental or not: its outcome is
+journaled with 0 messages and an empty path. (A conversation whose messages were all deleted
+has no last message id to go on from, so every run exports it whole again; a folder kept each
+time would pile up empty exports. Its verdict and name live in the journal and the index.)
 
 With ``--media`` DCE downloads into the shared ``media/`` and reuses what is there. DCE
 writes a download straight to its final name, so a DCE killed mid-download leaves a cut-off
@@ -61,8 +63,8 @@ class ArchiveExporter:
         except ChannelExportError:
             self._discard(out)  # what a failed DCE left is of no use
             raise
-        if result.message_count == 0 and after is not None:
-            self._discard(out)  # nothing new since the last export: no empty folder
+        if result.message_count == 0:
+            self._discard(out)  # nothing (new) to archive: no empty folder
             return ExportedChannel(path="", message_count=0, last_message_id=None)
         relative = f"exports/{channel_id}/{export_id}"
         files = describe_files(out)

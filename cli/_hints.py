@@ -21,7 +21,7 @@ from pathlib import Path
 
 __all__ = ["META_KEY", "ArchiveSource", "NextSteps"]
 
-_COMMAND = re.compile(r"`dmj (resume|run|replay|repair)([^`]*)`")
+_COMMAND = re.compile(r"`dmj (resume|run|replay|repair|status)([^`]*)`")
 
 META_KEY = "dmj.next_steps"
 """Where a command leaves its ``NextSteps`` in the click context's ``meta`` (shared with the
@@ -67,9 +67,9 @@ class NextSteps:
         return self.command("resume") if self.run_exists else "the same `dmj run` command"
 
     def fill(self, text: str) -> str:
-        """``text`` with every "`dmj resume`", "`dmj run …`", "`dmj replay …`" and "`dmj
-        repair …`" it advises naming this archive (commands that name one already are left as
-        they are)."""
+        """``text`` with every "`dmj resume`", "`dmj run …`", "`dmj replay …`", "`dmj repair
+        …`" and "`dmj status …`" it advises naming this archive (commands that name one
+        already are left as they are)."""
         return _COMMAND.sub(self._filled, text)
 
     def _filled(self, match: re.Match[str]) -> str:

@@ -46,7 +46,7 @@ QueryArgument = Annotated[
         metavar="[QUERY]...",
         help='Discord\'s search syntax: words, "exact phrase", from:NAME, in:NAME, '
         "has:attachment|image|video|file|link|embed, before:/after:/during:DATE, is:edited, "
-        "-negation, last:N (docs/index.md). Nothing: every message.",
+        "source:discord|package, -negation, last:N (docs/index.md). Nothing: every message.",
         show_default=False,
     ),
 ]

@@ -1,10 +1,9 @@
 """Bare ``dmj`` on a terminal: a numbered menu over the functions the commands call.
 
 The choices are a table (``ACTIONS``). Numbers are stable: a choice keeps its number for good,
-so 4 (what is missing) and 5 (export history) join the table when their commands exist, and
-until then the menu skips those numbers. "Resume previous export" is always listed, with
-where the archive's run stands. Every choice prints the equivalent command first. Ctrl-C (or
-Ctrl-D) in a prompt goes back to the menu; at the menu it quits.
+so scripts and habits that name one keep working. "Resume previous export" is always listed,
+with where the archive's run stands. Every choice prints the equivalent command first. Ctrl-C
+(or Ctrl-D) in a prompt goes back to the menu; at the menu it quits.
 """
 
 from __future__ import annotations
@@ -26,7 +25,9 @@ from ._menu_actions import (
     inspect_journal,
     menu_status,
     resume_previous,
+    what_is_missing,
 )
+from ._menu_export import export_history_menu
 
 __all__ = ["ACTIONS", "Action", "run_menu"]
 
@@ -44,8 +45,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("1", "Export all direct messages", export_all),
     Action("2", "Resume previous export", resume_previous, menu_status),
     Action("3", "Inspect the journal", inspect_journal),
-    # 4 (what is missing: `dmj status --missing`) and 5 (export history: `dmj export`) join
-    # here when their commands exist.
+    Action("4", "What is missing", what_is_missing),
+    Action("5", "Export history", export_history_menu),
     Action("6", "Browse the archive", browse_archive),
     Action("7", "Quit", None),
 )

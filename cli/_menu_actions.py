@@ -33,6 +33,7 @@ __all__ = [
     "export_all",
     "inspect_journal",
     "resume_previous",
+    "what_is_missing",
     "where_it_stands",
 ]
 
@@ -135,6 +136,17 @@ def inspect_journal(session: MenuSession) -> None:
     steps = session.next_steps(archive, run_exists=True)
     code = replay_command(archive, inspect=True, json=False, steps=steps)
     session.ended("replay --inspect", code)
+
+
+def what_is_missing(session: MenuSession) -> None:
+    """Option 4: what is not fully archived, each with what to do (``dmj status --missing``)."""
+    from .status import status_command  # noqa: PLC0415
+
+    archive = session.ask_archive()
+    session.show("status", "--missing", "--archive", str(archive))
+    steps = session.next_steps(archive, run_exists=True)
+    code = status_command(archive, package=None, missing=True, json=False, steps=steps)
+    session.ended("status --missing", code)
 
 
 def browse_archive(session: MenuSession) -> None:

@@ -32,11 +32,12 @@ from ._dry_run import render_plan
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
 from ._hints import NextSteps
+from ._progress import plural
 from ._running import probe_archive, running_elsewhere
 from ._session import open_session, run_async, work
 from ._summary import describe_position, render_ending
 
-__all__ = ["RunRequest", "new_run_id", "run_command"]
+__all__ = ["RunRequest", "new_run_id", "run_command", "with_damaged_exports"]
 
 
 class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,10 +75,11 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
     archive = check_archive(request.archive, package=request.package)
     writer = probe_archive(archive)
     before = replay_journal(archive.journal) if archive.journal.is_file() else INITIAL
-    refuse_unless_new_run_can_start(before, archive, contents, writer=writer)
+    refuse_unless_new_run_can_start(before, archive, contents, steps, writer=writer)
     refuse_unknown_exports(archive, before)
     incremental = before.run is not None
     if request.dry_run:
+        planned = with_damaged_exports(err, archive, before, planned)
         render_plan(out, planned, before, archive.root, pacing_preset(request.pace))
         return ExitCode.OK
     async with open_session(
@@ -89,29 +91,35 @@ async def _run(request: RunRequest, steps: NextSteps) -> ExitCode:
         out.print(escape(_announce(started, archive, incremental=incremental)))
 
         def check(state: State) -> RunStarted:
-            refuse_unless_new_run_can_start(state, archive, contents)
+            refuse_unless_new_run_can_start(state, archive, contents, steps)
             steps.run_exists = True  # RunStarted is journaled next
-            return _from_scratch(err, archive, state, started)
+            return with_damaged_exports(err, archive, state, started)
 
         ending = await work(session, out, seen=before, check=check)
     return render_ending(out, err, ending, archive, steps)
 
 
 def refuse_unless_new_run_can_start(
-    state: State, archive: Archive, contents: PackageContents, *, writer: LockHolder | None = None
+    state: State,
+    archive: Archive,
+    contents: PackageContents,
+    steps: NextSteps,
+    *,
+    writer: LockHolder | None = None,
 ) -> None:
     """``UsageError`` if the archive holds an unfinished run, or another account's runs;
-    ``JournalLocked`` if ``writer``, another dmj, is working on it now."""
+    ``JournalLocked`` if ``writer``, another dmj, is working on it now. ``steps`` names the
+    archive in the ``dmj resume`` advised as the user named it."""
     if writer is not None:
         raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None:
         return
     if run.finished is None:
+        where = describe_position(state).rsplit("; ", 1)[0]  # without what resume does
         raise UsageError(
-            f"The archive {archive.root} holds run {run.id}, which has not finished. "
-            f"{describe_position(state).removesuffix(' resuming.')} Continue it with "
-            f"`dmj resume --archive {archive.root}`, or choose another --archive."
+            f"The archive {archive.root} holds run {run.id}, which has not finished. {where}. "
+            f"Continue it with {steps.command('resume')}, or choose another --archive."
         )
     owner = run.started.package.self_id
     if owner != contents.owner.id:
@@ -121,9 +129,11 @@ def refuse_unless_new_run_can_start(
         )
 
 
-def _from_scratch(err: Console, archive: Archive, state: State, started: RunStarted) -> RunStarted:
+def with_damaged_exports(
+    err: Console, archive: Archive, state: State, started: RunStarted
+) -> RunStarted:
     """``started``, listing the channels whose archived exports are missing or damaged (each
-    named in a note): this run exports them whole again."""
+    named in a note): this run exports them whole again (a retry run too)."""
     check = verify_exports(archive.root, state)
     whole = check.from_scratch
     for export in check.damaged:
@@ -132,8 +142,8 @@ def _from_scratch(err: Console, archive: Archive, state: State, started: RunStar
         return started
     err.print(
         f"[yellow]Note:[/] this run exports channels {', '.join(whole)} again from their first "
-        "message (those whose DMs are in the package), so that no message of a damaged "
-        "export is lost."
+        "message (those among the DMs it exports), so that no message of a damaged export is "
+        "lost."
     )
     return replace(started, from_scratch=whole)
 
@@ -164,7 +174,7 @@ def _announce(started: RunStarted, archive: Archive, *, incremental: bool) -> st
         else ""
     )
     return (
-        f"Run {started.run}: {len(started.plan)} DMs in {started.total_batches} "
+        f"Run {started.run}: {plural(len(started.plan), 'DM')} in {started.total_batches} "
         f"batch{'' if started.total_batches == 1 else 'es'} of up to {started.batch_size} "
         f"({started.strategy}, {started.pace} pace), into "
         f"{archive.root}.{again}"

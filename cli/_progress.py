@@ -152,7 +152,10 @@ class RunView:
         if dm is not None and dm.outcome is not None:
             self._outcome(state, event.user_id, f"{dm.outcome.verdict}: {reason}")
         elif event.error_class == "transient":
-            self._say(f"  attempt {event.attempts} failed ({reason}); trying again")
+            entry = self._entry(state, event.user_id)
+            name = display_name(entry.name) if entry is not None else event.user_id
+            attempt = event.attempts - (dm.checks if dm is not None else 0)  # DCE runs
+            self._say(f"  {name}: attempt {attempt} failed ({reason}); trying again")
 
     def _batch_finished(self, state: State, event: BatchFinished) -> None:
         done, total, _ = self._counts(state)
@@ -177,6 +180,8 @@ class RunView:
         if new <= 0 or done >= total:
             return ""
         seconds = round((self._clock() - self._started) / new * (total - done))
+        if seconds < 60:  # "about 0:00:07" promises a precision an estimate does not have
+            return ", less than a minute to go"
         minutes, seconds = divmod(seconds, 60)
         hours, minutes = divmod(minutes, 60)
         return f", about {hours}:{minutes:02d}:{seconds:02d} to go"

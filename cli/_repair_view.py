@@ -24,10 +24,12 @@ def render_plan(console: Console, plan: RepairPlan, steps: NextSteps, *, applyin
         console.print(f"{journal} is intact ({plan.kept} records): nothing to repair.")
         return
     if plan.action == "tail":
+        tail = plan.tail
+        what = "an unfinished last write" if tail is None or tail.kind == "torn" else tail.what
         console.print(
-            f"{journal} is intact up to record {plan.kept} and ends in an unfinished last "
-            f"write ({plan.size - plan.offset} bytes): the next dmj that writes sets it aside "
-            "by itself (in journal.torn-<UTC time>)."
+            f"{journal} is intact up to record {plan.kept} and ends in {what} "
+            f"({plan.size - plan.offset} bytes): the next dmj that writes sets it aside by "
+            "itself (in journal.torn-<UTC time>)."
         )
     else:
         console.print(f"[bold red]Damaged:[/] {journal}: {escape(plan.reason or '')}.")
@@ -97,6 +99,13 @@ def _unreadable(line: RestLine) -> str:
 
 
 def _resume_line(losses: Losses, steps: NextSteps) -> str:
+    if losses.idle is not None:
+        holds = "no run" if losses.idle == "no-run" else "a finished run last"
+        return escape(
+            f"After the repair, the journal holds {holds}: {steps.command('resume')} has "
+            f"nothing to carry on, and {steps.command('run --package PATH')} starts a run "
+            "that exports again what the lost records had exported."
+        )
     redo = "; ".join(f"{dm.name}: {', '.join(dm.again)} again" for dm in losses.dms if dm.again)
     again = f" It does again what the lost records had done: {redo}." if redo else ""
     return escape(
@@ -120,4 +129,6 @@ def render_done(console: Console, done: RepairDone, plan: RepairPlan, steps: Nex
     for change in done.changes:
         after = "" if change.after is None else f" (throughSeq {change.after})"
         console.print(f"  {escape(change.path.ljust(width))}  {change.change}{after}")
-    console.print(f"Next: {escape(steps.command('resume'))}.")
+    idle = plan.losses is not None and plan.losses.idle is not None
+    after = steps.command("run --package PATH" if idle else "resume")
+    console.print(f"Next: {escape(after)}.")

@@ -10,16 +10,20 @@ from datetime import datetime
 
 from dmj.projections import (
     BatchSummary,
+    DamagedExport,
     ExportsCheck,
     Inspection,
+    MessagesCheck,
     ProjectionChange,
     Rebuild,
     RunSummary,
 )
+from dmj.projections.history import OwnTotals, PackageUsed
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ._status_view import ELSEWHERE, own_messages_line, package_line
 from ._tables import plain_table
 
 __all__ = ["render_inspection", "render_rebuild"]
@@ -88,26 +92,47 @@ def render_inspection(
         console.print(_projections_table(report))
     if report.exports is not None and report.exports.checked + report.exports.unlisted:
         console.print(_exports_lines(report.exports))
+    if report.messages is not None:
+        console.print(f"[bold]Your messages[/]  {escape(fill(_messages_line(report.messages)))}")
+
+
+def _messages_line(check: MessagesCheck) -> str:
+    """The figure of ``dmj status``, or why the package could not be compared."""
+    if check.package_state != "compared":
+        used = PackageUsed(path=check.package, state=check.package_state)  # type: ignore[arg-type]
+        return f"not compared: {package_line(used, remedy=ELSEWHERE)}"
+    own = OwnTotals(in_package=check.in_package, archived=check.archived, kept=check.kept,
+                    missing=check.missing, unreadable=check.unreadable)  # fmt: skip
+    return own_messages_line(own)
 
 
 def _exports_lines(check: ExportsCheck) -> str:
     """The archived exports compared with the journal's record of them."""
     total = check.checked + check.unlisted
     how = "by size" if check.quick else "by size and digest"
-    found = f"{len(check.damaged)} damaged" if check.damaged else "intact"
-    lines = [f"[bold]Exports[/]  {total} recorded, {found} (checked {how})"]
+    found = [f"{len(check.damaged)} damaged"] if check.damaged else ["intact"]
+    if check.superseded:
+        found.append(f"{len(check.superseded)} damaged but superseded")
+    lines = [f"[bold]Exports[/]  {total} recorded, {', '.join(found)} (checked {how})"]
     if check.unlisted:
         lines.append(
             f"  {check.unlisted} recorded by an older dmj without their files: only their "
             "folders were checked"
         )
     lines += [f"  [bold red]damaged:[/] {escape(export.describe())}" for export in check.damaged]
+    lines += [f"  superseded: {escape(_superseded(export))}" for export in check.superseded]
     if check.from_scratch:
         lines.append(
             f"  The next `dmj run` exports channels {', '.join(check.from_scratch)} again from "
             "their first message."
         )
     return "\n".join(lines)
+
+
+def _superseded(export: DamagedExport) -> str:
+    later = export.superseded_by
+    by = later.describe() if later is not None else "a later whole export"
+    return f"{export.describe()}; superseded by {by}"
 
 
 _TAILS = {
@@ -149,8 +174,8 @@ def _run_lines(run: RunSummary) -> str:
         f"{run.batch_size}{escape(retried)}\n"
         f"  started {_time(run.started_at)}{ended}\n"
         f"  {run.last_completed_batch + 1} of {run.total_batches} batches done; "
-        f"{run.planned} DMs planned: {run.exported} exported, {run.skipped} skipped, "
-        f"{run.unreachable} unreachable, {run.failed} failed"
+        f"{run.planned} DM{'' if run.planned == 1 else 's'} planned: {run.exported} exported, "
+        f"{run.skipped} skipped, {run.unreachable} unreachable, {run.failed} failed"
     )
 
 

@@ -26,7 +26,7 @@ from ._archive import Archive, existing_archive, refuse_unknown_exports
 from ._env import read_environment
 from ._errors import ExitCode, stderr_console
 from ._hints import NextSteps
-from ._new_run import new_run_id
+from ._new_run import new_run_id, with_damaged_exports
 from ._progress import display_name, plural
 from ._running import probe_archive, running_elsewhere
 from ._session import Session, open_session, run_async, work
@@ -59,14 +59,22 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
         raise running_elsewhere(archive, state, writer)
     run = state.run
     if run is None or (run.finished is not None and not failed_entries(run)):
-        return _nothing_to_resume(out, archive, state, steps)
+        return _nothing_to_resume(out, err, archive, state, steps)
     refuse_unknown_exports(archive, state)
     started = run.started
-    dce = await find_dce(
-        request.dce or Path(started.dce.path),
-        env=env.child_env,
-        stall_timeout=request.stall_timeout,
-    )
+    try:
+        dce = await find_dce(
+            request.dce or Path(started.dce.path),
+            env=env.child_env,
+            stall_timeout=request.stall_timeout,
+        )
+    except UsageError as error:
+        if request.dce is not None:
+            raise
+        raise type(error)(  # the user gave no --dce: say where this one came from
+            f"dmj resume uses the DiscordChatExporter run {run.id} began with, "
+            f"{started.dce.path}, unless --dce names another; it does not work now: {error}"
+        ) from error
     if dce.version != started.dce.version:
         err.print(
             f"[yellow]Note:[/] the run began with DCE {escape(started.dce.version)}; "
@@ -89,7 +97,8 @@ async def _resume(request: ResumeRequest, steps: NextSteps) -> ExitCode:
                     "(another dmj resumed it); `dmj replay --inspect` shows where it stands."
                 )
             if now.run.finished is not None:
-                return _retry(out, now.run, session)
+                retry = _retry(out, now.run, session)
+                return with_damaged_exports(err, archive, now, retry)
             out.print(escape(describe_position(now)))
             return None
 
@@ -110,7 +119,9 @@ def _retry(out: Console, finished: RunState, session: Session) -> RunStarted:
     return started
 
 
-def _nothing_to_resume(out: Console, archive: Archive, state: State, steps: NextSteps) -> ExitCode:
+def _nothing_to_resume(
+    out: Console, err: Console, archive: Archive, state: State, steps: NextSteps
+) -> ExitCode:
     run = state.run
     if run is None or run.finished is None:
         out.print(
@@ -120,7 +131,10 @@ def _nothing_to_resume(out: Console, archive: Archive, state: State, steps: Next
             )
         )
         return ExitCode.OK
-    rebuild_projections(archive.root)  # a crash right after RunFinished may have left them behind
+    # a crash right after RunFinished may have left them behind
+    rebuilt = rebuild_projections(archive.root)
+    if rebuilt.recovery is not None:  # a tail was set aside: say what it was
+        err.print(f"[yellow]Note:[/] {escape(rebuilt.recovery)}")
     finished = run.finished
     out.print(
         escape(

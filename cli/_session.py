@@ -23,7 +23,7 @@ import httpx
 import msgspec
 from anyio.abc import TaskStatus
 from dmj.adapters import Dce, DceRunner, DiscordClient, end_recorded_group, pacing_preset
-from dmj.journal import JournalWriter, OsStorage
+from dmj.journal import JournalWriter, Storage
 from dmj.machine.driver import DriverSettings, Ports, RunEnd, drive
 from dmj.machine.events import Pace, RunStarted, UserInfo
 from dmj.machine.state import State
@@ -32,7 +32,7 @@ from msgspec.structs import replace
 from rich.console import Console
 from rich.markup import escape
 
-from ._archive import Archive, tidy
+from ._archive import Archive, archive_storage, tidy
 from ._env import Environment
 from ._errors import ExitCode, stderr_console
 from ._exporter import ArchiveExporter
@@ -64,10 +64,13 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Ending(msgspec.Struct, frozen=True, kw_only=True):
-    """How the work ended: ``end`` is None when a second Ctrl-C stopped it at once."""
+    """How the work ended: ``end`` is None when a second Ctrl-C stopped it at once.
+    ``storage``: the seam the work wrote through, which the summary's index refresh goes on
+    with (one sequence of operations for the whole command)."""
 
     end: RunEnd | None
     log: str
+    storage: Storage
 
 
 def run_async(
@@ -143,7 +146,7 @@ async def work(
     ``RunStarted`` of a new run to journal first (None to carry on with the journal's run).
     """
     failpoints = session.env.failpoints
-    storage = failpoints.storage(OsStorage())  # one seam for the journal and the archive
+    storage = archive_storage(failpoints)  # one seam for the journal and the archive
     archive = dataclasses.replace(session.archive, storage=storage)
     records_only = replace(failpoints, at_op=None)
     with JournalWriter.open(archive.journal, storage=storage, failpoints=records_only) as writer:
@@ -171,7 +174,7 @@ async def work(
             settings = DriverSettings(retry_wait=pacing_preset(pace).backoff_wait)
             with view:
                 end = await _drive_until_ctrl_c(state, ports, settings, start, console)
-    return Ending(end=end, log=str(log))
+    return Ending(end=end, log=str(log), storage=storage)
 
 
 def _runner(session: Session) -> DceRunner:

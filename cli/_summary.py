@@ -21,6 +21,7 @@ from ._errors import ExitCode
 from ._hints import NextSteps
 from ._progress import display_name, plural, short_reason
 from ._session import Ending
+from ._status_view import own_messages_figure
 from ._tables import plain_table
 
 __all__ = ["describe_position", "render_ending"]
@@ -79,6 +80,7 @@ def render_ending(
     out.print(_summary(run))
     for problem in run.started.package.problems:
         out.print(escape(f"Package problem: {problem.message}"))
+    out.print(escape(steps.fill(own_messages_figure(archive.root, ending.storage))))
     out.print(_places(run, archive, ending.log))
     failed = tally(run.outcomes()).failed
     if failed:

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import webbrowser
 from collections.abc import Callable
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from types import FrameType
@@ -20,26 +21,32 @@ from types import FrameType
 import typer
 from dmj.machine.errors import JournalNotFound
 from dmj.projections import JOURNAL
-from dmj.view import Archive, MemoryArchive, build_app, listen, serving
+from dmj.view import IndexArchive, build_app, listen, serving
 
-__all__ = ["NO_INDEX_YET", "open_in_browser", "serve_view"]
+from ._app import dmj_version
+from ._history import LocalTime, notice
 
-NO_INDEX_YET = (
-    "This dmj cannot list the conversations of the archive yet: the message index the viewer "
-    "reads is not part of this version."
-)
+__all__ = ["open_in_browser", "serve_view", "view_source"]
 
 
 def serve_view(archive: Path, *, port: int | None, open_browser: bool) -> None:
-    """Serve ``archive`` on 127.0.0.1 until SIGINT or SIGTERM."""
+    """Serve ``archive`` on 127.0.0.1 until SIGINT or SIGTERM.
+
+    The message index is brought up to date before the address is printed (built, the first
+    time), then each time the page is loaded: never by the requests that page through it.
+    """
     root = _existing_archive(archive)
     sock = listen(port)
+    try:
+        source = view_source(root)
+        source.refresh()
+    except BaseException:
+        sock.close()
+        raise
     actual = sock.getsockname()[1]
     secret = secrets.token_urlsafe(32)
     media = root / "media"
-    app = build_app(
-        _source(root), port=actual, secret=secret, media=media if media.is_dir() else None
-    )
+    app = build_app(source, port=actual, secret=secret, media=media if media.is_dir() else None)
     url = f"http://127.0.0.1:{actual}/?key={secret}"
     stop = threading.Event()
 
@@ -85,6 +92,15 @@ def _existing_archive(path: Path) -> Path:
     return root
 
 
-def _source(root: Path) -> Archive:
-    """What the viewer reads. Until the message index exists: nothing, and why."""
-    return MemoryArchive((), (), notices=(NO_INDEX_YET,))
+def view_source(root: Path) -> IndexArchive:
+    """What the viewer reads: the archive's message index, in the system's local time; a
+    refresh reads the data package with the adapters' reader and writes through the
+    command's seam (view imports neither)."""
+    from dmj.adapters import open_package  # noqa: PLC0415
+
+    from ._archive import command_storage  # noqa: PLC0415
+
+    return IndexArchive(
+        root, zone=LocalTime(), app=f"dmj {dmj_version()}", clock=lambda: datetime.now(UTC),
+        notice=notice, packages=open_package, storage=command_storage(),
+    )  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from dmj.machine.errors import UsageError
@@ -18,7 +18,10 @@ from ._app import app, dmj_version
 from ._history import HISTORY_COMMAND, LocalTime, OrderChoice, OrderOption, notice
 from ._options import DEFAULT_ARCHIVE, ArchiveOption
 
-__all__ = ["export"]
+if TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = ["FORMATS", "default_filename", "export", "export_command"]
 
 FORMATS = ("json", "md", "txt")
 _BARE_WORD = re.compile(r"[A-Za-z]+")
@@ -57,28 +60,57 @@ def export(
 ) -> None:
     """Export the messages a query selects as JSON, Markdown or text."""
     fmt, query_words = _format_and_query(words or [])
+    given = [fmt] if words and words[0].lower() == fmt else []
+    ordered = ["--order", order.value] if _given(ctx, "order") else []
+    export_command(
+        archive, fmt, " ".join(query_words), order=order, filename=filename, force=force,
+        filter_input=" ".join(["export", *given, *query_words, *ordered]),
+    )  # fmt: skip
+
+
+def export_command(
+    archive: Path,
+    fmt: str,
+    query_text: str,
+    *,
+    order: OrderChoice,
+    filename: str | None,
+    force: bool,
+    filter_input: str,
+) -> None:
+    """What ``dmj export`` does once its arguments are read (the menu's option 5 calls it
+    too): select, write the file (``filename`` None: the default name; ``-``: stdout), and
+    say where and how many. ``filter_input`` is the command line after ``dmj``, for the meta."""
     from datetime import UTC, datetime  # noqa: PLC0415 (loaded when the command runs)
 
+    from dmj.adapters import open_package  # noqa: PLC0415
     from dmj.projections.history import (  # noqa: PLC0415
         ExportRequest,
         export_history,
         parse_query,
     )
 
-    query = parse_query(" ".join(query_words))
+    from ._archive import command_storage  # noqa: PLC0415
+
+    query = parse_query(query_text)
     zone = LocalTime()
     now = datetime.now(UTC)
-    name = filename or f"export_dm-{now.astimezone(zone):%Y%m%d-%H%M%S}.{fmt}"
-    given = [fmt] if words and words[0].lower() == fmt else []
-    ordered = ["--order", order.value] if _given(ctx, "order") else []
+    name = filename or default_filename(fmt, now)
     request = ExportRequest(
         query=query, order=order.value, format=fmt,  # type: ignore[arg-type]
         target=None if name == "-" else Path(name), overwrite=force,
-        app=f"dmj {dmj_version()}", generated_at=now,
-        filter_input=" ".join(["export", *given, *query_words, *ordered]),
+        app=f"dmj {dmj_version()}", generated_at=now, filter_input=filter_input,
     )  # fmt: skip
-    done = export_history(archive, request, zone=zone, notice=notice, stream=sys.stdout.buffer)
+    done = export_history(
+        archive, request, zone=zone, notice=notice, stream=sys.stdout.buffer,
+        packages=open_package, storage=command_storage(),
+    )  # fmt: skip
     (notice if done.path is None else typer.echo)(_summary(done.count, done.gaps, done.path))
+
+
+def default_filename(fmt: str, now: datetime) -> str:
+    """``export_dm-<local YYYYMMDD-HHMMSS>.<fmt>``: the file ``dmj export`` writes by default."""
+    return f"export_dm-{now.astimezone(LocalTime()):%Y%m%d-%H%M%S}.{fmt}"
 
 
 def _summary(count: int, gaps: int, path: str | None) -> str:

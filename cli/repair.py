@@ -40,6 +40,8 @@ def repair(
     from dmj.projections import apply_repair, plan_repair  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
 
+    from ._archive import archive_storage  # noqa: PLC0415
+    from ._env import read_environment  # noqa: PLC0415
     from ._repair_view import render_done, render_plan  # noqa: PLC0415
 
     console = Console(highlight=False, soft_wrap=True)
@@ -48,4 +50,5 @@ def repair(
         raise JournalCorrupt(f"{plan.reason} (A repair never cuts records it cannot judge.)")
     render_plan(console, plan, steps, applying=apply)
     if apply and plan.action != "nothing":
-        render_done(console, apply_repair(archive, plan), plan, steps)
+        storage = archive_storage(read_environment().failpoints)
+        render_done(console, apply_repair(archive, plan, storage=storage), plan, steps)

@@ -24,15 +24,20 @@ def show(
     archive: ArchiveOption = DEFAULT_ARCHIVE,
 ) -> None:
     """Show the messages a query selects (what `dmj export` would write)."""
-    from dmj.projections.history import (  # noqa: PLC0415 (loaded when the command runs)
+    from dmj.adapters import open_package  # noqa: PLC0415 (loaded when the command runs)
+    from dmj.projections.history import (  # noqa: PLC0415
         open_history,
         parse_query,
         write_listing,
     )
 
+    from ._archive import command_storage  # noqa: PLC0415
+
     query = parse_query(" ".join(words or []))
     zone = LocalTime()
-    with open_history(archive, zone=zone, notice=notice) as history:
+    with open_history(
+        archive, zone=zone, notice=notice, packages=open_package, storage=command_storage()
+    ) as history:
         selection = history.select(query, order.value)
         chunks = write_listing(
             selection.messages(), selection.gaps, query=query.text, order=order.value,

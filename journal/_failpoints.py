@@ -164,6 +164,10 @@ class FailingStorage:
         self._arrive("replace")
         self._inner.replace(source, target)
 
+    def link(self, source: Path, target: Path) -> None:
+        self._arrive("link")
+        self._inner.link(source, target)
+
     def remove(self, path: Path) -> None:
         self._arrive("remove")
         self._inner.remove(path)

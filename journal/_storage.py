@@ -2,10 +2,11 @@
 
 Everything dmj does to the disk of an archive goes through a ``Storage``: the journal
 writer's opening, writing, syncing, truncating and removing an incomplete copy, and the
-archive's own files (exports, media, projections: ``dmj.projections``' durable recipes),
-which add creating temp files and folders, renaming, removing and syncing files written by
-another process (DCE). One ``Storage`` serves a whole command, so ``Failpoints`` count every
-operation of a run in one sequence. ``OsStorage`` is the real thing; tests put a wrapper
+archive's own files (exports, media, projections: ``dmj.projections``' durable recipes; the
+message index's file-level steps), which add creating temp files and folders, renaming,
+linking, removing and syncing files written by another process (DCE, SQLite: its own page
+I/O cannot go through the seam). One ``Storage`` serves a whole command, so ``Failpoints``
+count every operation of a run in one sequence. ``OsStorage`` is the real thing; tests put a wrapper
 around it to split a write, kill the process between two operations, make ``fsync`` fail
 (see ``_failpoints``), or record the order of writes, syncs and renames. Reading does not go
 through the seam: readers never change anything.
@@ -77,6 +78,11 @@ class Storage(Protocol):
         """Rename ``source`` to ``target`` atomically, replacing a file ``target``."""
         ...
 
+    def link(self, source: Path, target: Path) -> None:
+        """Give the file ``source`` the new name ``target`` atomically; ``FileExistsError`` if
+        ``target`` exists (what is there is never replaced)."""
+        ...
+
     def remove(self, path: Path) -> None:
         """Remove the file ``path`` (a temp file, or an incomplete copy the writer made)."""
         ...
@@ -134,6 +140,9 @@ class OsStorage:
 
     def replace(self, source: Path, target: Path) -> None:
         os.replace(source, target)
+
+    def link(self, source: Path, target: Path) -> None:
+        os.link(source, target)
 
     def remove(self, path: Path) -> None:
         path.unlink()

@@ -117,7 +117,8 @@ def export_failed(w: Working, event: ExportFailed) -> None:
     elif event.error_class == "permanent":
         direct = dm.opened is None and dm.open_at_start is None and not dm.direct_failed
         if dm.entry.kind == "dm" and direct:
-            w.dms[user] = replace(dm, exporting=None, direct_failed=True)
+            checks = dm.checks + event.read_check
+            w.dms[user] = replace(dm, exporting=None, direct_failed=True, checks=checks)
             return
     else:  # fatal: the run pauses; resume tries again
         w.dms[user] = replace(dm, exporting=None)

@@ -108,9 +108,10 @@ class DmProgress(Value, frozen=True, kw_only=True):
     reopened, never closed). ``opening``/``exporting``/``closing`` mark a journaled intent
     still waiting for its outcome. ``opened``: the channel dmj opened and has not closed.
     ``direct_failed``: exporting the package's channel failed permanently, so the DM is
-    reopened. ``attempt`` counts DCE runs for the DM; ``transient_failures`` those that failed
-    transiently (bounded by the run's ``max_attempts``). ``export_seq``: the seq of the
-    pending ``ExportRequested`` (its export folder is named after it).
+    reopened. ``attempt`` counts export attempts for the DM, ``checks`` those the read probe
+    ended before DCE started (``attempt - checks``: DCE runs); ``transient_failures`` those
+    that failed transiently (bounded by the run's ``max_attempts``). ``export_seq``: the seq
+    of the pending ``ExportRequested`` (its export folder is named after it).
     """
 
     entry: PlanEntry
@@ -122,6 +123,7 @@ class DmProgress(Value, frozen=True, kw_only=True):
     exporting: str | None = None
     export_seq: int = 0
     attempt: int = 0
+    checks: int = 0
     transient_failures: int = 0
     outcome: Outcome | None = None
 

@@ -100,6 +100,7 @@ def _next_for_dm(run: RunState, memory: Memory, batch: int, dm: DmProgress) -> A
         user_id=entry.user_id,
         channel_id=target,
         attempt=dm.attempt + 1,
+        checks=dm.checks,
         name=entry.name,
         after=status.last_message_id if status is not None else None,
         probe=dm.opened is None and dm.open_at_start is None,

@@ -223,9 +223,8 @@ class _Driver:
         try:
             if step.probe and (refused := await self.ports.discord.check_readable(channel)):
                 # what DCE's own "forbidden"/"not found" would say, without starting DCE
-                raise ChannelExportError(
-                    refused.message, channel_id=channel, error_class="permanent"
-                )
+                self.journal(self.failure(step, "permanent", refused.message, read_check=True))
+                return None
             done = await self.until_stopped(
                 partial(self.ports.exporter.export, channel, after=step.after, export_id=export_id)
             )
@@ -271,10 +270,12 @@ class _Driver:
             raise group.exceptions[0] if len(group.exceptions) == 1 else group from None
         return done
 
-    def failure(self, step: ExportChannel, error_class: ErrorClass, message: str) -> ExportFailed:
+    def failure(
+        self, step: ExportChannel, error: ErrorClass, message: str, *, read_check: bool = False
+    ) -> ExportFailed:
         return ExportFailed(
             run=self.run_id, batch=step.batch, channel_id=step.channel_id, user_id=step.user_id,
-            error_class=error_class, message=message, attempts=step.attempt,
+            error_class=error, message=message, attempts=step.attempt, read_check=read_check,
         )  # fmt: skip
 
     async def export_failed(self, step: ExportChannel, error: ChannelExportError) -> RunEnd | None:

@@ -239,9 +239,11 @@ class DmSkipped(Event, tag="DmSkipped", frozen=True, kw_only=True):
 class ExportRequested(Event, tag="ExportRequested", frozen=True, kw_only=True):
     """DCE is about to export ``channel_id``.
 
-    ``attempt`` numbers the DCE runs for this DM within the run (1, 2, …; a repeat after a
-    crash is a new attempt). ``user_id`` is the DM's plan key (older records may leave it
-    empty: the channel then identifies the DM). ``after`` is the last message id already
+    ``attempt`` numbers the export attempts for this DM within the run (1, 2, …; a repeat
+    after a crash is a new attempt). An attempt the read check ends never starts DCE
+    (``ExportFailed.read_check``); what people read counts DCE runs, without those.
+    ``user_id`` is the DM's plan key (older records may leave it empty: the channel then
+    identifies the DM). ``after`` is the last message id already
     archived for the channel by an earlier run: DCE exports only what is newer.
     """
 
@@ -254,8 +256,8 @@ class ExportRequested(Event, tag="ExportRequested", frozen=True, kw_only=True):
 
 class ChannelExported(Event, tag="ChannelExported", frozen=True, kw_only=True):
     """The export is in the archive: ``path`` is its folder, relative to the archive, holding
-    ``files`` (older records have none listed). An empty ``path``: an incremental export
-    found no new message, so no folder was kept (``message_count`` 0)."""
+    ``files`` (older records have none listed). An empty ``path``: the export held no
+    message, so no folder was kept (``message_count`` 0)."""
 
     batch: int
     channel_id: str
@@ -274,6 +276,8 @@ class ExportFailed(Event, tag="ExportFailed", frozen=True, kw_only=True):
     ``transient``: tried again until the run's ``max_attempts`` transient failures.
     ``permanent`` (not found, forbidden, said by DCE or by the read probe before it): a closed
     1-on-1 DM falls back to reopening it; anything else has reached its outcome (unreachable).
+    ``read_check``: the read probe refused the channel, so DCE was not started (False in
+    records older than the field).
     """
 
     batch: int
@@ -282,6 +286,7 @@ class ExportFailed(Event, tag="ExportFailed", frozen=True, kw_only=True):
     error_class: ErrorClass
     message: str
     attempts: int
+    read_check: bool = False
 
 
 class DmCloseRequested(Event, tag="DmCloseRequested", frozen=True, kw_only=True):

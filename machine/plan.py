@@ -147,7 +147,8 @@ def choose(plan: tuple[PlanEntry, ...], only: Iterable[str]) -> tuple[PlanEntry,
     """The entries of ``plan`` that some word of ``only`` names, in plan order.
 
     A word names a conversation by its user id, its channel id or its name (ignoring case,
-    with or without the package's "Direct Message with " prefix); a name shared by several
+    with or without the package's "Direct Message with " prefix, and without the "#0" of a
+    username, as Discord shows it); a name shared by several
     conversations names them all. A word that names none is a ``UsageError`` listing the
     closest names.
     """
@@ -162,7 +163,9 @@ def choose(plan: tuple[PlanEntry, ...], only: Iterable[str]) -> tuple[PlanEntry,
 
 def _names(entry: PlanEntry, word: str) -> bool:
     wanted = word.strip().casefold()
-    return wanted in (entry.user_id, entry.channel_id, _name(entry).casefold()) or (
+    name = _name(entry).casefold()
+    # "alice" names "alice#0": Discord shows a user without the "#0" its new usernames carry
+    return wanted in (entry.user_id, entry.channel_id, name, name.removesuffix("#0")) or (
         wanted == entry.name.casefold()
     )
 

@@ -95,7 +95,7 @@ class Discord(Protocol):
 
 class ExportedChannel(msgspec.Struct, frozen=True, kw_only=True):
     """A verified export, in the archive: ``path`` is relative to the archive directory
-    (empty when an incremental export found nothing new and kept no folder); ``files`` are
+    (empty when the export held no message and kept no folder); ``files`` are
     the files filed there, with sizes and digests."""
 
     path: str

@@ -73,14 +73,18 @@ class Idle(Step, tag="idle", frozen=True, kw_only=True):
 
     def describe(self) -> str:
         if self.reason == "no-run":
-            return "nothing to do: no run has started here (`dmj run` starts one)"
+            return "nothing to do: no run has started here (`dmj run --package PATH` starts one)"
         if self.retry:
             dms = f"{self.retry} DM{'' if self.retry == 1 else 's'}"
             return (
-                f"the last run finished, but {dms} failed: `dmj resume` retries them (`dmj "
-                "run` starts an incremental run)"
+                f"the last run finished, but {dms} failed: `dmj resume` retries "
+                f"{'it' if self.retry == 1 else 'them'} (`dmj run --package PATH` starts an "
+                "incremental run)"
             )
-        return "nothing to do: the last run finished (`dmj run` starts an incremental one)"
+        return (
+            "nothing to do: the last run finished (`dmj run --package PATH` starts an "
+            "incremental one)"
+        )
 
 
 class CaptureOpenDms(Step, tag="capture-open-dms", frozen=True, kw_only=True):
@@ -113,7 +117,8 @@ class OpenDm(Step, tag="open-dm", frozen=True, kw_only=True):
         return DmOpenRequested(run=run, batch=self.batch, user_id=self.user_id)
 
     def describe(self) -> str:
-        return f"reopen the DM with {self.name} (user {self.user_id})"
+        name = self.name.removeprefix("Direct Message with ")
+        return f"reopen the DM with {name} (user {self.user_id})"
 
 
 class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
@@ -122,7 +127,8 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
     ``probe``: first ask Discord, with one request, whether the account may read the channel
     (a channel neither open at the start nor opened by dmj: a closed DM by its package id, a
     left group); DCE runs only if it may, else the attempt fails as DCE's own *forbidden* or
-    *not found* would, without the cost of starting DCE.
+    *not found* would, without the cost of starting DCE. ``checks``: the DM's earlier
+    attempts the read probe ended (DCE never ran), left out of the attempt people read.
     """
 
     batch: int
@@ -132,6 +138,7 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
     name: str
     after: str | None = None
     probe: bool = False
+    checks: int = 0
 
     def intent(self, run: str) -> AnyEvent:
         return ExportRequested(
@@ -144,8 +151,14 @@ class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):
         )
 
     def describe(self) -> str:
+        """The step in words; the attempt counts DCE runs (``checks`` left out)."""
         after = f", after message {self.after}" if self.after else ""
-        return f"export {self.name} (channel {self.channel_id}), attempt {self.attempt}{after}"
+        channel = f"{self.name} (channel {self.channel_id})"
+        if self.probe:
+            what = f"check that {channel} is readable, then export it"
+        else:
+            what = f"export {channel}"
+        return f"{what}, attempt {self.attempt - self.checks}{after}"
 
 
 class CloseDm(Step, tag="close-dm", frozen=True, kw_only=True):

@@ -32,6 +32,7 @@ __all__ = [
     "BatchSummary",
     "Inspection",
     "JournalSummary",
+    "MessagesCheck",
     "RuleSummary",
     "RunSummary",
     "build_inspection",
@@ -111,10 +112,25 @@ class RunSummary(Report, frozen=True, kw_only=True):
     retries: str | None = None
 
 
+class MessagesCheck(Report, frozen=True, kw_only=True):
+    """Your messages: the archive compared with the last run's data package (``dmj status``
+    does it; docs/status.md). ``package_state``: ``compared``, or why not (``gone``,
+    ``changed``, ``unreadable``, ``none``); the counts are those of ``OwnTotals``."""
+
+    package: str | None
+    package_state: str
+    in_package: int = 0
+    archived: int = 0
+    kept: int = 0
+    missing: int = 0
+    unreadable: int = 0
+
+
 class Inspection(Report, frozen=True, kw_only=True):
     """The whole audit. ``last_completed_batch`` and ``next_step`` are for the current run
     (None/"idle" without one); ``through_seq`` is the last record the state reflects;
-    ``exports``: the recorded exports compared with the disk."""
+    ``exports``: the recorded exports compared with the disk; ``messages``: your messages
+    in the data package compared with the archive."""
 
     archive: str
     journal: JournalSummary
@@ -126,6 +142,7 @@ class Inspection(Report, frozen=True, kw_only=True):
     rule_broken: RuleSummary | None
     projections: tuple[ProjectionStatus, ...]
     exports: ExportsCheck | None = None
+    messages: MessagesCheck | None = None
 
     @property
     def healthy(self) -> bool:
@@ -164,9 +181,11 @@ def _next_step_text(journal: JournalSummary, step: AnyStep, *, damaged: bool) ->
     if damaged or journal.problem is not None:
         after = step.describe()
         if isinstance(step, Idle):
-            after = "the journal holds no run (`dmj run` starts one)"
+            after = "the journal holds no run (`dmj run --package PATH` starts one)"
             if step.reason == "run-finished":
-                after = "its last run is finished (`dmj run` starts an incremental one)"
+                after = (
+                    "its last run is finished (`dmj run --package PATH` starts an incremental one)"
+                )
         return (
             "repair the journal first (`dmj repair` shows what it keeps and sets aside); "
             f"after that: {after}"

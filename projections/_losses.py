@@ -9,12 +9,14 @@ is a step the journal no longer remembers, so ``dmj resume`` takes it again; a l
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
 from dmj.journal import RestLine
 from dmj.machine.decide import decide
 from dmj.machine.state import State
+from dmj.machine.steps import Idle, IdleReason
 
 __all__ = ["DmLoss", "Losses", "describe_losses"]
 
@@ -43,8 +45,11 @@ class Losses(msgspec.Struct, frozen=True, kw_only=True):
     valid records; what those still say counts below, unverified); ``batches`` are the batch
     numbers they mention (0-based, as journaled); ``exports`` the export folders only they
     record (a repair moves them out of ``exports/``, where nothing would know them);
-    ``unfinished`` the runs whose end they held, ``forgotten`` the runs they started;
-    ``next_step`` is what resume does first.
+    ``unfinished`` the runs whose end they held, ``forgotten`` the runs they started (that
+    the kept records do not know at all); ``next_step`` is what resume does first, and
+    ``idle`` why that is nothing, if it is (the kept records hold no run, or end in a
+    finished one): what the lost records had done is then done again only by a new ``dmj
+    run``.
     """
 
     records: int
@@ -56,32 +61,42 @@ class Losses(msgspec.Struct, frozen=True, kw_only=True):
     unfinished: tuple[str, ...]
     forgotten: tuple[str, ...]
     next_step: str
+    idle: IdleReason | None = None
 
 
-def describe_losses(kept: State, rest: list[RestLine]) -> Losses:
-    """What setting ``rest`` aside loses, given the ``kept`` records' state."""
+def describe_losses(kept: State, rest: list[RestLine], *, orphaned: Sequence[str] = ()) -> Losses:
+    """What setting ``rest`` aside loses, given the ``kept`` records' state. ``orphaned``: the
+    export folders of kept ``ExportRequested`` records whose outcome is in ``rest`` (only
+    the lines set aside vouch for them, whether or not those still read)."""
     records = [line.event for line in rest if line.event is not None]
     facts = [line.guess if line.event is None else _facts(line.event) for line in rest]
-    names, recorded = _names(kept, records), _recorded(kept)
+    names, known = _names(kept, records), {run.id for run in kept.runs}
+    runs = dict.fromkeys(str(fact["run"]) for fact in facts if isinstance(fact.get("run"), str))
+    step = decide(kept)
     return Losses(
         records=len(records),
         unreadable=len(rest) - len(records),
         types=dict(Counter(type(event).__name__ for event in records)),
         batches=tuple(sorted({fact["batch"] for fact in facts if _is_int(fact.get("batch"))})),
         dms=_dms(facts, names, _channel_users(kept, records)),
-        exports=tuple(
-            dict.fromkeys(
-                str(fact["path"])
-                for fact in facts
-                if fact.get("type") == "ChannelExported"
-                and isinstance(fact.get("path"), str)
-                and fact["path"] not in recorded
-            )
+        exports=tuple(dict.fromkeys([*orphaned, *_exports_only_in(facts, _recorded(kept))])),
+        unfinished=tuple(
+            str(f.get("run"))
+            for f in facts
+            if f.get("type") == "RunFinished" and f.get("run") in known
         ),
-        unfinished=tuple(str(f.get("run", "?")) for f in facts if f.get("type") == "RunFinished"),
-        forgotten=tuple(str(f.get("run", "?")) for f in facts if f.get("type") == "RunStarted"),
-        next_step=decide(kept).describe(),
+        forgotten=tuple(run for run in runs if run not in known),
+        next_step=step.describe(),
+        idle=step.reason if isinstance(step, Idle) and not step.retry else None,
     )
+
+
+def _exports_only_in(facts: list[dict[str, Any]], recorded: set[str]) -> Iterator[str]:
+    """The export folders the lost ``ChannelExported`` records name and the kept ones do not."""
+    for fact in facts:
+        path = fact.get("path")
+        if fact.get("type") == "ChannelExported" and isinstance(path, str) and path not in recorded:
+            yield path
 
 
 def _recorded(kept: State) -> set[str]:

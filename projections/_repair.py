@@ -12,7 +12,6 @@ no cut: any writer sets that aside, and so does the repair's rebuild.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +19,10 @@ import msgspec
 from dmj.journal import (
     Clock,
     JournalCheck,
+    OsStorage,
     RestLine,
+    Storage,
+    TornTail,
     line_offset,
     read_events,
     read_rest,
@@ -30,8 +32,9 @@ from dmj.journal import (
 from dmj.machine.errors import FileWriteFailed
 from dmj.machine.state import State, fold_until_broken
 
-from ._atomic import fsync_path, make_dirs, remove_durably
+from ._atomic import move_folder, remove_durably
 from ._build import archived_batch_state
+from ._exports import unfinished_exports
 from ._files import ProjectionChange
 from ._losses import Losses, describe_losses
 from ._replay import _existing_journal, _Intact, rebuild_projections
@@ -62,6 +65,8 @@ class RepairPlan(msgspec.Struct, frozen=True, kw_only=True):
     offset: int
     rest: tuple[RestLine, ...] = ()
     losses: Losses | None = None
+    tail: TornTail | None = None
+    """With ``tail``: the tail the next writer sets aside, and what it is."""
 
 
 class RepairDone(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,7 +94,9 @@ def plan_repair(archive: Path) -> RepairPlan:
     if broken is None and problem is None:
         if check.torn is None:
             return plan
-        return msgspec.structs.replace(plan, action="tail", offset=check.torn.offset)
+        return msgspec.structs.replace(
+            plan, action="tail", offset=check.torn.offset, tail=check.torn
+        )
     if broken is None and problem is not None and problem.kind in _NOT_CUT:
         return msgspec.structs.replace(plan, action="refuse", reason=problem.message)
     reason = str(broken) if broken is not None else _problem(check)
@@ -107,39 +114,46 @@ def _cut(
     line = kept.through_seq + 1
     offset = check.intact_bytes if line == check.records + 1 else line_offset(journal, line)
     rest = read_rest(journal, offset, line)
+    # an export whose outcome is set aside: resume would remove its folder as unfinished work
+    orphaned = [p for p in unfinished_exports(kept) if (Path(plan.archive) / p).is_dir()]
     return msgspec.structs.replace(
         plan, action="cut", reason=reason, offset=offset, rest=tuple(rest),
-        losses=describe_losses(kept, rest),
+        losses=describe_losses(kept, rest, orphaned=orphaned),
     )  # fmt: skip
 
 
-def apply_repair(archive: Path, plan: RepairPlan, *, clock: Clock = utc_now) -> RepairDone:
-    """Take ``plan``: set the rest aside (under the writer lock), then rebuild the projections.
+def apply_repair(
+    archive: Path, plan: RepairPlan, *, clock: Clock = utc_now, storage: Storage | None = None
+) -> RepairDone:
+    """Take ``plan``: set the rest aside (under the writer lock), then rebuild the projections,
+    every file operation through ``storage`` (the command's seam).
 
     ``JournalLocked`` while another dmj writes; ``JournalError`` if the journal changed since
     the plan (nothing is done then). A run whose end was set aside is unfinished again, so
     its archived ``runs/<run_id>/batch-state.json`` goes (the rebuild writes it afresh).
     """
+    storage = storage or OsStorage()
     journal = Path(plan.journal)
     saved_to, moved = None, []
     if plan.action == "cut":
         exports = plan.losses.exports if plan.losses is not None else ()
 
         def exports_aside(when: str) -> None:
-            moved.extend(_move_aside(archive, exports, when))
+            moved.extend(_move_aside(archive, exports, when, storage=storage))
 
         saved = set_rest_aside(
-            journal, offset=plan.offset, size=plan.size, clock=clock, first=exports_aside
-        )
+            journal, offset=plan.offset, size=plan.size, clock=clock, first=exports_aside,
+            storage=storage,
+        )  # fmt: skip
         saved_to = str(saved)
     stale = [] if plan.losses is None else [*plan.losses.unfinished, *plan.losses.forgotten]
     removed = []
     for run_id in dict.fromkeys(stale):
         relative = archived_batch_state(run_id)
         if (archive / relative).is_file():
-            remove_durably(archive / relative)
+            remove_durably(archive / relative, storage=storage)
             removed.append(ProjectionChange(path=relative, change="removed"))
-    rebuild = rebuild_projections(archive)
+    rebuild = rebuild_projections(archive, storage=storage)
     return RepairDone(
         saved_to=saved_to,
         moved=tuple(moved),
@@ -149,9 +163,12 @@ def apply_repair(archive: Path, plan: RepairPlan, *, clock: Clock = utc_now) -> 
     )
 
 
-def _move_aside(archive: Path, exports: tuple[str, ...], when: str) -> list[tuple[str, str]]:
+def _move_aside(
+    archive: Path, exports: tuple[str, ...], when: str, *, storage: Storage
+) -> list[tuple[str, str]]:
     """Move each export folder only the set-aside lines record to ``exports.damaged-<when>/``
-    (same layout), durably; the moves made. Such a folder is known to no journal any more:
+    (same layout), durably (``move_folder``); the moves made. Such a folder is known to no
+    journal any more:
     left in ``exports/``, a later run could take it for leftovers, or export the same DM
     into the same folder name. A folder already gone (an earlier, interrupted repair moved
     it) is skipped; a path outside ``exports/`` is never touched."""
@@ -164,10 +181,7 @@ def _move_aside(archive: Path, exports: tuple[str, ...], when: str) -> list[tupl
             continue
         target = target_root / parts[1] / parts[2]
         try:
-            make_dirs(target.parent)
-            os.rename(source, target)
-            fsync_path(target.parent)
-            fsync_path(source.parent)
+            move_folder(source, target, storage=storage)
         except OSError as exc:
             raise FileWriteFailed(
                 f"the export folder {source} could not be moved to {target} "

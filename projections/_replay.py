@@ -17,6 +17,7 @@ from dmj.journal import (
     JournalEvents,
     JournalWriter,
     LockHolder,
+    Storage,
     probe_writer,
     read_events,
 )
@@ -68,13 +69,14 @@ def replay_journal(path: Path) -> State:
             ) from broken
 
 
-def rebuild_projections(archive: Path) -> Rebuild:
-    """Rewrite every projection of ``archive`` that differs from its journal; say what changed."""
+def rebuild_projections(archive: Path, *, storage: Storage | None = None) -> Rebuild:
+    """Rewrite every projection of ``archive`` that differs from its journal; say what changed
+    (every write through ``storage``, the command's seam)."""
     journal = _existing_journal(archive)
-    with JournalWriter.open(journal) as writer:
+    with JournalWriter.open(journal, storage=storage) as writer:
         state = replay_journal(journal)
-        remove_projection_temps(archive)  # what a kill during a projection write left
-        changes = write_projections(archive, state, past_runs=True)
+        remove_projection_temps(archive, storage=storage)  # what a kill during a write left
+        changes = write_projections(archive, state, past_runs=True, storage=storage)
         recovery = writer.recovery.message if writer.recovery is not None else None
     return Rebuild(
         journal=str(journal),

@@ -37,6 +37,7 @@ def build_world(spec: WorldSpec) -> World:
     self_user = _self_user(rng)
     users = _users(rng, spec)
     channels = _dm_channels(rng, spec, users) + _group_channels(rng, spec, users, self_user)
+    channels = _with_deleted_later(channels, spec.deleted_later)
     return World(
         spec=spec,
         now_ms=_NOW_MS,
@@ -172,6 +173,23 @@ def _dm_channels(
             duplicates -= 1
         channels.append(dm)
     return channels
+
+
+_DELETED_LATER = 2
+"""Messages the owner deleted after the package, in each DM ``WorldSpec.deleted_later`` picks."""
+
+
+def _with_deleted_later(channels: list[WorldChannel], count: int) -> list[WorldChannel]:
+    """The first ``count`` open or readable DMs with messages (by id) get messages deleted
+    after the package (chosen without the generator: every other choice stays the same)."""
+    chosen = sorted(
+        (c.id for c in channels if c.fate in ("open", "readable") and c.message_count >= 8),
+        key=int,
+    )[:count]
+    return [
+        msgspec.structs.replace(c, deleted_later=_DELETED_LATER) if c.id in chosen else c
+        for c in channels
+    ]
 
 
 def _group_channels(

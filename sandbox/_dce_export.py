@@ -203,6 +203,14 @@ def _messages(http: DceHttp, channel: Json, settings: ExportSettings) -> Iterato
     return walk(http, channel["id"], settings.after, settings.before)
 
 
+def _oldest_half(messages: Iterator[Json]) -> Iterator[Json]:
+    """The sandbox's truncate fault: DCE stops part-way yet exits 0, its file complete and
+    consistent (``messageCount`` agrees), holding only the first half (rounded down) of what
+    it should."""
+    every = list(messages)
+    return iter(every[: len(every) // 2])
+
+
 def _die() -> None:
     """The sandbox's crash fault: killed mid-file, as by the OOM killer (no output, no exit)."""
     os.kill(os.getpid(), signal.SIGKILL)
@@ -233,8 +241,11 @@ def export_channel(http: DceHttp, channel: Json, settings: ExportSettings, out: 
     if fault == "disk-full":
         writer.begin()
         raise DiskFull(f"No space left on device : '{target}'")
+    messages = _messages(http, channel, settings)
+    if fault == "truncate":
+        messages = _oldest_half(messages)
     try:
-        for message in _messages(http, channel, settings):
+        for message in messages:
             writer.add(dce_message(message, settings.zone, assets))
             if crash and writer.total >= 2:
                 _die()

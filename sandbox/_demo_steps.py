@@ -1,7 +1,8 @@
 """The kinds of step ``dmj demo`` tells its story with (the story itself: ``_demo_story``).
 
 ``Command`` runs one ``dmj`` command and shows its output; ``Hint`` only shows one for the
-reader to run. ``BuildWorld`` and ``ServeDiscord`` set the stage; ``Recap`` closes the story.
+reader to run; ``MarkdownExport`` runs ``dmj export md`` and checks the file it wrote.
+``BuildWorld`` and ``ServeDiscord`` set the stage; ``Recap`` closes the story.
 The crash and the resume are in ``_demo_crash``.
 """
 
@@ -15,15 +16,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from dmj.machine.errors import DemoFailed
+from dmj.projections.history import fold
 
 from ._demo import Stage
 from ._demo_processes import DMJ_ARGV
 from ._workspace import load_world
-from ._world import World
+from ._world import World, WorldUser
 
-__all__ = ["BuildWorld", "Command", "Hint", "Recap", "ServeDiscord"]
+__all__ = ["BuildWorld", "Command", "Hint", "MarkdownExport", "Recap", "ServeDiscord"]
 
 WAIT = 60.0
 """Seconds the demo waits for the sandbox's Discord to listen."""
@@ -31,7 +34,7 @@ WAIT = 60.0
 
 @dataclass(frozen=True)
 class Command:
-    """Say why, then run ``dmj ARGV`` (placeholders filled) and show its output."""
+    """Say why, then run ``dmj ARGV`` and show its output (placeholders filled in both)."""
 
     title: str
     why: str
@@ -39,7 +42,7 @@ class Command:
     codes: tuple[int, ...] = (0,)
 
     def run(self, stage: Stage) -> None:
-        stage.say(self.why)
+        stage.say(self.why.format_map(stage.fields))
         stage.dmj(stage.fill(self.argv), codes=self.codes)
 
 
@@ -54,6 +57,32 @@ class Hint:
     def run(self, stage: Stage) -> None:
         stage.say(self.why)
         stage.show(stage.fill(self.argv))
+
+
+@dataclass(frozen=True)
+class MarkdownExport:
+    """Say why, run ``dmj export md ARGV`` (placeholders filled in both), then check that the
+    file ``path`` names is there and not empty, and say where it is."""
+
+    title: str
+    why: str
+    argv: tuple[str, ...]
+    path: str
+
+    def run(self, stage: Stage) -> None:
+        stage.say(self.why.format_map(stage.fields))
+        stage.dmj(stage.fill(("export", "md", *self.argv)))
+        path = Path(self.path.format_map(stage.fields))
+        size = path.stat().st_size if path.is_file() else 0
+        if not size:
+            raise DemoFailed(
+                f"`dmj export md` ended well but {path} is missing or empty; its output is above. "
+                "Please report it with that output."
+            )
+        stage.say(
+            f"{path} holds {size:,} bytes of Markdown: open it in any editor or Markdown "
+            "viewer, or hand it to someone."
+        )
 
 
 @dataclass(frozen=True)
@@ -98,12 +127,25 @@ def describe_world(world: World) -> str:
 
 
 def someone_to_ask_about(world: World) -> str:
-    """The username of an open DM's other side with messages (for readers' queries)."""
+    """The username of the other side of the open DM with the most messages whose name is the
+    other person's alone (so ``in:NAME`` selects that one conversation) and is the name the
+    DM is shown under (no different display name)."""
+    called = Counter(name for user in world.users for name in _names(user))
+    best: tuple[int, str] | None = None
     for channel in world.channels:
         user = world.user(channel.recipients[0]) if channel.recipients else None
-        if channel.fate == "open" and channel.message_count and user is not None:
-            return user.username
-    return world.users[0].username
+        if channel.fate != "open" or not channel.message_count or user is None:
+            continue
+        names = _names(user)
+        alone = len(names) == 1 and called[next(iter(names))] == 1
+        if alone and (best is None or channel.message_count > best[0]):
+            best = (channel.message_count, user.username)
+    return best[1] if best is not None else world.users[0].username
+
+
+def _names(user: WorldUser) -> set[str]:
+    """What ``user`` is called, as the query language compares names: any case, any accents."""
+    return {fold(name) for name in (user.username, user.global_name) if name}
 
 
 @dataclass(frozen=True)
@@ -174,10 +216,15 @@ class Recap:
             stage.narrator.command("kill %1")
             stage.children.stop(stage.discord, signal.SIGTERM)
             stage.discord = None
+        made = sorted(
+            p.name for p in places.root.iterdir() if p not in (places.sandbox, places.archive)
+        )
+        also = f"; next to them, {', '.join(made)}: what was exported above" if made else ""
         stage.say(
             f"The story took {seconds:.1f} s. Everything stays in {places.root}: sandbox/ "
             "holds the world, its data package, the DCE stand-in and the token; archive/ holds "
-            "what dmj wrote (journal.jsonl, exports/, runs/, id-history.json, logs/)."
+            "what dmj wrote (journal.jsonl, exports/, runs/, id-history.json, logs/, "
+            f"index.sqlite){also}."
         )
         stage.say(
             "To repeat a step by hand after the demo, serve the world again (it prints a new "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
+from ._messages import MessageLog
 from ._world import World, WorldChannel
 
 __all__ = ["WorldFacts", "world_facts"]
@@ -43,6 +44,16 @@ class WorldFacts(msgspec.Struct, frozen=True, kw_only=True):
     """Every reachable package DM: package channel id → the channel id that gets exported."""
     expected_messages: dict[str, int]
     """Exported channel id → how many messages a complete export holds."""
+    own_messages: dict[str, int] = {}
+    """Every package DM → the messages the owner sent there that the package holds (its
+    channel's file and, for duplicates, the older channels' files)."""
+    own_archivable: dict[str, int] = {}
+    """Every package DM → how many of its ``own_messages`` a complete archive holds: those
+    Discord still serves in the channel that gets exported (none for an unreachable DM, a
+    ``moved`` DM's old channel or an older duplicate; never those deleted later)."""
+    deleted_later: dict[str, int] = {}
+    """Package channel id → the owner's messages the package holds that Discord no longer
+    serves (deleted after the package was made)."""
 
 
 def _ids(channels: list[WorldChannel]) -> tuple[str, ...]:
@@ -93,4 +104,25 @@ def world_facts(world: World) -> WorldFacts:
         duplicates={k: tuple(v) for k, v in duplicates.items()},
         exports=exports,
         expected_messages={target: counts[target] for target in exports.values()},
+        **_own_messages(world, package, exports, duplicates),
     )
+
+
+def _own_messages(
+    world: World,
+    package: list[WorldChannel],
+    exports: dict[str, str],
+    duplicates: dict[str, list[str]],
+) -> dict[str, dict[str, int]]:
+    """``own_messages``, ``own_archivable`` and ``deleted_later`` (every message is generated:
+    the cost of the world's size)."""
+    by_id = {c.id: c for c in world.channels}
+    own, archivable = {}, {}
+    for dm in package:
+        channels = [dm, *(by_id[i] for i in duplicates.get(dm.id, ()))]
+        own[dm.id] = sum(len(MessageLog(world, c).package_rows()) for c in channels)
+        served = exports.get(dm.id) == dm.id
+        kept = len(MessageLog(world, dm).package_rows()) - dm.deleted_later
+        archivable[dm.id] = kept if served else 0
+    deleted = {c.id: c.deleted_later for c in world.channels if c.deleted_later}
+    return {"own_messages": own, "own_archivable": archivable, "deleted_later": deleted}

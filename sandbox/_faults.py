@@ -8,7 +8,7 @@ A plan is a Python value (``FaultPlan``) or a spec string (``--faults``), comma-
     invalid-limit=N                          401/403/429 per 10 min before a Cloudflare ban
     dce-KIND=CHANNEL[xCOUNT]                 DCE stand-in faults (CHANNEL or *): hang,
                                              hang-hard, crash, disk-full, forbidden,
-                                             not-found
+                                             not-found, truncate
     dce-time-scale=F                         multiply the stand-in's retry and rate-limit waits
 
 A rule counts the requests in its ``SCOPE`` (default ``all``, or ``open`` for the DM-opening
@@ -43,7 +43,9 @@ FaultKind = Literal[
 ]  # fmt: skip
 Scope = Literal["all", "me", "list", "open", "close", "channel", "messages", "dce", "dmj"]
 """``me`` … ``messages``: one route each (docs/sandbox.md); ``dce``/``dmj``: by client."""
-DceFaultKind = Literal["hang", "hang-hard", "crash", "disk-full", "forbidden", "not-found"]
+DceFaultKind = Literal[
+    "hang", "hang-hard", "crash", "disk-full", "forbidden", "not-found", "truncate"
+]
 
 APP_KINDS = frozenset(
     {"revoked", "429", "429-global", "captcha", "too-fast", "anti-abuse", "verify", "202"}

@@ -147,6 +147,24 @@ class MessageLog:
         urls = " ".join(a["url"] for a in self._attachments(index, h))
         return self.id_at(index), self.ms_at(index), self._content(h), urls
 
+    def package_rows(self) -> list[PackageRow]:
+        """Every line of the package's messages file: the owner's messages, and those the
+        owner deleted after the package was made (``deleted_later``: still in the package,
+        never served), in id order."""
+        rows = [row for i in range(len(self)) if (row := self.package_row(i)) is not None]
+        return sorted(rows + self.deleted_rows(), key=lambda row: row[0])
+
+    def deleted_rows(self) -> list[PackageRow]:
+        """The owner's messages deleted after the package was made: spread over the
+        channel's time, each one id apart from a message that stayed."""
+        count = self._channel.deleted_later
+        rows = []
+        for k in range(count):
+            index = (k + 1) * self._n // (count + 1)
+            ms, h = self.ms_at(index), self._hash(index)
+            rows.append((self.id_at(index) ^ 1, ms, f"(deleted later) {self._content(h)}", ""))
+        return rows
+
     def message(self, index: int, *, nested: bool = False) -> Json:
         """Message ``index`` as the API returns it (``nested``: as a ``referenced_message``)."""
         h = self._hash(index)

@@ -149,10 +149,7 @@ def _type(kind: int, layout: Layout) -> str | int:
 
 
 def _rows(world: World, channel: WorldChannel) -> Iterator[PackageRow]:
-    log = MessageLog(world, channel)
-    for i in range(len(log)):
-        if (row := log.package_row(i)) is not None:
-            yield row
+    yield from MessageLog(world, channel).package_rows()
 
 
 def _messages_file(rows: Iterable[PackageRow], layout: Layout) -> bytes:

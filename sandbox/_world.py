@@ -69,6 +69,9 @@ class WorldSpec(msgspec.Struct, frozen=True, kw_only=True):
     """Users who also have an older duplicate DM channel in the package."""
     empty: int = 1
     """Readable DMs whose messages were all deleted (in the package, 0 messages)."""
+    deleted_later: int = 0
+    """Open or readable DMs in which the owner deleted two of their messages after the
+    package was made: the package still holds them, Discord no longer serves them."""
 
     @classmethod
     def sized(
@@ -132,6 +135,9 @@ class WorldChannel(msgspec.Struct, frozen=True, kw_only=True):
     message_count: int = 0
     first_ms: int = 0
     last_ms: int = 0
+    deleted_later: int = 0
+    """The owner's messages the package holds that Discord no longer serves (deleted after
+    the package was made)."""
 
 
 class World(msgspec.Struct, frozen=True, kw_only=True, dict=True):

@@ -2,9 +2,11 @@
 
 ``RecordingStorage`` does the real thing and logs each operation with the path it touched.
 ``durability_problems`` checks the log against the recipes of durability.md: a file is
-synced before it is renamed into place, a renamed folder's files and the folder itself
-before the rename; every rename, created folder and removal is followed by a sync of the
-parent folder before the journal records anything more; nothing is written in place.
+synced before it is renamed or linked into place (one written outside the seam, by DCE or
+SQLite: ``sync_file`` after it was created), a renamed folder's files and the folder itself
+before the rename; every rename (a move between folders: both), link, created folder and
+removal is followed by a sync of the parent folder before the journal records anything
+more; nothing is written in place.
 """
 
 from __future__ import annotations
@@ -101,6 +103,10 @@ class RecordingStorage(OsStorage):
         self._log("replace", source, target=target, files=files)
         super().replace(source, target)
 
+    def link(self, source: Path, target: Path) -> None:
+        self._log("link", source, target=target)
+        super().link(source, target)
+
     def remove(self, path: Path) -> None:
         self._log("remove", path)
         super().remove(path)
@@ -124,6 +130,11 @@ def durability_problems(ops: list[Op], journal: Path | None = None) -> list[str]
             problems.append(f"op {index + 1}: {op}: written in place, not through a temp file")
         if op.name == "replace":
             problems += _synced_before(ops, index, op, temps)
+            problems += _parent_synced_after(ops, index, op.target or op.path, journal)
+            if op.target is not None and op.target.parent != op.path.parent:
+                problems += _parent_synced_after(ops, index, op.path, journal)
+        if op.name == "link":
+            problems += _created_then_synced_before(ops, index, op)
             problems += _parent_synced_after(ops, index, op.target or op.path, journal)
         if op.name in ("make_dir", "remove", "remove_tree"):
             problems += _parent_synced_after(ops, index, op.path, journal)
@@ -150,6 +161,18 @@ def _synced_before(ops: list[Op], index: int, op: Op, temps: set[Path]) -> list[
     )
     if not any(o.name == "sync_dir" and o.path == op.path for o in before[last_file + 1 :]):
         return [f"op {index + 1}: {op}: the folder was not synced after its files"]
+    return []
+
+
+def _created_then_synced_before(ops: list[Op], index: int, op: Op) -> list[str]:
+    """The linked file (written outside the seam) was synced after it was last created."""
+    before = ops[:index]
+    created = max(
+        (i for i, o in enumerate(before) if o.name == "create_new" and o.path == op.path),
+        default=-1,
+    )
+    if not any(o.name == "sync_file" and o.path == op.path for o in before[created + 1 :]):
+        return [f"op {index + 1}: {op}: the file was not synced before it was linked"]
     return []
 
 

@@ -26,7 +26,9 @@ ALLOWED_DMJ_IMPORTS: dict[str, frozenset[str]] = {
 }
 """The ladder: machine at the ground, cli on top, sandbox beside (design.md §3); view (the
 archive browser) reads through projections and never imports the journal, whose writer lock
-it must never take."""
+it must never take. projections never import adapters: what the history reads from a data
+package comes through the ``PackageOpener`` port of ``machine/package.py``, which ``cli/``
+fills with ``dmj.adapters.open_package``."""
 
 IO_MODULES: dict[str, str] = {
     "machine/driver.py": "the async driver: runs decide's steps through the injected ports "
@@ -43,9 +45,17 @@ IO_MODULES: dict[str, str] = {
     "journal.jsonl without its lock",
     "projections/history/_index.py": "builds and refreshes index.sqlite (sqlite3) from the "
     "journal and the DCE files it records",
-    "projections/history/_ingest.py": "reads the DCE files an export recorded in the journal "
-    "holds and writes their rows into index.sqlite (sqlite3)",
+    "projections/history/_frames.py": "reads the DCE files an export recorded in the journal "
+    "holds, into the frames the index adds",
+    "projections/history/_ingest.py": "writes the exports' rows and the conversations into "
+    "index.sqlite (sqlite3)",
+    "projections/history/_worker.py": "reads a large ingest's frames in a second process "
+    "(subprocess) and passes them through a pipe",
     "projections/history/_reader.py": "reads index.sqlite (sqlite3): one snapshot per reader",
+    "projections/history/_completeness.py": "looks the data package's message ids up in "
+    "index.sqlite (dmj status); the package is read through the PackageOpener passed in",
+    "projections/history/_own.py": "writes the owner's messages from the data package into "
+    "index.sqlite (sqlite3), noting the package's stat; it reads it through the PackageOpener",
     "projections/history/_export.py": "streams an export into the user's file (temp, fsync, "
     "link or rename) or a stream",
     "projections/_repair.py": "dmj repair: reads journal.jsonl, sets its damaged end aside and "

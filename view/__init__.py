@@ -2,8 +2,9 @@
 
 A Starlette app (``build_app``) behind a guard that keeps it private (the launch's secret,
 the loopback ``Host``, a strict Content-Security-Policy), served on 127.0.0.1 by uvicorn
-(``listen``, ``serving``). It reads the archive only through the ``Archive`` port; the
-pages, cursors and JSON are the same for every source. Message content becomes HTML only
+(``listen``, ``serving``). It reads the archive only through the ``Archive`` port (the
+message index: ``IndexArchive``; tests also use ``MemoryArchive``); the pages, cursors and
+JSON are the same for every source. Message content becomes HTML only
 through ``render_markdown``, which escapes everything it is given.
 
 May import ``dmj.machine`` and ``dmj.projections`` (the message index); never the journal,
@@ -12,7 +13,9 @@ so it cannot take the journal's writer lock.
 
 from ._app import DEFAULT_LIMIT, MAX_LIMIT, build_app
 from ._guard import cookie_name, security_headers
-from ._markdown import render_markdown, words_highlighter
+from ._highlight import words_highlighter
+from ._index import IndexArchive
+from ._markdown import render_markdown
 from ._memory import MemoryArchive
 from ._pages import Page, page_after, page_around, page_before
 from ._records import Attachment, Conversation, Mention, Message, Person, channel_path
@@ -29,6 +32,7 @@ __all__ = [
     "Cursor",
     "Download",
     "ExportFormat",
+    "IndexArchive",
     "MemoryArchive",
     "Mention",
     "Message",

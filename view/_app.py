@@ -2,8 +2,10 @@
 
 Routes only parse the request, ask the ``Archive`` (one snapshot per request, ``read()``),
 and render: the page through a Jinja2 template (autoescaped), data as the JSON of ``_wire``.
-Endpoints are plain functions, so Starlette runs them in its thread pool and a slow reader
-never blocks another request. docs/view.md lists the endpoints.
+Loading the page (``/``) is the one moment the archive catches up (``refresh()``): a reload
+shows what ``dmj run`` has archived since. Endpoints are plain functions, so Starlette runs
+them in its thread pool and a slow reader never blocks another request. docs/view.md lists
+the endpoints.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import msgspec
-from dmj.machine.errors import UsageError
+from dmj.machine.errors import DmjError, UsageError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from ._guard import Guard
-from ._markdown import words_highlighter
+from ._highlight import words_highlighter
 from ._media import MediaFolder
 from ._pages import page_after, page_around, page_before
 from ._source import EXPORT_FORMATS, Archive, Cursor
@@ -78,8 +80,13 @@ class _Routes:
         self._templates.filters["utc"] = _utc
 
     def home(self, request: Request) -> Response:
+        try:
+            self._archive.refresh()
+            failed: list[str] = []
+        except DmjError as error:
+            failed = [f"What was archived since the viewer started cannot be shown: {error}"]
         with self._archive.read() as reader:
-            listing = conversation_list(reader.conversations(), reader.notices())
+            listing = conversation_list(reader.conversations(), [*failed, *reader.notices()])
         page = self._templates.get_template("index.html").render(listing=listing)
         return HTMLResponse(page)
 
@@ -132,7 +139,8 @@ class _Routes:
             next_cursor = str(Cursor.of(shown[-1])) if len(hits.messages) > limit else None
             return _json(search_page(
                 query, hits.count, shown, next_cursor=next_cursor, media=self._media.name_of,
-                highlight=words_highlighter(list(hits.terms)), replies=reader.messages(answered),
+                highlight=words_highlighter(hits.terms), replies=reader.messages(answered),
+                at_least=hits.at_least,
             ))  # fmt: skip
 
     def export(self, request: Request) -> Response:

@@ -30,7 +30,6 @@ __all__ = [
     "MAX_FORMATTED",
     "Highlighter",
     "render_markdown",
-    "words_highlighter",
 ]
 
 ALLOWED_TAGS = frozenset(
@@ -101,17 +100,6 @@ def render_markdown(
     if len(content) > MAX_FORMATTED:
         return renderer.text(content)
     return renderer.inline(content, depth=0, linked=False)
-
-
-def words_highlighter(terms: list[str]) -> Highlighter | None:
-    """A highlighter for whole words, ignoring case; None when there is nothing to mark."""
-    wanted = [t for t in terms if t.strip()]
-    if not wanted:
-        return None
-    pattern = re.compile(
-        r"(?<!\w)(?:" + "|".join(map(re.escape, wanted)) + r")(?!\w)", re.IGNORECASE
-    )
-    return lambda text: [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
 
 
 class _Renderer:

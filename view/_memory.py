@@ -1,11 +1,12 @@
 """``MemoryArchive``: the ``Archive`` port over lists of records held in memory.
 
-The browser's tests read it, and so does ``dmj view`` until the message index exists. Paging
-is exact (the keyset order of the index: ``(ts, id)`` inside a conversation). Search and
-export are stand-ins that keep the browser's plumbing testable: a search is bare words
-(every one must appear as a whole word, ignoring case; ``key:value`` terms are refused like
-a malformed query), and an export lists the matches one per line. The index's source
-answers both with the query language and the writers of ``dmj export``.
+The browser's tests read it (worlds built in a line, hostile ones included). Paging is
+exact (the keyset order of the index: ``(ts, id)`` inside a conversation), held to the
+index's answers by a contract test. Search and export are stand-ins that keep the browser's
+plumbing testable: a search is bare words (every one must appear as a whole word, ignoring
+case; ``key:value`` terms are refused like a malformed query), and an export lists the
+matches one per line. ``IndexArchive`` answers both with the query language and the
+writers of ``dmj export``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class MemoryArchive:
         return msgspec.structs.replace(
             conversation, messages=len(held), last_ts=held[-1].ts if held else None
         )
+
+    def refresh(self) -> None:
+        """Nothing to catch up with: the lists are all there is."""
 
     def read(self) -> AbstractContextManager[Reader]:
         return contextlib.nullcontext(self)

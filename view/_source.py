@@ -3,9 +3,10 @@
 The app never reads the archive's files itself. For each request it opens one ``Reader`` (a
 consistent snapshot: with the message index, one read transaction) and asks it a few small,
 keyset-shaped questions; the pages, cursors and JSON are built on top of those answers
-(``_pages``, ``_wire``), the same for every source. Two sources: ``MemoryArchive`` (a list
-of records, for tests) and the message index (issue 12). docs/view.md says what each method
-must do, with the SQL it maps to.
+(``_pages``, ``_wire``), the same for every source. Two sources: ``IndexArchive`` (the
+message index, ``_index``) and ``MemoryArchive`` (a list of records, for tests); one
+contract test holds both to the same answers. docs/view.md says what each method must do,
+with the SQL it maps to.
 """
 
 from __future__ import annotations
@@ -60,12 +61,14 @@ class Cursor(msgspec.Struct, frozen=True, order=True, gc=False):
 
 
 class SearchHits(msgspec.Struct, frozen=True, kw_only=True):
-    """One page of a search: ``count`` matches in all, these ``messages`` (newest first,
-    all before the page's cursor), and the ``terms`` to mark in them."""
+    """One page of a search: ``count`` matches in all (``at_least``: the source stopped
+    counting there), these ``messages`` (newest first, all before the page's cursor), and
+    the ``terms`` to mark in them."""
 
     count: int
     messages: tuple[Message, ...]
     terms: tuple[str, ...] = ()
+    at_least: bool = False
 
 
 class Download(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,8 +109,9 @@ class Reader(Protocol):
 
     def search(self, query: str, before: Cursor | None, limit: int) -> SearchHits:
         """The ``limit`` newest matches of ``query`` before ``before`` (from the newest when
-        None), across conversations. A malformed query raises a ``UsageError`` whose message
-        is the CLI's (``BadQuery`` adds where the problem is)."""
+        None), across conversations, and how many there are (a source may stop counting at
+        a bound: ``at_least``). A malformed query raises a ``UsageError`` whose message is
+        the CLI's (``BadQuery`` adds where the problem is)."""
         ...
 
     def export(self, query: str, fmt: ExportFormat) -> Download:
@@ -117,5 +121,11 @@ class Reader(Protocol):
 
 class Archive(Protocol):
     """An archive the browser can read: each ``read()`` is a fresh snapshot."""
+
+    def refresh(self) -> None:
+        """Catch up with what the archive holds now (the index with the journal): at launch
+        and each time the page is loaded, never per request. Raises a ``DmjError`` when it
+        cannot."""
+        ...
 
     def read(self) -> AbstractContextManager[Reader]: ...

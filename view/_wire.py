@@ -78,6 +78,7 @@ class WireMessage(_Wire, frozen=True):
     html: str
     attachments: tuple[WireAttachment, ...]
     reply: WireReply | None
+    source: str
 
 
 class MessagePage(_Wire, frozen=True):
@@ -91,6 +92,7 @@ class MessagePage(_Wire, frozen=True):
 class SearchPage(_Wire, frozen=True):
     query: str
     count: int
+    at_least: bool
     messages: tuple[WireMessage, ...]
     next: str | None
 
@@ -134,7 +136,7 @@ def wire_message(
         edited_at=message.edited_at, kind=message.kind, author=_author(message),
         html=render_markdown(message.content, names, highlight=highlight),
         attachments=tuple(_attachment(a, media) for a in message.attachments),
-        reply=_reply(message.reply_to, replies),
+        reply=_reply(message.reply_to, replies), source=message.source,
     )  # fmt: skip
 
 
@@ -151,9 +153,10 @@ def message_page(channel_id: int, page: Page, media: MediaName) -> MessagePage:
 def search_page(
     query: str, count: int, hits: Sequence[Message], *, next_cursor: str | None,
     media: MediaName, highlight: Highlighter | None, replies: Mapping[int, Message],
+    at_least: bool = False,
 ) -> SearchPage:  # fmt: skip
     return SearchPage(
-        query=query, count=count, next=next_cursor,
+        query=query, count=count, at_least=at_least, next=next_cursor,
         messages=tuple(wire_message(m, media, replies, highlight) for m in hits),
     )  # fmt: skip
 

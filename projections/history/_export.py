@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
+from dmj.journal import Storage
 from dmj.machine.errors import FileWriteFailed, UsageError
+from dmj.machine.package import PackageOpener
 from dmj.projections._atomic import FILE_MODE, fsync_path
 
 from ._index import Notice
@@ -53,13 +55,17 @@ class Exported(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def export_history(
-    archive: Path, request: ExportRequest, *, zone: tzinfo, notice: Notice, stream: BinaryIO
-) -> Exported:
-    """Export ``archive``'s messages as ``request`` says; times in ``zone``."""
+    archive: Path, request: ExportRequest, *, zone: tzinfo, notice: Notice, stream: BinaryIO,
+    packages: PackageOpener, storage: Storage | None = None,
+) -> Exported:  # fmt: skip
+    """Export ``archive``'s messages as ``request`` says; times in ``zone``; the index is
+    brought up to date first (``open_history``: ``packages``, ``storage``)."""
     target = request.target
     if target is not None:
         _check_target(target, overwrite=request.overwrite)
-    with open_history(archive, zone=zone, notice=notice) as history:
+    with open_history(
+        archive, zone=zone, notice=notice, packages=packages, storage=storage
+    ) as history:
         selection = history.select(request.query, request.order)
         meta = ExportMeta(
             app=request.app, generated_at=request.generated_at,

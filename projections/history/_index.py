@@ -13,6 +13,11 @@ conversation the journal remembers. ``meta`` records the journal record it refle
 - Missing, unreadable, of another schema, or not matching the journal: built afresh in a
   private file (no journal, no sync: fast) that is linked in place only when complete, and
   in WAL mode, so readers never wait for a writer.
+
+The build's file-level steps (creating the private file, syncing it, removing the index it
+replaces, linking it in place, syncing the folder, removing a dead build's file) go through
+the command's ``Storage``; SQLite's own page I/O cannot. The owner's package messages are
+read through the ``PackageOpener`` the caller passes in (``_own``).
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+from dmj.journal import OsStorage, Storage
 from dmj.machine.errors import FileWriteFailed
-from dmj.projections._atomic import fsync_path
+from dmj.machine.package import PackageOpener
+from dmj.projections._atomic import remove_durably
 
 from ._ingest import Loader, conversations_of, exported_after, store_conversations
 from ._journal import JournalView, journal_stamp, read_journal
+from ._own import keep_own_messages, own_is_current
 from ._sql import FRESH_INDEXES, SCHEMA, SCHEMA_VERSION, SQL
 from ._worker import ingest_frames
 
@@ -67,26 +75,31 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def refresh_index(archive: Path, notice: Notice) -> Refresh:
+def refresh_index(
+    archive: Path, notice: Notice, *, packages: PackageOpener, storage: Storage | None = None
+) -> Refresh:
     """Bring ``archive``'s index up to date with its journal (building it if need be)."""
+    storage = storage or OsStorage()
     path = archive / INDEX
     stamp = journal_stamp(archive)
     why = "it is missing" if not path.exists() else None
     if why is None:
         meta, why = _meta_of(path)
-        if why is None and meta.get("journal") == stamp:
+        if why is None and meta.get("journal") == stamp and own_is_current(meta):
             return Refresh(through_seq=int(str(meta["through_seq"])))
     at_seq = None if why else int(str(meta["through_seq"]))
     view = read_journal(archive, at_seq=at_seq, notice=notice)
     if why is None and view.at_mark != meta.get("through_at"):
         why = "it does not match journal.jsonl (was the journal replaced?)"
     if why is not None:
-        return _build(archive, view, stamp, why, notice)
+        return _build(archive, view, stamp, why, notice, packages=packages, storage=storage)
     with contextlib.closing(connect(path)) as conn:
         conn.execute("PRAGMA synchronous = NORMAL")  # derived data: a lost commit is redone
         conn.execute("BEGIN IMMEDIATE")
         try:
-            exports = _catch_up(conn, archive, view, stamp, fresh=False)
+            exports = _catch_up(
+                conn, archive, view, stamp, fresh=False, notice=notice, packages=packages
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -94,10 +107,15 @@ def refresh_index(archive: Path, notice: Notice) -> Refresh:
     return Refresh(through_seq=view.state.through_seq, exports=exports)
 
 
-def rebuild_index(archive: Path, notice: Notice) -> Refresh:
+def rebuild_index(
+    archive: Path, notice: Notice, *, packages: PackageOpener, storage: Storage | None = None
+) -> Refresh:
     """Build ``archive``'s index from scratch (``dmj replay``), replacing any it had."""
     view = read_journal(archive, at_seq=None, notice=notice)
-    return _build(archive, view, journal_stamp(archive), None, notice)
+    stamp = journal_stamp(archive)
+    return _build(
+        archive, view, stamp, None, notice, packages=packages, storage=storage or OsStorage()
+    )
 
 
 def _meta_of(path: Path) -> tuple[dict[str, object], str | None]:
@@ -118,13 +136,14 @@ def _meta_of(path: Path) -> tuple[dict[str, object], str | None]:
 
 
 def _build(
-    archive: Path, view: JournalView, stamp: str, why: str | None, notice: Notice
-) -> Refresh:
+    archive: Path, view: JournalView, stamp: str, why: str | None, notice: Notice, *,
+    packages: PackageOpener, storage: Storage,
+) -> Refresh:  # fmt: skip
     if why is not None:
         notice(f"Building the message index {archive / INDEX}: {why}.")
-    _remove_stale_builds(archive)
+    _remove_stale_builds(archive, storage)
     temp = archive / f".{INDEX}.{os.getpid()}.build"
-    _create_private(temp)
+    _create_private(temp, storage)
     try:
         with contextlib.closing(connect(temp)) as conn:
             for pragma in ("journal_mode = MEMORY", "synchronous = OFF", "cache_size = -32000"):
@@ -132,26 +151,29 @@ def _build(
             conn.execute("BEGIN")
             for statement in SCHEMA:
                 conn.execute(statement)
-            exports = _catch_up(conn, archive, view, stamp, fresh=True)
+            exports = _catch_up(
+                conn, archive, view, stamp, fresh=True, notice=notice, packages=packages
+            )
             for statement in FRESH_INDEXES:
                 conn.execute(statement)
+            keep_own_messages(conn, view.state, notice, packages)  # looks ids up: after the indexes
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
             messages, conversations = conn.execute(SQL.sizes).fetchone()
             conn.execute("PRAGMA journal_mode = WAL")
-        _install(temp, archive / INDEX)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        _install(temp, archive / INDEX, storage)
+    except BaseException:
+        _discard(temp, storage)
+        raise
     return Refresh(
         through_seq=view.state.through_seq, exports=exports, built=why or "rebuilt",
         messages=messages, conversations=conversations,
     )  # fmt: skip
 
 
-def _create_private(path: Path) -> None:
+def _create_private(path: Path, storage: Storage) -> None:
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        storage.close(storage.create_new(path))
     except OSError as exc:
         raise FileWriteFailed(
             f"The message index cannot be written in {path.parent} ({exc.strerror or exc}); "
@@ -159,24 +181,33 @@ def _create_private(path: Path) -> None:
         ) from exc
 
 
-def _install(temp: Path, target: Path) -> None:
-    """Put the finished index at ``target``: replace what is there, never a half-built file."""
-    fsync_path(temp)
+def _install(temp: Path, target: Path, storage: Storage) -> None:
+    """Put the finished index at ``target``: replace what is there, never a half-built file.
+    The private name is removed before the folder's one sync makes both durable."""
+    storage.sync_file(temp)
     for suffix in ("-wal", "-shm", ""):
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{target}{suffix}")
+            storage.remove(Path(f"{target}{suffix}"))
     with contextlib.suppress(FileExistsError):  # another reader installed one meanwhile
-        os.link(temp, target)
-    fsync_path(target.parent)
+        storage.link(temp, target)
+    storage.remove(temp)
+    storage.sync_dir(target.parent)
 
 
-def _remove_stale_builds(archive: Path) -> None:
+def _discard(temp: Path, storage: Storage) -> None:
+    """Remove the private file of a build that failed; what it failed with is what matters
+    (a file left behind is a dead build's, removed by the next build)."""
+    with contextlib.suppress(OSError):
+        storage.remove(temp)
+        storage.sync_dir(temp.parent)
+
+
+def _remove_stale_builds(archive: Path, storage: Storage) -> None:
     """Remove the private files of builds whose process is gone (a crash mid-build)."""
     for leftover in archive.glob(f".{INDEX}.*.build"):
         pid = leftover.name.split(".")[-2]
         if pid.isdigit() and not _alive(int(pid)):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+            remove_durably(leftover, storage=storage)
 
 
 def _alive(pid: int) -> bool:
@@ -190,8 +221,9 @@ def _alive(pid: int) -> bool:
 
 
 def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp: str, *,
-              fresh: bool) -> int:  # fmt: skip
-    """Ingest the exports after the index's ``through_seq``; conversations and meta."""
+              fresh: bool, notice: Notice, packages: PackageOpener) -> int:  # fmt: skip
+    """Ingest the exports after the index's ``through_seq``; conversations and meta; the
+    owner's package messages of refused conversations (a fresh build adds those later)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'through_seq'").fetchone()
     through = int(row[0]) if row else 0
     state = view.state
@@ -208,6 +240,9 @@ def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp:
         "through_seq": state.through_seq, "through_at": view.at_end, "journal": stamp,
         "unicode": unicodedata.unidata_version,
         "owner": (owner.user.id if owner.user else owner.package.self_id) if owner else None,
+        "package": msgspec.json.encode(owner.package).decode() if owner else None,
     }  # fmt: skip
     conn.executemany(SQL.meta_set, meta.items())
+    if not fresh:
+        keep_own_messages(conn, state, notice, packages)
     return len(pending)

@@ -38,6 +38,7 @@ class _Gap(msgspec.Struct, rename="camel"):
     error_state: bool
     error_message: str
     verdict: str
+    partial: bool
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -93,6 +94,8 @@ def _json_messages(messages: Iterable[Message]) -> Iterator[bytes]:
                                    encode(m.content), attachments))  # fmt: skip
         if m.kind is not None:
             parts.append(b',\n      "type": ' + encode(m.kind))
+        if m.source != "discord":
+            parts.append(b',\n      "source": ' + encode(m.source))
         parts.append(b"\n    }")
         if count % BATCH == 0:
             yield b"".join(parts)
@@ -122,4 +125,5 @@ def _formatted(value: object) -> bytes:
 
 def _json_gap(g: Gap) -> _Gap:
     return _Gap(channel_id=str(g.channel_id), channel_path=g.channel_path, error_state=True,
-                error_message=g.reason or g.verdict, verdict=g.verdict)  # fmt: skip
+                error_message=g.reason or g.verdict, verdict=g.verdict,
+                partial=g.partial)  # fmt: skip

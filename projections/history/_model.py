@@ -17,6 +17,7 @@ from dmj.machine.state import Verdict
 
 __all__ = [
     "GAP_VERDICTS",
+    "REFUSED_VERDICTS",
     "Attachment",
     "Conversation",
     "Gap",
@@ -37,6 +38,10 @@ Source = Literal["discord", "package"]
 
 GAP_VERDICTS: tuple[Verdict, ...] = ("skipped", "unreachable", "failed")
 """Verdicts that leave a conversation without messages when nothing was archived before."""
+
+REFUSED_VERDICTS: tuple[Verdict, ...] = ("skipped", "unreachable")
+"""The verdicts of a conversation Discord refuses for good (a deleted account, a channel that
+no longer exists or may not be read): only these get the owner's messages from the package."""
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
@@ -101,7 +106,10 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     only seen open); ``reason`` is the journaled reason of a verdict other than
     ``exported``, in words. ``dm_key`` is the plan's key for its DM (the user id of a 1-on-1
     DM, else the channel id) and ``package_channel_id`` the package's channel for that DM,
-    when a run planned it. ``messages`` and ``last_ts`` describe what the index holds.
+    when a run planned it. ``messages`` and ``last_ts`` describe what the index holds:
+    ``from_package`` of those messages are the owner's own from the data package (a
+    conversation Discord refuses), the rest were archived from Discord, the newest of them
+    at ``archived_last_ts``.
     """
 
     id: int
@@ -115,6 +123,13 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     package_channel_id: str | None = None
     messages: int = 0
     last_ts: int | None = None
+    from_package: int = 0
+    archived_last_ts: int | None = None
+
+    @property
+    def archived(self) -> int:
+        """How many of the conversation's messages the index holds from Discord."""
+        return self.messages - self.from_package
 
     @property
     def path(self) -> str:
@@ -122,14 +137,16 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class Gap(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """A conversation in a query's scope with no archived messages: its export failed or
-    Discord refused it (``verdict``), for ``reason``."""
+    """A conversation in a query's scope with no message archived from Discord: its export
+    failed or Discord refused it (``verdict``), for ``reason``. ``partial``: the index holds
+    the owner's own messages there, from the data package (one-sided)."""
 
     channel_id: int
     channel_kind: DmKind
     channel_name: str
     verdict: Verdict
     reason: str
+    partial: bool = False
 
     @property
     def channel_path(self) -> str:

@@ -18,6 +18,8 @@ from typing import Literal, NoReturn
 import msgspec
 from dmj.machine.errors import BadQuery
 
+from ._model import Source
+
 __all__ = [
     "HAS_VALUES",
     "KEYS",
@@ -27,6 +29,7 @@ __all__ = [
     "Edited",
     "Has",
     "HasWhat",
+    "Origin",
     "Query",
     "Relation",
     "Term",
@@ -37,9 +40,10 @@ __all__ = [
 HasWhat = Literal["attachment", "image", "video", "file", "link", "embed"]
 HAS_VALUES: tuple[HasWhat, ...] = ("attachment", "image", "video", "file", "link", "embed")
 Relation = Literal["before", "after", "during"]
-KEYS = ("from", "in", "has", "before", "after", "during", "is", "last")
+KEYS = ("from", "in", "has", "before", "after", "during", "is", "source", "last")
 """The query's keys, in the order the error message lists them."""
-_NEGATABLE = frozenset({"from", "in", "has", "is"})
+SOURCES: tuple[Source, ...] = ("discord", "package")
+_NEGATABLE = frozenset({"from", "in", "has", "is", "source"})
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _KEY = re.compile(r"([A-Za-z]+):")
 _LAST_MAX = 1_000_000_000
@@ -81,6 +85,13 @@ class Edited(_Term, frozen=True, kw_only=True):
     """``is:edited``."""
 
 
+class Origin(_Term, frozen=True, kw_only=True):
+    """``source:discord`` (archived by DCE) or ``source:package`` (the owner's own messages
+    from the data package, in a conversation Discord refuses)."""
+
+    source: Source
+
+
 class DateBound(_Term, frozen=True, kw_only=True):
     """``before:``/``after:``/``during:`` a local year, month or day."""
 
@@ -105,7 +116,7 @@ def _microseconds(local: datetime, zone: tzinfo) -> int:
     return (local.replace(tzinfo=zone) - _EPOCH) // timedelta(microseconds=1)
 
 
-Term = Text | Author | Conversation | Has | Edited | DateBound
+Term = Text | Author | Conversation | Has | Edited | Origin | DateBound
 
 
 class Query(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,6 +125,12 @@ class Query(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     terms: tuple[Term, ...] = ()
     last: int | None = None
+
+    @property
+    def highlights(self) -> tuple[str, ...]:
+        """What a reader marks in the messages it shows: the words and phrases asked for
+        (not those excluded)."""
+        return tuple(t.text for t in self.terms if isinstance(t, Text) and not t.negated)
 
 
 def parse_query(text: str) -> Query:
@@ -198,6 +215,7 @@ _EXAMPLES = {
     "from": "from:alice or from:me", "in": 'in:"Trip crew" or in:CHANNEL_ID',
     "has": "has:" + "|".join(HAS_VALUES), "before": "before:2023-05-01",
     "after": "after:2023-05", "during": "during:2023", "is": "is:edited", "last": "last:20",
+    "source": "source:discord or source:package",
 }  # fmt: skip
 
 
@@ -206,6 +224,17 @@ def _keyed(text: str, start: int, end: int, key: str, value: str, *, negated: bo
         return Author(start=start, end=end, negated=negated, name=value)
     if key == "in":
         return Conversation(start=start, end=end, negated=negated, name=value)
+    if key in ("has", "is", "source"):
+        return _named(text, start, end, key, value, negated=negated)
+    if key == "last":
+        if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= _LAST_MAX:
+            _fail(text, start, end, "last: takes a whole number of messages above 0, e.g. last:20")
+        return int(value)
+    return _date(text, start, end, key, value)  # type: ignore[arg-type]
+
+
+def _named(text: str, start: int, end: int, key: str, value: str, *, negated: bool) -> Term:
+    """``has:``, ``is:`` and ``source:``: a value from a closed set, any case."""
     if key == "has":
         what = next((h for h in HAS_VALUES if h == value.lower()), None)
         if what is None:
@@ -215,11 +244,10 @@ def _keyed(text: str, start: int, end: int, key: str, value: str, *, negated: bo
         if value.lower() != "edited":
             _fail(text, start, end, "is: takes edited (is:edited)")
         return Edited(start=start, end=end, negated=negated)
-    if key == "last":
-        if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= _LAST_MAX:
-            _fail(text, start, end, "last: takes a whole number of messages above 0, e.g. last:20")
-        return int(value)
-    return _date(text, start, end, key, value)  # type: ignore[arg-type]
+    source = next((o for o in SOURCES if o == value.lower()), None)
+    if source is None:
+        _fail(text, start, end, "source: takes discord or package")
+    return Origin(start=start, end=end, negated=negated, source=source)
 
 
 def _date(text: str, start: int, end: int, relation: Relation, value: str) -> DateBound:

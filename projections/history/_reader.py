@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from dmj.machine.events import DmKind
+from dmj.journal import Storage
+from dmj.machine.events import DmKind, PackageInfo
+from dmj.machine.package import PackageOpener, PackageSnapshot
 
 from ._dce import Extra
 from ._index import INDEX, Notice, connect, refresh_index
@@ -24,6 +26,7 @@ from ._model import Conversation, Gap, Message, Order, Person
 from ._query import Query
 from ._sql import (
     FEW,
+    MANY,
     SQL,
     Compiled,
     Position,
@@ -33,6 +36,7 @@ from ._sql import (
     gaps_sql,
     page_sql,
     probe_sql,
+    search_count_sql,
     search_sql,
     select_sql,
 )
@@ -42,6 +46,8 @@ __all__ = ["History", "Selection", "open_history"]
 _EXTRA = msgspec.json.Decoder(Extra)
 _NOTHING = Extra()
 _PEOPLE = msgspec.json.Decoder(tuple[Person, ...])
+_PACKAGE = msgspec.json.Decoder(PackageInfo)
+_SNAPSHOT = msgspec.json.Decoder(PackageSnapshot)
 
 
 class Selection(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +92,11 @@ class History:
         owner = meta.get("owner")
         self.owner: int | None = int(str(owner)) if owner is not None else None
         self.through_seq = int(str(meta.get("through_seq", 0)))
+        self.through_at = str(meta.get("through_at", ""))
+        package = meta.get("package")  # the data package the newest run read
+        self.package: PackageInfo | None = (
+            _PACKAGE.decode(package) if isinstance(package, str) else None
+        )
         self._names: dict[int, tuple[str, DmKind]] | None = None
 
     def select(self, query: Query, order: Order = "time") -> Selection:
@@ -96,7 +107,7 @@ class History:
         gaps_text, gaps_params = gaps_sql(compiled)
         gaps = tuple(
             Gap(channel_id=row[0], channel_kind=row[1], channel_name=row[2], verdict=row[3],
-                reason=row[4])
+                reason=row[4], partial=bool(row[5]))
             for row in self._conn.execute(gaps_text, gaps_params)
         )  # fmt: skip
         sql, params = select_sql(compiled, order, probe=probe)
@@ -131,14 +142,18 @@ class History:
         return {m.id: m for m in found}
 
     def search(
-        self, query: Query, before: Position | None, limit: int
+        self, query: Query, before: Position | None, limit: int, *, count_up_to: int | None = None
     ) -> tuple[int, list[Message]]:
-        """How many messages ``query`` selects, and the ``limit`` newest of them before
-        ``before`` (from the newest when None), newest first: a page of search results."""
+        """How many messages ``query`` selects (counting no further than ``count_up_to``
+        when given), and the ``limit`` newest of them before ``before`` (from the newest
+        when None), newest first: a page of search results."""
         compiled, probe = self._compile(query)
-        count_text, count_params = count_sql(compiled, probe=probe)
+        if count_up_to is None:
+            count_text, count_params = count_sql(compiled, probe=probe)
+        else:
+            count_text, count_params = search_count_sql(compiled, probe=probe, up_to=count_up_to)
         count = self._conn.execute(count_text, count_params).fetchone()[0]
-        sql, params = search_sql(compiled, before, limit, probe=probe)
+        sql, params = search_sql(compiled, before, limit, probe=probe, many=count >= MANY)
         return count, list(_messages(self._conn.execute(sql, params), self._channels()))
 
     def _compile(self, query: Query) -> tuple[Compiled, bool]:
@@ -169,9 +184,39 @@ class History:
                 package_channel_id=row[8],
                 messages=row[9],
                 last_ts=row[10],
+                from_package=row[11],
+                archived_last_ts=row[12],
             )
             for row in self._conn.execute(SQL.conversations)
         ]
+
+    def look_up(self, ids: Sequence[int], *, refused: bool) -> tuple[int, int, list[int]]:
+        """How many of ``ids`` the index holds from Discord and from the package, and, only
+        when some are not there, those it does not hold (in ``ids``' order): the common case,
+        all of them archived, costs one counting query. Package rows exist only in
+        conversations Discord refuses (``refused``): elsewhere the count reads the id index
+        alone."""
+        if not ids:
+            return 0, 0, []
+        listed = msgspec.json.encode(ids)
+        if refused:
+            discord, package = self._conn.execute(SQL.count_sources, (listed,)).fetchone()
+        else:
+            discord, package = self._conn.execute(SQL.count_ids, (listed,)).fetchone()[0], 0
+        if discord + package == len(ids):
+            return discord, package, []
+        return discord, package, [row[0] for row in self._conn.execute(SQL.absent_ids, (listed,))]
+
+    def known_package(self) -> PackageSnapshot | None:
+        """What the last check read of a data package, if the index keeps it (a cache: one
+        this dmj cannot decode is none)."""
+        if not self._conn.execute(SQL.snapshot_kept).fetchone()[0]:
+            return None
+        row = self._conn.execute(SQL.snapshot_get).fetchone()
+        try:
+            return _SNAPSHOT.decode(row[0]) if row is not None else None
+        except msgspec.DecodeError:
+            return None
 
     def problems(self) -> list[str]:
         """Exports the index could not read, one sentence each."""
@@ -183,13 +228,21 @@ class History:
 
 
 @contextlib.contextmanager
-def open_history(archive: Path, *, zone: tzinfo, notice: Notice) -> Iterator[History]:
+def open_history(
+    archive: Path, *, zone: tzinfo, notice: Notice, packages: PackageOpener,
+    storage: Storage | None = None, refresh: bool = True,
+) -> Iterator[History]:  # fmt: skip
     """The archive's history, brought up to date first, as one read snapshot.
 
     Never takes the journal's lock. ``zone`` is the local time zone of dates in queries.
-    Each export the index cannot read is reported once through ``notice``.
+    Each export the index cannot read is reported once through ``notice``. ``refresh``
+    False reads the index as it stands (a reader that refreshes it at moments of its own
+    choosing: the archive browser); one that is missing is built all the same. A refresh
+    reads the data package through ``packages`` and writes the index's files through
+    ``storage`` (``refresh_index``).
     """
-    refresh_index(archive, notice)
+    if refresh or not (archive / INDEX).exists():
+        refresh_index(archive, notice, packages=packages, storage=storage)
     with contextlib.closing(connect(archive / INDEX)) as conn:
         conn.execute("PRAGMA query_only = 1")
         conn.execute("BEGIN")

@@ -14,8 +14,8 @@ from typing import Any
 import msgspec
 
 from ._dce import FLAGS
-from ._model import GAP_VERDICTS, Order
-from ._query import Author, Conversation, DateBound, Edited, Has, Query, Term, Text
+from ._model import GAP_VERDICTS, REFUSED_VERDICTS, Order
+from ._query import Author, Conversation, DateBound, Edited, Has, Origin, Query, Term, Text
 from ._text import fold, words
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "gaps_sql",
     "page_sql",
     "probe_sql",
+    "search_count_sql",
     "search_sql",
     "select_sql",
 ]
@@ -86,6 +87,10 @@ FRESH_INDEXES = (
 )
 
 
+_REFUSED = "(" + ", ".join(f"'{v}'" for v in REFUSED_VERDICTS) + ")"
+"""The verdicts of conversations Discord refuses for good, as SQL."""
+
+
 class _Statements:
     """Every fixed statement, by name (``SQL.messages`` inserts a message row …)."""
 
@@ -117,13 +122,52 @@ class _Statements:
     problem = "INSERT OR REPLACE INTO problems (seq, path, problem) VALUES (?, ?, ?)"
     problems = "SELECT seq, path, problem FROM problems ORDER BY seq"
     meta_set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+    meta_get = "SELECT value FROM meta WHERE key = ?"
     meta_all = "SELECT key, value FROM meta"
+    snapshot_kept = (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'package_snapshot'"
+    )
+    snapshot_get = "SELECT snapshot FROM package_snapshot"
+    snapshot_table = "CREATE TABLE IF NOT EXISTS package_snapshot (snapshot BLOB NOT NULL) STRICT"
+    snapshot_clear = "DELETE FROM package_snapshot"
+    snapshot_set = "INSERT INTO package_snapshot (snapshot) VALUES (?)"
+    """What the last ``dmj status`` read of a data package (a ``PackageSnapshot``, JSON), so
+    the next need not read every ``channel.json`` again: one row, in a table made when first
+    needed (an index without it has none; a rebuild starts without it)."""
     conversations = (
         "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
         "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
-        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) "
+        "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id), "
+        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT count(*) FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'package') ELSE 0 END, "
+        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT max(ts) FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'discord') "
+        "ELSE (SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) END "
         "FROM conversations c ORDER BY c.sort_key, c.id"
     )
+    """Package rows exist only in refused conversations (``_own``): only there is the source
+    looked at (the others are counted on the ``messages_channel`` index alone)."""
+    refused = (
+        f"SELECT id, dm_key FROM conversations WHERE verdict IN {_REFUSED} "
+        "AND dm_key IS NOT NULL ORDER BY id"
+    )
+    own_messages = (
+        f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, source) "
+        f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) - 1))}, nullif(?, 0), 'package')"
+    )
+    """The same rows as ``messages``, from the data package."""
+    own_rows = "SELECT row, content FROM messages WHERE source = 'package'"
+    present_ids = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+    count_ids = "SELECT count(*) FROM json_each(?) WHERE value IN (SELECT id FROM messages)"
+    count_sources = (
+        "SELECT count(*) - count(nullif(m.source, 'discord')), count(nullif(m.source, 'discord')) "
+        "FROM json_each(?) AS j JOIN messages AS m ON m.id = j.value"
+    )
+    absent_ids = "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM messages)"
+    """The ids of a list (JSON) the index does not hold, and how many it holds (by source):
+    each scans the list once and looks every id up in ``messages_id`` (building the list
+    into a temporary b-tree first, as ``id IN (list)`` makes SQLite do, costs half as much
+    again). An id listed twice counts twice."""
     channels = "SELECT id, name, kind FROM conversations"
     locate = "SELECT ts, id FROM messages WHERE id = ? AND channel_id = ?"
     sizes = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM conversations)"
@@ -147,6 +191,9 @@ _WORDS = "(SELECT rowid FROM message_words WHERE message_words MATCH ?)"
 _PROBED = "EXISTS (SELECT 1 FROM message_words w WHERE w.message_words MATCH ? AND w.rowid = m.row)"
 FEW = 20_000
 """Up to this many candidates, the full-text match is checked message by message."""
+MANY = 1_000
+"""From this many matches on, a search page walks the time index newest first, checking
+each message against the full-text match, instead of sorting every match by time."""
 
 
 class Compiled(msgspec.Struct, frozen=True, kw_only=True):
@@ -163,15 +210,23 @@ class Compiled(msgspec.Struct, frozen=True, kw_only=True):
     gaps: str
     gap_params: tuple[Any, ...]
 
-    def where(self, *, probe: bool) -> tuple[str, list[Any]]:
+    def where(
+        self, *, probe: bool, in_order: bool = False, matched: bool = False
+    ) -> tuple[str, list[Any]]:
         """The WHERE clause: full-text terms as one lookup (``probe`` False: right for many
-        candidates) or checked per candidate (``probe``: right for few)."""
+        candidates) or checked per candidate (``probe``: right for few). ``in_order``: the
+        lookup is a set each message is checked against, so that SQLite can walk an index
+        in the order asked (``+`` keeps it from looking rows up by the set instead).
+        ``matched``: leave out the positive full-text term (the caller joins on it)."""
         clauses, params = list(self.filters), list(self.params)
         for negated, match in self.words:
+            if matched and not negated:
+                continue
             if probe:
                 clauses.append(f"{'NOT ' if negated else ''}{_PROBED}")
             else:
-                clauses.append(f"m.row {'NOT IN' if negated else 'IN'} {_WORDS}")
+                row = "+m.row" if in_order else "m.row"
+                clauses.append(f"{row} {'NOT IN' if negated else 'IN'} {_WORDS}")
             params.append(match)
         for negated, text in self.spelled:
             clauses.append(f"instr(m.content, ?) {'=' if negated else '>'} 0")
@@ -254,8 +309,11 @@ def _gap_authors(terms: Sequence[Term], clauses: list[str], params: list[Any]) -
 
 
 def _simple(term: Term, zone: tzinfo, clauses: list[str], params: list[Any]) -> None:
-    """``has:``, ``is:edited`` and the dates."""
-    if isinstance(term, Has | Edited):
+    """``has:``, ``is:edited``, ``source:`` and the dates."""
+    if isinstance(term, Origin):
+        clauses.append(f"m.source {'!=' if term.negated else '='} ?")
+        params.append(term.source)
+    elif isinstance(term, Has | Edited):
         clauses.append(f"m.flags & ? {'=' if term.negated else '!='} 0")
         params.append(FLAGS[term.what if isinstance(term, Has) else "edited"])
     elif isinstance(term, DateBound):
@@ -296,8 +354,29 @@ def count_sql(compiled: Compiled, *, probe: bool) -> tuple[str, list[Any]]:
     return f"SELECT count(*) FROM messages m WHERE {where}", params
 
 
-def _limited(compiled: Compiled, *, probe: bool) -> tuple[str, list[Any]]:
-    where, params = compiled.where(probe=probe)
+def search_count_sql(compiled: Compiled, *, probe: bool, up_to: int) -> tuple[str, list[Any]]:
+    """How many messages the selection holds, counting no further than ``up_to``.
+
+    With a positive full-text term (and no ``last:``), the count follows the full-text
+    matches as they stream and stops at ``up_to``: the common word of a million messages
+    costs what a rare one does."""
+    positive = [match for negated, match in compiled.words if not negated]
+    if positive and not probe and compiled.last is None:
+        rest, params = compiled.where(probe=False, matched=True)
+        return (
+            "SELECT count(*) FROM (SELECT 1 FROM message_words w CROSS JOIN messages m "
+            f"ON m.row = w.rowid WHERE w.message_words MATCH ? AND {rest} LIMIT ?)",
+            [positive[0], *params, up_to],
+        )
+    where, params = _limited(compiled, probe=probe)
+    return f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE {where} LIMIT ?)", [
+        *params,
+        up_to,
+    ]
+
+
+def _limited(compiled: Compiled, *, probe: bool, in_order: bool = False) -> tuple[str, list[Any]]:
+    where, params = compiled.where(probe=probe, in_order=in_order)
     if compiled.last is None:
         return where, params
     return (
@@ -326,10 +405,11 @@ def page_sql(
 
 
 def search_sql(
-    compiled: Compiled, before: Position | None, limit: int, *, probe: bool
+    compiled: Compiled, before: Position | None, limit: int, *, probe: bool, many: bool = False
 ) -> tuple[str, list[Any]]:
-    """The ``limit`` newest messages of the selection before ``before``, newest first."""
-    where, params = _limited(compiled, probe=probe)
+    """The ``limit`` newest messages of the selection before ``before``, newest first.
+    ``many``: the selection holds ``MANY`` or more (walk the time index, see ``MANY``)."""
+    where, params = _limited(compiled, probe=probe, in_order=many)
     if before is not None:
         where += " AND (m.ts, m.id) < (?, ?)"
         params.extend(before)
@@ -346,12 +426,15 @@ def by_ids_sql(ids: Sequence[int]) -> tuple[str, list[Any]]:
 
 
 def gaps_sql(compiled: Compiled) -> tuple[str, list[Any]]:
-    """The gaps in the query's scope, by conversation name, as (SQL, parameters)."""
+    """The gaps in the query's scope, by conversation name, as (SQL, parameters): refused or
+    failed conversations without a message from Discord; ``partial`` when the index holds the
+    owner's own messages there, from the package."""
     verdicts = ", ".join(f"'{v}'" for v in GAP_VERDICTS)
     return (
-        "SELECT c.id, c.kind, c.name, c.verdict, c.reason FROM conversations c "
-        f"WHERE c.verdict IN ({verdicts}) "
-        "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = c.id) "
+        "SELECT c.id, c.kind, c.name, c.verdict, c.reason, EXISTS (SELECT 1 FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'package') FROM conversations c "
+        f"WHERE c.verdict IN ({verdicts}) AND NOT EXISTS (SELECT 1 FROM messages m "
+        "WHERE m.channel_id = c.id AND m.source = 'discord') "
         f"AND {compiled.gaps} ORDER BY c.sort_key, c.id",
         list(compiled.gap_params),
     )

@@ -20,6 +20,13 @@ __all__ = ["SEPARATOR", "fence_for", "write_listing", "write_markdown", "write_t
 
 SEPARATOR = "-" * 80
 _BACKTICKS = re.compile("`+")
+FROM_PACKAGE = " (from your data package)"
+"""Ends the heading of a message that is the owner's own, from the package (one-sided)."""
+ONE_SIDED = (
+    "Only your own messages are kept here, from your data package: the other side of this "
+    "conversation is not available."
+)
+"""Said under a gap whose conversation has the owner's own messages from the package."""
 
 
 def fence_for(content: str) -> str:
@@ -42,10 +49,10 @@ def write_markdown(
     for ordinal, m in enumerate(messages, start=1):
         fence = fence_for(m.content)
         parts += ("\n## ", str(ordinal), ". ", names.path(m), " — ", names.author(m), " — ",
-                  clock(m.ts), "\n\n")  # fmt: skip
+                  clock(m.ts), FROM_PACKAGE if m.source == "package" else "", "\n\n")  # fmt: skip
         if m.attachments:
             links = ", ".join(
-                f"[{_md_name(a.file_name)}]({_md_url(a.url)}) ({size_text(a.size_bytes)})"
+                f"[{_md_name(a.file_name)}]({_md_url(a.url)}){_size(a.size_bytes, m)}"
                 for a in m.attachments
             )
             parts += ("Attachments: ", links, "\n\n")
@@ -56,7 +63,15 @@ def write_markdown(
     yield "".join(parts).encode()
     for number, gap in enumerate(gaps, start=ordinal + 1):
         reason = one_line(gap.reason or gap.verdict)
-        yield f"\n## {number}. {one_line(gap.channel_path)} — error\n\n> Error: {reason}\n".encode()
+        partial = f">\n> {ONE_SIDED}\n" if gap.partial else ""
+        yield (
+            f"\n## {number}. {one_line(gap.channel_path)} — error\n\n> Error: {reason}\n{partial}"
+        ).encode()
+
+
+def _size(size: int, m: Message) -> str:
+    """`` (2.5 MB)``; nothing for the package's attachments, whose size it does not say."""
+    return "" if m.source == "package" else f" ({size_text(size)})"
 
 
 def _md_name(name: str) -> str:
@@ -105,11 +120,10 @@ def _entries(messages: Iterable[Message], gaps: Sequence[Gap], zone: tzinfo) -> 
         if ordinal > 1:
             parts.append(rule)
         parts += ("#", str(ordinal), " ", names.path(m), " — ", names.author(m), " — ",
-                  clock(m.ts), "\n", m.content, "\n")  # fmt: skip
+                  clock(m.ts), FROM_PACKAGE if m.source == "package" else "", "\n", m.content,
+                  "\n")  # fmt: skip
         for a in m.attachments:
-            parts.append(
-                f"Attachment: {one_line(a.file_name)} ({size_text(a.size_bytes)}) {a.url}\n"
-            )
+            parts.append(f"Attachment: {one_line(a.file_name)}{_size(a.size_bytes, m)} {a.url}\n")
         if ordinal % BATCH == 0:
             yield "".join(parts).encode()
             parts.clear()
@@ -117,4 +131,7 @@ def _entries(messages: Iterable[Message], gaps: Sequence[Gap], zone: tzinfo) -> 
     for number, gap in enumerate(gaps, start=ordinal + 1):
         reason = one_line(gap.reason or gap.verdict)
         between = rule if number > 1 else ""
-        yield f"{between}#{number} {one_line(gap.channel_path)} [error]\nError: {reason}\n".encode()
+        partial = f"{ONE_SIDED}\n" if gap.partial else ""
+        yield (
+            f"{between}#{number} {one_line(gap.channel_path)} [error]\nError: {reason}\n{partial}"
+        ).encode()

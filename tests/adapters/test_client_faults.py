@@ -78,9 +78,10 @@ async def test_captcha_after_n_opens_stops_at_the_first_captcha(emulator: Emulat
     async with emulated_client(emulator) as discord:
         await discord.reopen_dm(user)
         await discord.reopen_dm(user)
-        with pytest.raises(DiscordPaused, match="asked for a captcha"):
+        with pytest.raises(DiscordPaused, match="asked for a captcha") as pause:
             await discord.reopen_dm(user)
     assert [r.status for r in emulator.requests()] == [200, 200, 400]
+    assert "(HTTP 400); dmj never solves captchas" in str(pause.value), "not: code None: ''"
 
 
 async def test_a_429_storm_is_ridden_out_with_the_waits_discord_asks_for(

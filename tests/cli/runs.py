@@ -32,7 +32,7 @@ def normalized(text: str, served: Served) -> str:
     text = text.replace(str(served.archive.path), "ARCHIVE")
     text = re.sub(r"\d{8}-\d{6}-[0-9a-f]{4}", "RUN", text)
     text = re.sub(r"\d{8}T\d{6}Z-(run|resume)-\d+\.log", r"LOG-\1.log", text)
-    text = re.sub(r", about \d+:\d\d:\d\d to go", "", text)
+    text = re.sub(r", (about \d+:\d\d:\d\d|less than a minute) to go", "", text)
     text = re.sub(r"finished at \S+ \S+Z", "finished at TIME", text)
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 

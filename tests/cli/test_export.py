@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from typer.testing import CliRunner, Result
 
 from tests.projections.golden import assert_golden_bytes
-from tests.projections.history.archives import two_run_archive
+from tests.projections.history.archives import one_sided_archive, two_run_archive
 
 runner = CliRunner()
 NEW_YORK = "EST5EDT,M3.2.0,M11.1.0"
@@ -63,6 +63,23 @@ def test_each_format_matches_its_golden_file(
     written = Path(f"out.{fmt}").read_bytes()
     assert b"\r\n" in written or fmt == "json", "a CRLF inside a message is kept"
     assert_golden_bytes(f"two-runs.{fmt}", written, area="export")
+
+
+@freeze_time("2024-01-02 03:04:05")
+@pytest.mark.parametrize("fmt", ["json", "md", "txt"])
+def test_one_sided_messages_and_partial_gaps_match_their_golden_file(
+    archive: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Erin's and Frank's DMs are refused: the owner's messages there come from the package
+    (JSON ``"source": "package"``, a marked heading) and their gaps are partial."""
+    monkeypatch.setattr("dmj.cli.export.dmj_version", lambda: "9.8.7")
+    one_sided = one_sided_archive(archive.parent / "one-sided")
+    result = dmj(one_sided, fmt, "--filename", f"out.{fmt}")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"Exported 5 messages and 3 conversations without messages to out.{fmt}.\n"
+    )
+    assert_golden_bytes(f"one-sided.{fmt}", Path(f"out.{fmt}").read_bytes(), area="export")
 
 
 def test_the_filename_is_used_exactly_as_given(archive: Path) -> None:
@@ -134,7 +151,7 @@ def test_a_malformed_query_is_quoted_with_a_caret_and_the_valid_keys(archive: Pa
         "Error: The query cannot be read: frm: is not a key of the query.",
         "  flat frm:alice",
         "       ^^^^",
-        "Valid keys: from: in: has: before: after: during: is: last: — plus words, "
+        "Valid keys: from: in: has: before: after: during: is: source: last: — plus words, "
         '"exact phrases" and -negation; see docs/index.md.',
     ]
     assert list(Path().iterdir()) == [Path("archive")]

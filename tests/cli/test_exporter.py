@@ -76,14 +76,16 @@ async def test_an_incremental_export_that_finds_nothing_new_keeps_no_folder(
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-async def test_a_first_export_of_an_empty_channel_keeps_its_empty_file(
+async def test_an_export_of_a_channel_without_messages_keeps_no_folder(
     sandbox: Sandbox, runner: DceRunner, tmp_path: Path
 ) -> None:
-    """Only an incremental export that found nothing new is left out: a first export of a
-    channel without messages is the record that it was exported."""
+    """A conversation whose messages were all deleted has no last message id, so every run
+    exports it whole again: a folder kept each time would pile up empty exports."""
     empty = next(c for c in sandbox.world.channels if c.in_package and c.message_count == 0)
     done = await exporter(runner, tmp_path).export(empty.id, after=None, export_id="run-1-3")
-    assert (done.message_count, len(done.files)) == (0, 1)
+    assert (done.path, done.message_count, done.last_message_id, done.files) == ("", 0, None, ())
+    assert not (tmp_path / "exports").exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 async def test_a_cut_off_attachment_is_removed_and_the_next_attempt_downloads_it_whole(

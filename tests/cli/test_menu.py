@@ -2,27 +2,42 @@
 
 The pty test walks the menu's promise end to end against the sandbox: resume is listed but
 unavailable, a run started from the menu is interrupted with Ctrl-C, the menu then shows the
-interrupted batch, and resuming from the menu finishes the run.
+interrupted batch, and resuming from the menu finishes the run. Another exports history from
+an archive the history tests share (no sandbox needed): a query that cannot be read, then a
+file that is what the printed command writes.
 """
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import shlex
 from pathlib import Path
 
 import pexpect
 import pytest
 from dmj.cli import app
+from dmj.cli._history import OrderChoice
 from dmj.cli._menu import ACTIONS
-from dmj.cli._menu_actions import _path, menu_status, nothing_to_resume, where_it_stands
+from dmj.cli._menu_actions import (
+    MenuSession,
+    _path,
+    menu_status,
+    nothing_to_resume,
+    where_it_stands,
+)
+from dmj.cli._menu_export import export_history_menu, export_line
 from dmj.journal import read_events
 from dmj.machine.events import BatchFinished, BatchStarted, RunFinished
 from dmj.machine.state import fold
 from dmj.projections import replay_journal
+from rich.console import Console
 from typer.testing import CliRunner
 
 from tests.e2e.support import DMJ, Served, wait_until
 from tests.machine.test_retry import finished_with_every_verdict
+from tests.projections.history.archives import two_run_archive
 from tests.projections.story import first_run, mid_run, write_journal
 from tests.promises import broken_promises
 
@@ -98,6 +113,12 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
     menu.expect(re.escape(f"$ dmj resume --archive {served.archive.path}"))
     menu.expect(r"2  Resume previous export  \(nothing to resume in ", timeout=60)
     menu.expect(MENU)
+    menu.sendline("4")  # what is missing: `dmj status --missing`
+    menu.sendline("")
+    menu.expect(re.escape(f"$ dmj status --missing --archive {served.archive.path}"))
+    menu.expect(r"Conversations  \d+: \d+ archived, ")
+    menu.expect(r"Your messages  \d+ of your \d+ messages archived")
+    menu.expect(MENU)
     menu.sendline("6")  # browse the archive: `dmj view`, until Ctrl-C
     menu.sendline("")
     menu.expect(re.escape(f"$ dmj view --archive {served.archive.path}"))
@@ -117,6 +138,90 @@ def test_the_menu_resumes_a_run_interrupted_from_the_menu(served: Served) -> Non
     assert finished == sorted(set(finished)), "no batch finished twice"
 
 
+@pytest.mark.timeout(60)
+def test_the_menu_exports_history_as_the_command_it_prints_would(tmp_path: Path) -> None:
+    archive = two_run_archive(tmp_path / "archive")
+    menu = pexpect.spawn(
+        str(DMJ), env={**os.environ, "DMJ_ARCHIVE": str(archive)}, cwd=str(tmp_path),
+        encoding="utf-8", timeout=30, dimensions=(50, 200), echo=False,
+    )  # fmt: skip
+    menu.expect(r"5  Export history")
+    choose(menu, "5")
+    for answer in ("", "md", "frm:alice"):  # the archive (remembered), the format, the query
+        menu.expect(r"[\]\)]: ")
+        menu.sendline(answer)
+    menu.expect(re.escape("Error: The query cannot be read: frm: is not a key of the query."))
+    menu.expect(re.escape("  frm:alice\r\n  ^^^^\r\nValid keys: from: in: has:"))
+    menu.expect(re.escape("(exit code 2; back to the menu)"))
+
+    choose(menu, "5")
+    for answer in ("", "md", 'in:"Trip crew" -from:me', "channel"):
+        menu.expect(r"[\]\)]: ")
+        menu.sendline(answer)
+    menu.expect(r"File name \[(export_dm-\d{8}-\d{6}\.md)\]: ")
+    default = matched(menu)
+    menu.sendline("")
+    menu.expect(r"\$ (dmj export [^\r\n]*)\r\n")
+    printed = shlex.split(matched(menu))
+    assert printed == [
+        "dmj", "export", "md", 'in:"Trip crew" -from:me', "--order", "channel",
+        "--filename", default, "--archive", str(archive),
+    ]  # fmt: skip
+    menu.expect(re.escape(f"Exported 2 messages to {default}."))
+    choose(menu, "7")
+    menu.expect(pexpect.EOF)
+    menu.close()
+    assert menu.exitstatus == 0
+
+    by_hand = CliRunner().invoke(app, [*printed[1:-4], "--filename", "by-hand.md", *printed[-2:]])
+    assert by_hand.exit_code == 0, by_hand.output
+    made, typed = ((tmp_path / n).read_text("utf-8").splitlines() for n in (default, "by-hand.md"))
+    assert [line for line in made if "generatedAt" not in line] == [
+        line for line in typed if "generatedAt" not in line
+    ], "the menu's file is what the command it printed writes"
+    assert '  "filterInput": "export md in:\\"Trip crew\\" -from:me --order channel",' in made
+
+
+def matched(menu: pexpect.spawn[str]) -> str:
+    """The first group of what ``menu`` last matched."""
+    assert isinstance(menu.match, re.Match)
+    return str(menu.match[1])
+
+
+@pytest.mark.parametrize(
+    ("query", "order", "force", "line"),
+    [
+        ("", OrderChoice.TIME, False, "dmj export md --filename f --archive a"),
+        ("from:me  last:3", OrderChoice.TIME, False,
+         "dmj export md from:me last:3 --filename f --archive a"),
+        ('"a b" x', OrderChoice.CHANNEL, True,
+         "dmj export md '\"a b\" x' --order channel --filename f --force --archive a"),
+        ("-from:me", OrderChoice.TIME, False, "dmj export md -from:me --filename f --archive a"),
+    ],
+    ids=["everything", "words", "quoted-as-one-argument", "negation"],
+)  # fmt: skip
+def test_the_menu_prints_the_export_as_it_would_be_typed(
+    query: str, order: OrderChoice, force: bool, line: str
+) -> None:
+    selection, argv = export_line(Path("a"), "md", query, order, "f", force=force)
+    assert shlex.join(["dmj", *argv]) == line
+    assert argv[: len(selection)] == selection
+    assert " ".join(shlex.split(line)[1 : len(selection) + 1]) == " ".join(selection)
+
+
+def test_declining_to_replace_a_file_keeps_it_and_exports_nothing(tmp_path: Path) -> None:
+    archive = two_run_archive(tmp_path / "archive")
+    Path("mine.md").write_text("precious", encoding="utf-8")
+    said = io.StringIO()
+    session = MenuSession(console=Console(file=said, width=200), archive=archive)
+    answers = "\n".join(["", "md", "from:alice", "", "mine.md", "n", ""])
+    with CliRunner().isolation(input=answers):  # what the user types at the prompts
+        export_history_menu(session)
+    assert Path("mine.md").read_text(encoding="utf-8") == "precious"
+    assert said.getvalue() == "mine.md is left as it is; nothing was exported.\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive", "mine.md"]
+
+
 def test_bare_dmj_without_a_terminal_prints_the_help() -> None:
     result = CliRunner().invoke(app, [], prog_name="dmj")
     assert result.exit_code == 0
@@ -128,6 +233,8 @@ def test_the_menu_lists_resume_always_and_keeps_the_issue_s_numbers() -> None:
     assert listed["1"] == "Export all direct messages"
     assert listed["2"] == "Resume previous export"
     assert listed["3"] == "Inspect the journal"
+    assert listed["4"] == "What is missing"
+    assert listed["5"] == "Export history"
     assert listed["6"] == "Browse the archive"
     assert listed["7"] == "Quit"
 

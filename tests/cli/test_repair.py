@@ -10,12 +10,19 @@ from pathlib import Path
 import pytest
 from dmj.cli import app
 from dmj.journal import DMJ_SCHEMA, JournalWriter, encode_line, read_events
-from dmj.machine.events import DmCloseRequested, RunPaused
+from dmj.machine.events import (
+    ChannelExported,
+    DmCloseRequested,
+    ExportRequested,
+    RunPaused,
+    RunStarted,
+)
+from dmj.machine.ports import export_id
 from dmj.machine.state import fold
 from dmj.projections import projection_files
 from typer.testing import CliRunner, Result
 
-from tests.projections.story import first_run, mid_run, write_journal
+from tests.projections.story import first_run, mid_run, two_runs, write_journal
 
 runner = CliRunner()
 
@@ -257,3 +264,69 @@ def test_resume_and_replay_on_a_damaged_journal_name_dmj_repair(finished: Path) 
         assert result.exit_code == 1
         message = " ".join(result.output.split())
         assert f"Run `dmj repair --archive {finished}` to see what a repair keeps" in message
+
+
+def test_an_export_whose_outcome_is_set_aside_is_moved_out_not_left_for_resume_to_remove(
+    tmp_path: Path,
+) -> None:
+    """The kept journal ends in the ``ExportRequested`` of an export that was filed: resume
+    would take its folder for a crash's unfinished work and delete it. Only the lines set
+    aside vouch for it, so the repair moves it out with them (nothing is deleted)."""
+    archive = tmp_path / "archive"
+    events = first_run()
+    exported = next(i for i, e in enumerate(events) if isinstance(e, ChannelExported))
+    request = events[exported - 1]
+    assert isinstance(request, ExportRequested)
+    journal = write_journal(archive, events)
+    folder = archive / "exports" / request.channel_id / export_id("run-1", request.seq)
+    folder.mkdir(parents=True)
+    (folder / "dm.json").write_text("the only copy")
+    flip(journal, exported + 1, 45)
+    dry = dmj("repair", "--archive", str(archive))
+    relative = folder.relative_to(archive).as_posix()
+    assert f"  exports    {relative}, " in dry.output
+    assert dmj("repair", "--archive", str(archive), "--apply").exit_code == 0
+    [aside] = archive.glob("exports.damaged-*")
+    moved = aside / request.channel_id / folder.name / "dm.json"
+    assert moved.read_text() == "the only copy"
+    assert not folder.exists(), "resume's tidy would have deleted it"
+
+
+def test_a_line_appended_by_hand_is_not_called_an_unfinished_write(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    write_journal(archive, mid_run())
+    with (archive / "journal.jsonl").open("ab") as journal:
+        journal.write(b"checked it on sunday\n")
+    result = dmj("repair", "--archive", str(archive))
+    assert result.exit_code == 0
+    assert "unfinished last write" not in result.output
+    assert (
+        "ends in a complete line that is not a dmj record, added by hand or by another program "
+        "(21 bytes): the next dmj that writes sets it aside" in " ".join(result.output.split())
+    )
+
+
+def test_a_lost_run_is_redone_by_dmj_run_not_by_resume_and_is_not_called_unfinished(
+    tmp_path: Path,
+) -> None:
+    """The damage is the ``RunStarted`` of run 2: the kept journal ends in finished run 1, so
+    resume has nothing to do, and run 2 is forgotten, not "unfinished again"."""
+    archive = tmp_path / "archive"
+    events = two_runs()
+    second = next(e for e in events if isinstance(e, RunStarted) and e.run == "run-2")
+    journal = write_journal(archive, events)
+    flip(journal, second.seq, 45)
+    dry = dmj("repair", "--archive", str(archive))
+    text = stripped(dry.output).replace(str(archive), "ARCHIVE")
+    assert "run        run-2's start: the journal no longer knows that run" in text
+    assert "run-2's end: it is unfinished again" not in text
+    assert " ".join(text.split()).endswith(
+        "After the repair, the journal holds a finished run last: `dmj resume --archive "
+        "ARCHIVE` has nothing to carry on, and `dmj run --package PATH --archive ARCHIVE` "
+        "starts a run that exports again what the lost records had exported. This was a dry "
+        "run: nothing was changed. `dmj repair --apply --archive ARCHIVE` does it."
+    )
+    done = dmj("repair", "--archive", str(archive), "--apply")
+    assert done.exit_code == 0, done.output
+    last = stripped(done.output).replace(str(archive), "ARCHIVE").splitlines()[-1]
+    assert last == "Next: `dmj run --package PATH --archive ARCHIVE`."

@@ -14,6 +14,7 @@ from dmj.machine.state import fold
 from dmj.projections import projection_files
 from typer.testing import CliRunner, Result
 
+from tests.machine.simulate import Simulation, World, package_dm, run_started, scripted
 from tests.projections.golden import assert_golden_text
 from tests.projections.story import first_run, mid_run, two_runs, write_journal
 
@@ -94,8 +95,8 @@ def test_an_empty_journal_has_no_run_and_nothing_to_rebuild(tmp_path: Path) -> N
         f"Archive  {tmp_path}\n"
         f"Journal  {tmp_path / 'journal.jsonl'}: 0 records, last seq 0, intact\n"
         "No run has started in this archive yet.\n"
-        f"Next step  nothing to do: no run has started here (`dmj run --archive {tmp_path}` "
-        "starts one)\n"
+        "Next step  nothing to do: no run has started here (`dmj run --package PATH --archive "
+        f"{tmp_path}` starts one)\n"
     )
     rebuilt = dmj("--archive", str(tmp_path))
     assert (rebuilt.exit_code, rebuilt.output) == (
@@ -116,7 +117,7 @@ def test_inspect_json_is_the_same_report_for_machines(archive: Path) -> None:
     assert report["last_completed_batch"] == 0
     assert report["next_step"] == {
         "step": "export-channel", "batch": 1, "user_id": "100", "channel_id": "7100",
-        "attempt": 2, "name": "alice", "after": None, "probe": False,
+        "attempt": 2, "name": "alice", "after": None, "probe": False, "checks": 0,
     }  # fmt: skip
     [run] = report["runs"]
     assert (run["run_id"], run["status"], run["exported"], run["unreachable"], run["failed"]) == (
@@ -135,11 +136,16 @@ def test_inspect_json_is_the_same_report_for_machines(archive: Path) -> None:
 def test_replay_rebuilds_both_projections_and_says_what_changed(archive: Path) -> None:
     result = dmj("--archive", str(archive))
     assert result.exit_code == 0, result.output
-    assert result.output == (
+    assert result.stdout == (
         f"Rebuilt the projections from {archive / 'journal.jsonl'} (13 records):\n"
         "  id-history.json   created (throughSeq 13)\n"
         "  batch-state.json  created (throughSeq 13)\n"
         "Rebuilt the message index index.sqlite: 0 messages in 5 conversations (throughSeq 13).\n"
+    )
+    assert result.stderr == (  # the story's run read a package that is not there
+        "Note: The data package /pkg the last run read is gone, so your own messages in 1 "
+        "conversation Discord refuses are not in the message index; put it back, or run `dmj "
+        "run --package PATH` with it.\n"
     )
     assert files_in(archive) == projection_files(fold(mid_run()))
     again = dmj("--archive", str(archive))
@@ -154,7 +160,7 @@ def test_replay_after_the_run_finished_archives_batch_state_under_runs(archive: 
     write_journal(archive, first_run())
     result = dmj("--archive", str(archive))
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1:] == [
+    assert result.stdout.splitlines()[1:] == [
         "  id-history.json              updated (throughSeq 13 → 29)",
         "  runs/run-1/batch-state.json  created (throughSeq 29)",
         "  batch-state.json             removed (its run finished; see runs/<run_id>/)",
@@ -308,3 +314,12 @@ def test_json_without_inspect_is_a_usage_error(archive: Path) -> None:
     result = dmj("--json", "--archive", str(archive))
     assert result.exit_code == 2
     assert "--json goes with --inspect" in result.output
+
+
+def test_inspect_counts_one_dm_in_the_singular(tmp_path: Path) -> None:
+    sim = Simulation(world=World(choose=scripted("exported")))
+    sim.start(run_started([package_dm("100", name="alice")], batch_size=2))
+    sim.run_to_end()
+    write_journal(tmp_path / "archive", sim.events)
+    text = dmj("--inspect", "--archive", str(tmp_path / "archive")).output
+    assert "1 of 1 batches done; 1 DM planned: 1 exported, 0 skipped" in text

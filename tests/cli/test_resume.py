@@ -4,6 +4,7 @@ nothing to resume."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.cli.runs import invoke, normalized
 from tests.e2e.support import Served
 from tests.machine.simulate import Simulation, World, package_dm, run_started, scripted
 from tests.projections.golden import assert_golden_text
+from tests.projections.story import first_run, write_journal
 
 
 @pytest.fixture
@@ -45,6 +47,29 @@ def test_resume_uses_the_dce_the_run_began_with_unless_told_otherwise(
     assert isinstance(paused.archive.events()[-1], RunPaused), "nothing was written"
     result = invoke(paused, "resume", "--archive", str(paused.archive.path))
     assert result.exit_code == 0, result.stderr
+
+
+def test_resume_says_the_dce_it_tried_is_the_one_the_run_began_with_when_that_is_gone(
+    served: Served, tmp_path: Path
+) -> None:
+    moved = tmp_path / "dce" / served.dce.name
+    moved.parent.mkdir()
+    shutil.copy2(served.dce, moved)
+    served.server.set_faults("captcha")
+    assert invoke(served, *served.run_args(dce=moved)).exit_code == 3
+    served.server.set_faults("")
+    moved.unlink()
+    result = invoke(served, "resume", "--archive", str(served.archive.path))
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert said.startswith(
+        f"Error: dmj resume uses the DiscordChatExporter run {served.archive.events()[0].run} "
+        f"began with, {moved}, unless --dce names another; it does not work now: --dce "
+    ), said
+    again = invoke(
+        served, "resume", "--archive", str(served.archive.path), "--dce", str(served.dce)
+    )
+    assert again.exit_code == 0, again.stderr
 
 
 def test_a_torn_last_line_is_set_aside_with_a_note_and_the_run_resumes(paused: Served) -> None:
@@ -113,6 +138,24 @@ def test_a_finished_run_has_nothing_to_resume_and_its_projections_are_settled(
     )
     assert "`dmj run --package PATH --archive ARCHIVE` starts an incremental run" in text
     assert not leftover.exists()
+
+
+def test_nothing_to_resume_still_says_what_it_set_aside_from_the_journals_end(
+    tmp_path: Path,
+) -> None:
+    journal = write_journal(tmp_path, first_run())
+    with journal.open("ab") as file:
+        file.write(b"checked it on sunday\n")
+    result = invoke(None, "resume", "--archive", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Nothing to resume: run run-1 finished")
+    [aside] = tmp_path.glob("journal.torn-*")
+    assert aside.read_bytes() == b"checked it on sunday\n"
+    said = " ".join(result.stderr.split())
+    assert said.startswith(
+        "Note: " + f"{journal} ended in a complete line that is not a dmj record, added by hand "
+        f"or by another program (line 30, 21 bytes, dmj never wrote it); it was moved to {aside}"
+    )
 
 
 def _journal(*answers: str, stop_after: int) -> list[AnyEvent]:

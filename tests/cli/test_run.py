@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -226,6 +227,24 @@ def test_an_unfinished_run_is_refused_with_the_command_that_resumes_it(served: S
     assert (served.archive.path / "journal.jsonl").read_bytes() == journal
 
 
+def test_the_refusal_of_an_unfinished_run_reads_as_sentences_and_names_the_archive_as_given(
+    served: Served,
+) -> None:
+    served.server.set_faults("captcha")
+    args = [a for a in served.run_args() if a not in ("--archive", str(served.archive.path))]
+    from_env = str(served.archive.path)
+    assert invoke(served, *args, DMJ_ARCHIVE=from_env).exit_code == 3
+    result = invoke(served, *args, DMJ_ARCHIVE=from_env)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert re.search(
+        r"which has not finished\. Run \S+: batch 1/1 was interrupted after \d of 4 DMs "
+        rf"\(paused: captcha\)\. Continue it with `DMJ_ARCHIVE={re.escape(from_env)} dmj "
+        r"resume`, or choose another --archive\.",
+        message,
+    ), message
+
+
 def test_a_second_run_on_a_running_archive_says_it_is_running_and_by_which_pid(
     served: Served,
 ) -> None:
@@ -300,7 +319,7 @@ def test_a_run_that_finishes_with_failed_dms_exits_4_and_says_resume_retries_the
     assert result.exit_code == 4, result.stderr
     out = normalized(result.stdout, served)
     assert "Batch 1/2 done: 1 exported, 0 skipped, 0 unreachable, 1 failed; 2/4 DMs" in out
-    assert "failed       1    carol#0: DCE failed without a known reason (exit code -9)" in out
+    assert "failed       1    carol#0: DCE failed without a known reason (killed by SIGKILL)" in out
     assert result.stderr == (
         "Finished, but 1 DM failed for a reason that may pass (DCE, the disk, the network); "
         f"`dmj resume --archive {served.archive.path}` retries it.\n"
@@ -395,6 +414,18 @@ def test_only_limits_the_run_to_the_conversations_it_names(served: Served) -> No
     assert isinstance(started, RunStarted)
     assert [entry.name for entry in started.plan] == ["Direct Message with alice#0", "Trip crew"]
     assert set(served.archive.exported()) == {started.plan[0].channel_id, group}
+
+
+def test_only_takes_a_name_as_discord_shows_it_without_the_usernames_hash_0(
+    served: Served,
+) -> None:
+    result = invoke(served, *served.run_args("--only", "alice"))
+    assert result.exit_code == 0, result.stderr
+    started = served.archive.events()[0]
+    assert isinstance(started, RunStarted)
+    assert [entry.name for entry in started.plan] == ["Direct Message with alice#0"]
+    first = normalized(result.stdout, served).splitlines()[0]
+    assert first.startswith("Run RUN: 1 DM in 1 batch of up to 4"), first
 
 
 def test_only_naming_no_conversation_is_a_usage_error_with_close_names(served: Served) -> None:

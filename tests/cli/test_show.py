@@ -10,7 +10,7 @@ import pytest
 from dmj.cli import app
 from typer.testing import CliRunner, Result
 
-from tests.projections.history.archives import two_run_archive
+from tests.projections.history.archives import one_sided_archive, two_run_archive
 
 runner = CliRunner()
 
@@ -54,6 +54,25 @@ def test_the_header_says_the_count_the_gaps_and_the_order(archive: Path) -> None
     assert (
         shown.stdout.splitlines()[3] == "#1 Direct Messages > Alice W — Alice W — 2023-05-01 08:00"
     )
+
+
+def test_the_owner_s_messages_from_the_package_are_shown_marked_and_selectable(
+    archive: Path,
+) -> None:
+    one_sided = one_sided_archive(archive.parent / "one-sided")
+    shown = dmj("show", "in:erin", "--archive", str(one_sided))
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[1:4] == [
+        "2 messages, 1 without messages, order: time",
+        "",
+        "#1 Direct Messages > erin — Me — 2023-05-05 22:00 (from your data package)",
+    ]
+    assert shown.stdout.endswith(
+        "Only your own messages are kept here, from your data package: the other side of this "
+        "conversation is not available.\n"
+    )
+    only_archived = dmj("show", "source:discord", "--archive", str(one_sided))
+    assert only_archived.stdout.splitlines()[1] == "2 messages, 3 without messages, order: time"
 
 
 def test_on_a_terminal_the_listing_goes_through_the_pager(

@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dmj.cli import _session
+from dmj.cli import _archive
 
 from tests.cli.runs import invoke
 from tests.e2e.support import Served
+from tests.projections.history.archives import two_run_archive
+from tests.projections.story import first_run, write_journal
 from tests.storage_log import Op, RecordingStorage, durability_problems
 
 
@@ -18,7 +20,7 @@ from tests.storage_log import Op, RecordingStorage, durability_problems
 def recorder(monkeypatch: pytest.MonkeyPatch) -> RecordingStorage:
     """The storage every ``dmj`` command of the test writes through, recording."""
     recording = RecordingStorage()
-    monkeypatch.setattr(_session, "OsStorage", lambda: recording)
+    monkeypatch.setattr(_archive, "OsStorage", lambda: recording)
     return recording
 
 
@@ -43,6 +45,47 @@ def test_a_whole_run_makes_every_file_durable_before_the_journal_relies_on_it(
     assert media
     assert media == set((archive / "media").iterdir())
     assert any(op.name == "sync_dir" and op.path == archive / "media" for op in ops)
+    linked = [op for op in ops if op.name == "link" and op.target == archive / "index.sqlite"]
+    assert len(linked) == 1, "the summary builds the message index through the run's seam"
+
+
+def test_a_reader_builds_the_message_index_through_the_commands_seam(
+    tmp_path: Path, recorder: RecordingStorage
+) -> None:
+    """``dmj show`` on an archive without an index: the private file created, synced, linked
+    in place, its folder synced, all through the seam (SQLite's pages cannot be)."""
+    archive = two_run_archive(tmp_path / "archive")
+    result = invoke(None, "show", "--archive", str(archive))
+    assert result.exit_code == 0, result.output
+    index = archive / "index.sqlite"
+    built = [op for op in recorder.ops if op.path.name.startswith(".index.sqlite.")]
+    assert [op.name for op in built] == ["create_new", "close", "sync_file", "link", "remove"]
+    assert built[3].target == index
+    assert durability_problems(recorder.ops) == []
+    assert index.is_file()
+
+
+def test_repair_moves_export_folders_aside_through_the_seam_durably(
+    tmp_path: Path, recorder: RecordingStorage
+) -> None:
+    """``dmj repair --apply`` moves the export folders only the set-aside lines recorded to
+    ``exports.damaged-<UTC>/``: files and folder synced, renamed, both parents synced."""
+    archive = tmp_path / "archive"
+    journal = write_journal(archive, first_run())
+    for folder in ("exports/7100/run-1-2", "exports/5200/run-1-2"):
+        (archive / folder / "dm.json").write_text(folder)
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[12] = lines[12].replace(b'"at":"2', b'"at":"3', 1)  # line 13: checksum mismatch
+    journal.write_bytes(b"".join(lines))
+    result = invoke(None, "repair", "--archive", str(archive), "--apply")
+    assert result.exit_code == 0, result.output
+    [aside] = archive.glob("exports.damaged-*")
+    moves = {(op.path, op.target, len(op.files)) for op in recorder.ops if op.name == "replace"}
+    assert {
+        (archive / "exports" / channel / "run-1-2", aside / channel / "run-1-2", 1)
+        for channel in ("7100", "5200")
+    } <= moves, "each folder moved through the seam, with its file"
+    assert durability_problems(recorder.ops, journal=journal) == []
 
 
 def test_the_checker_finds_each_broken_recipe(tmp_path: Path) -> None:
@@ -65,3 +108,38 @@ def test_the_checker_finds_each_broken_recipe(tmp_path: Path) -> None:
     assert "was not synced after it" in durability_problems(no_dir_sync, journal)[0]
     in_place = [Op("open_append", journal), Op("write", target)]
     assert "written in place" in durability_problems(in_place, journal)[0]
+    source, moved = tmp_path / "a" / "x", tmp_path / "b" / "x"
+    folder_move = [
+        Op("sync_file", source / "f"), Op("sync_dir", source),
+        Op("replace", source, target=moved, files=(source / "f",)),
+        Op("sync_dir", moved.parent), Op("sync_dir", source.parent),
+    ]  # fmt: skip
+    assert durability_problems(folder_move) == []
+    unsynced_source = folder_move[:-1]
+    assert f"its folder {source.parent} was not synced" in durability_problems(unsynced_source)[0]
+    unsynced_files = folder_move[1:]
+    assert "files not synced before the rename" in durability_problems(unsynced_files)[0]
+
+
+def test_the_checker_finds_a_link_of_an_unsynced_file_or_into_an_unsynced_folder(
+    tmp_path: Path,
+) -> None:
+    """A file written outside the seam (SQLite's) is synced after it was created, before it
+    is linked in place; the folder is synced after the link."""
+    build, index = tmp_path / ".index.sqlite.1.build", tmp_path / "index.sqlite"
+    good = [
+        Op("create_new", build), Op("close", build), Op("sync_file", build),
+        Op("link", build, target=index), Op("remove", build), Op("sync_dir", tmp_path),
+    ]  # fmt: skip
+    assert durability_problems(good) == []
+    unsynced = [op for op in good if op.name != "sync_file"]
+    assert durability_problems(unsynced) == [
+        f"op 3: link {build} -> {index}: the file was not synced before it was linked"
+    ]
+    synced_first = [Op("sync_file", build), *unsynced]
+    assert "not synced before it was linked" in durability_problems(synced_first)[0]
+    no_folder_sync = good[:-1]
+    assert [p.split(":")[1] for p in durability_problems(no_folder_sync)] == [
+        f" link {build} -> {index}",
+        f" remove {build}",
+    ]

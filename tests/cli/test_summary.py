@@ -11,6 +11,7 @@ from dmj.cli._errors import ExitCode
 from dmj.cli._hints import ArchiveSource, NextSteps
 from dmj.cli._session import Ending, run_async
 from dmj.cli._summary import render_ending
+from dmj.journal import OsStorage
 from dmj.machine.driver import RunEnd
 from dmj.machine.events import PackageProblem
 from dmj.machine.state import State
@@ -41,7 +42,7 @@ def shown(state: State) -> tuple[ExitCode, str, str]:
     code = render_ending(
         Console(file=out, width=100, color_system=None),
         Console(file=err, width=200, color_system=None),
-        Ending(end=RunEnd(kind="finished", state=state), log="LOG"),
+        Ending(end=RunEnd(kind="finished", state=state), log="LOG", storage=OsStorage()),
         Archive(Path("/a")),
         STEPS,
     )

@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 from dmj.cli import app
-from dmj.cli._view import NO_INDEX_YET, open_in_browser
+from dmj.cli._view import open_in_browser
 from dmj.cli.view import has_display
 from playwright.sync_api import expect
 from typer.testing import CliRunner
 
 from tests.browser_fixtures import OpenTab
-from tests.projections.story import two_runs, write_journal
+from tests.projections.history.archives import two_run_archive
 
 DMJ = Path(sys.executable).parent / "dmj"
 URL = re.compile(r"^  (http://127\.0\.0\.1:(\d+))/\?key=([A-Za-z0-9_-]{43})$", re.MULTILINE)
@@ -28,14 +28,16 @@ URL = re.compile(r"^  (http://127\.0\.0\.1:(\d+))/\?key=([A-Za-z0-9_-]{43})$", r
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
-    write_journal(tmp_path / "archive", two_runs())
-    return tmp_path / "archive"
+    """Two runs over five conversations: two with messages, three gaps."""
+    return two_run_archive(tmp_path / "archive")
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the archive but the message index (derived: readers refresh it)."""
     return {
         p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.stat().st_size)
         for p in sorted(folder.rglob("*"))
+        if not p.name.startswith("index.sqlite")
     }
 
 
@@ -85,12 +87,17 @@ def test_it_prints_a_private_address_serves_read_only_and_stops_cleanly_on_ctrl_
         assert client.get(running.url).status_code == 303
         page = client.get("/")
         assert page.status_code == 200
-        assert NO_INDEX_YET in page.text
+        names = re.findall(r'<span class="name">([^<]*)</span>', page.text)
+        assert names == ["Alice W", "bob", "carol", "Old friends", "Trip crew"]
+        assert 'id="notices"' not in page.text, "building the index is news for the terminal"
         assert (
             client.get("/", headers={"host": f"rebound.example:{running.port}"}).status_code == 403
         )
     code, stdout, stderr = running.stop()
-    assert (code, stderr) == (0, "")
+    assert code == 0
+    assert stderr.replace("\n", " ").strip() == (
+        f"Note: Building the message index {archive / 'index.sqlite'}: it is missing."
+    )
     assert stdout.endswith("dmj view stopped.\n")
     assert snapshot(archive) == before
 
@@ -101,10 +108,9 @@ def test_the_printed_address_opens_the_page_in_a_browser(
     tab = open_tab(running.origin)
     tab.page.goto(running.url)
     expect(tab.page).to_have_url(f"{running.origin}/")
-    expect(tab.page.locator("#notices")).to_have_text(NO_INDEX_YET)
-    expect(tab.page.locator("#conversations")).to_have_text(
-        "This archive holds no conversation yet."
-    )
+    tab.page.click("#conversations >> text=Alice W")
+    expect(tab.page.locator("#messages > li")).to_have_count(5)
+    expect(tab.page.locator("#messages > li .content").last).to_have_text("``````")
     tab.assert_clean()
     assert running.stop(signal.SIGTERM)[0] == 0
 

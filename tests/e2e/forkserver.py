@@ -133,10 +133,10 @@ def _child(request: dict[str, Any], main: Callable[[], None]) -> None:
 
 def _recording() -> RecordingStorage:
     """Make every storage the command builds this recorder (in this child only)."""
-    from dmj.cli import _session  # noqa: PLC0415
+    from dmj.cli import _archive  # noqa: PLC0415
 
     recorder = RecordingStorage()
-    pytest.MonkeyPatch().setattr(_session, "OsStorage", lambda: recorder)  # never undone
+    pytest.MonkeyPatch().setattr(_archive, "OsStorage", lambda: recorder)  # never undone
     return recorder
 
 

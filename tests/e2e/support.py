@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dmj.journal import read_events
-from dmj.machine.events import AnyEvent
+from dmj.machine.events import AnyEvent, ChannelExported
 from dmj.sandbox import (
     Emulator,
     FaultPlan,
@@ -57,8 +57,13 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 60.0, what: st
 
 
 def exported_messages(archive: Path) -> dict[str, int]:
-    """Channel id → messages in its export folders, read from the DCE JSON files."""
-    counts: dict[str, int] = {}
+    """Channel id → messages in its export folders, read from the DCE JSON files; 0 for a
+    channel the journal records as exported without a folder (it held no message)."""
+    counts: dict[str, int] = {
+        e.channel_id: 0
+        for e in read_events(archive / "journal.jsonl")
+        if isinstance(e, ChannelExported) and not e.path
+    }
     for path in sorted((archive / "exports").glob("*/*/*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
         channel = document["channel"]["id"]

@@ -12,8 +12,9 @@ one of each out (they stay closed and untouched, as a DM the owner never wrote i
 
 Every storage operation: ``DMJ_FAILPOINT=crash-at-op=N`` kills ``dmj run`` instead of its
 N-th operation through the storage seam (the journal's, the exports' and media's, the
-projections'), and ``tear-at-op=N`` lets a write reach the file halfway first, for every N of
-an uninterrupted run with ``--media`` (counted by a recording storage). That
+projections', the message index's as the summary builds it), and ``tear-at-op=N`` lets a
+write reach the file halfway first, for every N of an uninterrupted run with ``--media``
+(counted by a recording storage). That
 world is the smallest that files exports, media and projections mid-run: two DMs (one open,
 one closed but readable) in two batches. A run killed before ``RunStarted`` is durable is
 simply run again, as a user would.
@@ -259,6 +260,7 @@ def media_of(archive: Archive) -> dict[str, int]:
 def test_the_tiny_run_files_exports_media_and_projections(ops_reference: OpsReference) -> None:
     ops = set(ops_reference.ops)
     assert {"write", "sync", "create_temp", "replace", "sync_file", "make_dir", "remove"} <= ops
+    assert {"create_new", "link"} <= ops, "the summary builds the message index through the seam"
     assert len(ops_reference.exported) == 2
     assert ops_reference.media
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from dmj.machine.events import ChannelExported, ExportRequested
+from dmj.machine.events import ChannelExported, ExportRequested, RunStarted
 
 from tests.e2e.support import Served, wait_until
 from tests.e2e.test_ctrl_c import dce_processes, journal_so_far
@@ -87,7 +87,11 @@ def test_what_a_failing_dce_said_last_reaches_the_log_and_the_progress_line(
     done = served.run()
     assert done.returncode == 0, done.stderr
     [line] = [line for line in done.stdout.splitlines() if "attempt 1 failed" in line]
-    assert line.startswith("  attempt 1 failed (DCE said “No space left on device : '"), line
+    started = served.archive.events()[0]
+    assert isinstance(started, RunStarted)
+    name = next(e.name for e in started.plan if e.channel_id == full)
+    prefix = f"  {name.removeprefix('Direct Message with ')}: attempt 1 failed (DCE said “No space"
+    assert line.startswith(prefix), line
     assert line.endswith("; trying again")
     [log] = (served.archive.path / "logs").glob("*-run-*.log")
     text = log.read_text(encoding="utf-8")

@@ -6,20 +6,26 @@ the commands the demo runs (their output is theirs to change).
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
+from dmj.cli import app
 from dmj.journal import read_events
-from dmj.machine.events import BatchFinished, BatchStarted, RunFinished
+from dmj.machine.events import BatchFinished, BatchStarted, ChannelExported, RunFinished
 from dmj.machine.state import fold
 from dmj.sandbox import load_world, world_facts
+from typer.testing import CliRunner
 
 from tests.e2e.support import DMJ, exported_messages, wait_until
 from tests.promises import broken_promises
+from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +51,12 @@ def processes_mentioning(directory: Path) -> list[str]:
     return found
 
 
+def name_of(command: str) -> str:
+    """``dmj export md`` for ``dmj export md in:x --archive a``: the words before the first
+    option or query term."""
+    return " ".join(itertools.takewhile(str.isalpha, command.split()))
+
+
 @pytest.mark.timeout(120)
 def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
@@ -55,10 +67,11 @@ def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path
     assert done.returncode == 0, done.stdout + done.stderr
     commands = [line[2:] for line in done.stdout.splitlines() if line.startswith("$ ")]
     archive, sandbox = directory / "archive", directory / "sandbox"
-    assert [c.split(" --")[0] for c in commands if c.startswith("dmj ")] == [
+    assert [name_of(c) for c in commands if c.startswith("dmj ")] == [
         "dmj sandbox world", "dmj sandbox serve", "dmj run", "dmj replay", "dmj resume",
-        "dmj sandbox serve",
+        "dmj show", "dmj export md", "dmj status", "dmj sandbox serve", "dmj view",
     ]  # fmt: skip
+    assert commands[-1] == f"dmj view --archive {archive}", "it ends with how to browse it"
     assert f"dmj run --package {sandbox}/package --dce {sandbox}/dce --archive {archive}" in (
         "\n".join(commands)
     )
@@ -84,12 +97,79 @@ def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path
     assert broken_promises(events, facts) == []
     assert len(facts.exports) + len(facts.unreachable) >= 40, "about 50 conversations"
     assert set(exported_messages(archive)) == set(facts.exports.values())
+    archived = sum(facts.own_archivable[dm] for dm in facts.exports)
+    kept = sum(facts.own_messages[dm] for dm in facts.unreachable)
+    shown = " ".join(done.stdout.split())
+    assert (
+        f"Your messages {archived:,} of your {sum(facts.own_messages.values()):,} messages "
+        f"archived; {kept:,} kept from the package where Discord refuses the conversation"
+    ) in shown, "dmj status --missing: the world's own messages, archived or kept"
     logs = sorted(p.name.split("-")[1] for p in (archive / "logs").glob("*.log"))
     assert logs == ["resume", "run"], "one killed run and one resume, as real processes"
+
+    shown = next(c for c in commands if c.startswith("dmj show "))
+    assert re.fullmatch(rf"dmj show from:me in:\S+ last:5 --archive {archive}", shown), shown
+    exported = next(c for c in commands if c.startswith("dmj export "))
+    assert_the_markdown_export_holds_the_conversation(exported, archive, sandbox, done.stdout)
+
+    for argv in readme_examples(archive):
+        done_by_hand = CliRunner().invoke(app, argv)
+        assert done_by_hand.exit_code == 0, (argv, done_by_hand.output)
+        assert not re.search(r"^(Exported )?0 messages", done_by_hand.stdout, re.M), argv
 
     for path in (p for p in directory.rglob("*") if p.is_file()):
         assert NOT_THE_SANDBOX["DISCORD_TOKEN"].encode() not in path.read_bytes(), path
     assert processes_mentioning(directory) == []
+
+
+def readme_examples(archive: Path) -> list[list[str]]:
+    """The README's ``dmj show``/``dmj export`` examples against the demo's archive
+    (``/tmp/d/archive`` there), as arguments naming ``archive``."""
+    lines = (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    examples = [
+        [str(archive) if word == "/tmp/d/archive" else word for word in shlex.split(line, True)]
+        for line in lines
+        if line.startswith(("dmj show ", "dmj export ")) and "/tmp/d/archive" in line
+    ]
+    assert len(examples) >= 4, "the README shows a few queries on the demo's archive"
+    return [argv[1:] for argv in examples]
+
+
+def assert_the_markdown_export_holds_the_conversation(
+    command: str, archive: Path, sandbox: Path, output: str
+) -> None:
+    """``command`` (``dmj export md in:NAME --filename FILE …``) wrote a Markdown file holding
+    every message the journal records for the DM with NAME, and the demo printed its path."""
+    found = re.fullmatch(
+        rf"dmj export md in:(\S+) --filename (\S+\.md) --archive {archive}", command
+    )
+    assert found is not None, command
+    name, path = found[1], Path(found[2])
+    assert path.parent == archive.parent, "next to the archive, in the demo's directory"
+    text = path.read_bytes().decode()  # CRLF inside a message stays CRLF
+    user = next(u for u in load_world(sandbox / "world.json").users if u.username == name)
+    recorded = [
+        e for e in read_events(archive / "journal.jsonl")
+        if isinstance(e, ChannelExported) and e.user_id == user.id
+    ]  # fmt: skip
+    assert len(recorded) == 1, "one conversation, exported once"
+    folder = archive / recorded[0].path
+    messages = [m for part in sorted(folder.glob("*.json")) for m in dce_messages(part)]
+    assert len(messages) == recorded[0].message_count > 0
+    assert f"Exported {len(messages)} messages to {path}." in output.splitlines()
+    meta = json.loads(text.split("```json meta\n", 1)[1].split("\n```\n", 1)[0])
+    assert meta["count"] == len(messages)
+    assert meta["filterInput"] == f"export md in:{name}"
+    headings = re.findall(r"^## (\d+)\. ", text, flags=re.MULTILINE)
+    assert headings == [str(n) for n in range(1, len(messages) + 1)], "every message, once"
+    for message in messages:
+        assert message["content"] in text, message["id"]
+
+
+def dce_messages(path: Path) -> list[dict[str, str]]:
+    """The messages of a DCE JSON file (their ``id`` and ``content``, as DCE wrote them)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return [{"id": m["id"], "content": m["content"]} for m in document["messages"]]
 
 
 @pytest.mark.timeout(90)

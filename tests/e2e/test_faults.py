@@ -98,7 +98,9 @@ def test_a_hung_or_crashed_dce_is_stopped_and_the_dm_tried_again(served: Served)
         crashed: ("transient", 1),
     }
     assert "printed nothing for 1 s" in failed[hung].message
-    assert "attempt 1 failed (it printed nothing for 1 s and was stopped" in done.stdout
+    assert ": attempt 1 failed (DCE printed nothing for 1 s and was stopped (killed by SIG" in (
+        done.stdout
+    )
     assert broken_promises(events, served.facts) == []
 
 

@@ -1,5 +1,6 @@
 """``dmj run`` then ``dmj export`` end to end: every message of the world in the JSON,
-verbatim, and every DM no run can export listed as a gap.
+verbatim, every DM no run can export listed as a gap, and the owner's own messages there
+from the data package.
 
 Real processes: the ``dmj`` console script, the DCE stand-in, the emulator over loopback.
 """
@@ -11,7 +12,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from dmj.sandbox import MessageLog, Sandbox, WorldSpec, create_sandbox
+from dmj.sandbox import MessageLog, Sandbox, WorldSpec, create_sandbox, world_facts
 from dmj.sandbox._dce_json import dce_message
 
 from tests.e2e.support import serving
@@ -38,6 +39,19 @@ def world_messages(sandbox: Sandbox, channel_ids: set[str]) -> dict[str, tuple[s
     return found
 
 
+def own_messages(sandbox: Sandbox, refused: set[str]) -> dict[str, tuple[str, str, str, str]]:
+    """Message id → (channel id, author id, content, "package") of the owner's messages the
+    package holds for the ``refused`` DMs (by package channel id), older duplicates included."""
+    world, facts = sandbox.world, world_facts(sandbox.world)
+    by_id = {c.id: c for c in world.channels}
+    found = {}
+    for dm in refused:
+        for channel in (dm, *facts.duplicates.get(dm, ())):
+            for row in MessageLog(world, by_id[channel]).package_rows():
+                found[str(row[0])] = (dm, world.self_user.id, row[2], "package")
+    return found
+
+
 def test_the_export_holds_every_message_of_the_world_verbatim_and_every_refused_dm_as_a_gap(
     world: Sandbox, tmp_path: Path
 ) -> None:
@@ -54,10 +68,16 @@ def test_the_export_holds_every_message_of_the_world_verbatim_and_every_refused_
     document = json.loads(out.read_text(encoding="utf-8"))
     expected = world_messages(world, set(facts.exports.values()))
     assert len(expected) == sum(facts.expected_messages.values()) > 50
-    got = {m["id"]: (m["channelId"], m["author"]["id"], m["content"]) for m in document["messages"]}
+    got = {m["id"]: (m["channelId"], m["author"]["id"], m["content"])
+           for m in document["messages"] if "source" not in m}  # fmt: skip
     assert got == expected, "every message of every exported DM, verbatim, once"
-    assert document["count"] == len(expected)
-    assert exported.stdout.startswith(f"Exported {len(expected):,} messages and ")
+    one_sided = {m["id"]: (m["channelId"], m["author"]["id"], m["content"], m["source"])
+                 for m in document["messages"] if "source" in m}  # fmt: skip
+    assert one_sided == own_messages(world, set(facts.unreachable)), (
+        "the owner's own messages of each DM Discord refuses, from the package"
+    )
+    assert document["count"] == len(expected) + len(one_sided)
+    assert exported.stdout.startswith(f"Exported {document['count']:,} messages and ")
     assert {g["channelId"] for g in document["gaps"]} == set(facts.unreachable) != set()
     assert all(g["errorState"] and g["errorMessage"] for g in document["gaps"])
     times = [(m["createdAt"], int(m["id"])) for m in document["messages"]]

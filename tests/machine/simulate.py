@@ -96,13 +96,14 @@ def run_started(
     batch_size: int = 2,
     strategy: Strategy = "direct-first",
     max_attempts: int = 3,
+    package: PackageInfo | None = None,
 ) -> RunStarted:
     return start_run(
         run=run,
         dms=dms,
         batch_size=batch_size,
         strategy=strategy,
-        package=PackageInfo(path="/pkg", fingerprint="sha256:feed", self_id="42"),
+        package=package or PackageInfo(path="/pkg", fingerprint="sha256:feed", self_id="42"),
         dce=DceInfo(path="/opt/dce/DiscordChatExporter.Cli", version="2.43.3"),
         max_attempts=max_attempts,
         user=UserInfo(id="42", username="me", global_name="Me"),

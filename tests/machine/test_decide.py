@@ -202,6 +202,28 @@ def test_a_channel_neither_open_at_the_start_nor_opened_by_dmj_is_probed_before_
     assert (step.channel_id, step.probe) == (entry.channel_id, True)
 
 
+@pytest.mark.parametrize(("read_check", "shown"), [(True, 1), (False, 2)])
+def test_an_attempt_the_read_check_ended_is_not_counted_in_the_attempt_people_read(
+    read_check: bool, shown: int
+) -> None:
+    """The journal numbers every attempt; a person reads how many times DCE ran."""
+    refused = [
+        *REOPEN_PATH[:4],
+        ExportFailed(
+            run=R, batch=0, channel_id="1100", user_id="100", error_class="permanent",
+            message="not found", attempts=1, read_check=read_check,
+        ),
+        *REOPEN_PATH[5:7],
+    ]  # fmt: skip
+    step = decide(fold(journal(refused)))
+    assert step == ExportChannel(
+        batch=0, user_id="100", channel_id="7100", attempt=2, name="alice", checks=int(read_check)
+    )
+    assert step.describe() == f"export alice (channel 7100), attempt {shown}"
+    probing = export("1100", 1, probe=True).describe()
+    assert probing == "check that alice (channel 1100) is readable, then export it, attempt 1"
+
+
 def test_strategy_reopen_opens_a_closed_dm_before_any_export() -> None:
     events = journal([
         run_started([ALICE], batch_size=1, strategy="reopen"),
@@ -232,3 +254,8 @@ def test_transient_failures_retry_with_the_next_attempt_until_the_bound() -> Non
         "timed out",
         "transient",
     )
+
+
+def test_steps_name_a_dm_as_people_say_it_not_as_the_package_titles_it() -> None:
+    step = OpenDm(batch=0, user_id="7", package_channel_id="70", name="Direct Message with bea#0")
+    assert step.describe() == "reopen the DM with bea#0 (user 7)"

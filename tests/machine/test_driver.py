@@ -197,6 +197,7 @@ async def test_dce_runs_only_on_channels_discord_lets_the_account_read(
     assert refused
     assert {e.error_class for e in refused} == {"permanent"}
     assert all("so DCE was not started" in e.message for e in refused)
+    assert all(e.read_check for e in refused), "journaled as the read check's refusal"
     probed = {entry.split()[1] for entry in run.recorder.timeline if entry.startswith("probe")}
     assert probed.isdisjoint(facts.open_at_start)
     assert set(facts.needs_reopen) <= probed

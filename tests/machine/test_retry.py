@@ -42,7 +42,10 @@ def test_only_dms_that_failed_for_a_passing_reason_are_retried() -> None:
     assert state.run is not None
     assert [entry.user_id for entry in failed_entries(state.run)] == ["103"]
     assert decide(state) == Idle(reason="run-finished", retry=1)
-    assert "1 DM failed: `dmj resume` retries them" in decide(state).describe()
+    assert decide(state).describe() == (
+        "the last run finished, but 1 DM failed: `dmj resume` retries it (`dmj run --package "
+        "PATH` starts an incremental run)"
+    )
 
 
 def test_a_retry_run_plans_exactly_the_failed_dms_with_the_runs_settings() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dmj.machine.events import AnyEvent, ChannelExported, RunStarted
 from dmj.machine.state import fold
-from dmj.projections import describe_files, verify_exports, whole_exports_needed
+from dmj.projections import WholeExport, describe_files, verify_exports, whole_exports_needed
 from msgspec.structs import replace
 
 from tests.projections.story import first_run, two_runs
@@ -104,3 +104,49 @@ def test_a_damaged_export_is_exported_whole_until_a_run_has_done_so(tmp_path: Pa
     shutil.rmtree(tmp_path / later.path)
     damaged = verify_exports(tmp_path, fold(rerun)).damaged
     assert whole_exports_needed(fold(rerun), damaged) == (first.channel_id,)
+
+
+def from_scratch_in_run_2(events: list[AnyEvent], channel: str) -> list[AnyEvent]:
+    """``events`` as if run 2 had found ``channel``'s exports damaged (and exported it whole)."""
+    return [
+        replace(e, from_scratch=(channel,)) if isinstance(e, RunStarted) and e.run == "run-2" else e
+        for e in events
+    ]
+
+
+def test_damage_a_later_whole_export_made_good_is_superseded_not_damaged(tmp_path: Path) -> None:
+    events = filed(tmp_path, two_runs())
+    first = exports_of(events)[0]
+    shutil.rmtree(tmp_path / first.path)
+    before = verify_exports(tmp_path, fold(events))
+    assert ([d.path for d in before.damaged], before.superseded) == ([first.path], ())
+    rerun = from_scratch_in_run_2(events, first.channel_id)
+    later = [e for e in exports_of(rerun) if e.channel_id == first.channel_id][-1]
+    check = verify_exports(tmp_path, fold(rerun))
+    assert (check.damaged, check.from_scratch) == ((), ())
+    assert [(d.path, d.folder_missing, d.superseded_by) for d in check.superseded] == [
+        (first.path, True, WholeExport(run_id="run-2", seq=later.seq, path=later.path))
+    ]
+    assert check.superseded[0].superseded_by is not None
+    assert check.superseded[0].superseded_by.describe() == (
+        f"the whole export {later.path} (the channel again from its first message)"
+    )
+
+
+def test_a_whole_export_that_found_no_message_supersedes_too(tmp_path: Path) -> None:
+    """The channel's messages were all deleted since: the archive cannot hold more of it."""
+    events = filed(tmp_path, two_runs())
+    first = exports_of(events)[0]
+    shutil.rmtree(tmp_path / first.path)
+    later = [e for e in exports_of(events) if e.channel_id == first.channel_id][-1]
+    assert later.seq > first.seq
+    shutil.rmtree(tmp_path / later.path)
+    emptied = replace(later, path="", message_count=0, last_message_id=None, files=())
+    rerun = from_scratch_in_run_2([emptied if e is later else e for e in events], first.channel_id)
+    check = verify_exports(tmp_path, fold(rerun))
+    assert (check.damaged, [d.path for d in check.superseded]) == ((), [first.path])
+    by = check.superseded[0].superseded_by
+    assert by is not None
+    assert by.describe() == (
+        f"the whole export of run run-2 (seq {later.seq}), which found no message in the channel"
+    )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dmj.sandbox import RunningEmulator, Sandbox
+from dmj.sandbox import MessageLog, RunningEmulator, Sandbox
 
 from tests.sandbox.dce_helpers import export_argv, fate, run_in_process, run_launcher
 
@@ -215,3 +215,23 @@ def test_forbidden_and_not_found_faults_fail_as_dce_prints_them_then_clear(
     assert not_found.code == 1
     assert f"Request to 'channels/{other.id}' failed: not found.\n" in not_found.err
     assert run_in_process(export_argv(readable.id, tmp_path), sandbox_env).code == 0
+
+
+def test_a_truncated_export_exits_0_with_the_oldest_half_and_a_consistent_file(
+    sandbox: Sandbox, sandbox_env: dict[str, str], emulator_server: RunningEmulator, tmp_path: Path
+) -> None:
+    channel = fate(sandbox.world, "open")
+    emulator_server.set_faults(f"dce-truncate={channel.id}x1")
+    cut = run_launcher(sandbox, export_argv(channel.id, tmp_path / "cut"), sandbox_env)
+    assert cut.code == 0, cut.err
+    assert "Successfully exported 1 channel(s)." in cut.out
+    (part,) = (tmp_path / "cut").glob("*.json")
+    document = json.loads(part.read_text(encoding="utf-8"))
+    log = MessageLog(sandbox.world, channel)
+    half = [str(log.id_at(i)) for i in range(channel.message_count // 2)]
+    assert [m["id"] for m in document["messages"]] == half
+    assert document["messageCount"] == len(half) < channel.message_count
+    whole = run_launcher(sandbox, export_argv(channel.id, tmp_path / "whole"), sandbox_env)
+    (part,) = (tmp_path / "whole").glob("*.json")
+    assert whole.code == 0
+    assert json.loads(part.read_text())["messageCount"] == channel.message_count

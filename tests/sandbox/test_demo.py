@@ -6,19 +6,24 @@ Journals come from the scripted story of ``tests/projections/story.py`` (five DM
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from dmj.machine.errors import UsageError
+from dmj.machine.errors import DemoFailed, UsageError
 from dmj.machine.events import AnyEvent, BatchStarted, ChannelExported, ExportRequested
 from dmj.machine.state import fold
-from dmj.sandbox._demo import prepare_places
+from dmj.projections.history import fold as folded
+from dmj.sandbox import STORY, World, WorldSpec, build_world
+from dmj.sandbox._demo import Stage, prepare_places
 from dmj.sandbox._demo_crash import (
     _numbers,
     at_the_moment,
     broken_resume_promises,
     describe_resume,
 )
+from dmj.sandbox._demo_steps import BuildWorld, MarkdownExport, someone_to_ask_about
 
 from tests.projections.story import first_run
 
@@ -94,3 +99,65 @@ def test_the_demo_takes_only_a_new_or_empty_directory(tmp_path: Path) -> None:
 )
 def test_batches_are_named_as_people_count_them(batches: set[int], said: str) -> None:
     assert _numbers(batches) == said
+
+
+def demo_world() -> World:
+    """The world the story builds (its ``BuildWorld`` step's size and seed)."""
+    step = next(s for s in STORY if isinstance(s, BuildWorld))
+    return build_world(WorldSpec.sized(step.users, seed=step.seed, messages=step.messages))
+
+
+def test_the_person_the_demo_asks_about_is_the_only_one_called_so_and_has_an_open_dm() -> None:
+    world = demo_world()
+    name = someone_to_ask_about(world)
+    called = [
+        u for u in world.users if folded(name) in {folded(u.username), folded(u.global_name or "")}
+    ]
+    assert [u.username for u in called] == [name], "in:NAME selects one conversation"
+    shown = called[0].global_name or name
+    assert folded(shown) == folded(name), "the DM is shown under the name the query uses"
+    dms = [c for c in world.channels if c.recipients == (called[0].id,) and c.fate == "open"]
+    assert len(dms) == 1
+    assert dms[0].message_count > 0
+
+
+def test_an_export_the_demo_shows_must_leave_a_file_that_is_not_empty(tmp_path: Path) -> None:
+    narrator = Silent()
+    stage = DryStage(places=prepare_places(tmp_path), narrator=narrator, env={})
+    step = MarkdownExport("Export", "why", ("--filename", "{root}/x.md"), "{root}/x.md")
+    with pytest.raises(DemoFailed, match=r"x\.md is missing or empty"):
+        step.run(stage)
+    assert stage.ran == [["export", "md", "--filename", f"{tmp_path}/x.md"]]
+    (tmp_path / "x.md").write_text("", encoding="utf-8")
+    with pytest.raises(DemoFailed, match="is missing or empty"):
+        step.run(stage)
+    (tmp_path / "x.md").write_text("## 1. a message\n", encoding="utf-8")
+    step.run(stage)
+    assert narrator.said[-1].startswith(f"{tmp_path}/x.md holds 16 bytes of Markdown")
+
+
+@dataclass
+class DryStage(Stage):
+    """A stage that records the ``dmj`` commands it is asked to run instead of running them."""
+
+    ran: list[list[str]] = field(default_factory=list)
+
+    def dmj(self, argv: Sequence[str], *, codes: tuple[int, ...] = (0,)) -> int:
+        self.ran.append(list(argv))
+        return 0
+
+
+class Silent:
+    """A narrator that keeps what the demo says."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def chapter(self, number: int, title: str) -> None: ...
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+    def command(self, line: str) -> None: ...
+
+    def output(self, line: str) -> None: ...

@@ -10,6 +10,7 @@ import pytest
 from dmj.machine.errors import UsageError
 from dmj.sandbox import (
     DELETED_USER_ID,
+    MessageLog,
     World,
     WorldSpec,
     build_world,
@@ -121,3 +122,32 @@ def test_a_benchmark_sized_world_is_a_channel_list_not_a_message_store() -> None
     big = build_world(WorldSpec.sized(9000, messages=90))
     assert len(big.channels) > 10_000
     assert 900_000 < sum(c.message_count for c in big.channels) < 1_200_000
+
+
+def test_messages_deleted_later_stay_in_the_package_and_are_never_served() -> None:
+    spec = WorldSpec(users=12, deleted_later=1)
+    world = build_world(spec)
+    facts = world_facts(world)
+    (channel_id, count) = next(iter(facts.deleted_later.items()))
+    channel = next(c for c in world.channels if c.id == channel_id)
+    log = MessageLog(world, channel)
+    served = {log.id_at(i) for i in range(len(log))}
+    package = [row[0] for row in log.package_rows()]
+    assert (count, channel.fate in ("open", "readable")) == (2, True)
+    assert len([i for i in package if i not in served]) == count
+    assert package == sorted(package)
+    assert facts.own_messages[channel_id] == len(package)
+    assert facts.own_archivable[channel_id] == len(package) - count
+    same = build_world(WorldSpec(users=12))
+    assert [c.id for c in same.channels] == [c.id for c in world.channels], "nothing else moves"
+
+
+def test_own_message_facts_follow_each_fate(world: World) -> None:
+    facts = world_facts(world)
+    for dm in facts.unreachable:
+        assert facts.own_archivable[dm] == 0
+    for moved in facts.reopens_elsewhere:
+        assert facts.own_archivable[moved] == 0, "the old channel's messages are not served"
+    for newest, older in facts.duplicates.items():
+        logs = [MessageLog(world, c) for c in world.channels if c.id in (newest, *older)]
+        assert facts.own_messages[newest] == sum(len(log.package_rows()) for log in logs)

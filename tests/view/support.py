@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,3 +29,13 @@ def serve_viewer(archive: Archive, media: Path | None = None) -> Iterator[Viewer
     port = sock.getsockname()[1]
     with serving(build_app(archive, port=port, secret=SECRET, media=media), sock):
         yield Viewer(port)
+
+
+def without_when_and_where_from(document: bytes) -> bytes:
+    """An export (json, md or txt) with its ``generatedAt`` and ``filterInput`` values
+    blanked: the only two fields a download and ``dmj export``'s file may differ in."""
+    head, rest = document[:400], document[400:]
+    for field in (b"generatedAt", b"filterInput"):
+        head, found = re.subn(rb'(%s"?: "?)[^"\n]*' % field, rb"\1-", head, count=1)
+        assert found == 1, field
+    return head + rest

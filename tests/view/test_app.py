@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from dmj.view import MemoryArchive, cookie_name
+from dmj.machine.errors import JournalNotFound
+from dmj.view import Conversation, MemoryArchive, cookie_name
 
 from tests.view.support import SECRET, Viewer, serve_viewer
 from tests.view.worlds import (
@@ -21,6 +22,7 @@ from tests.view.worlds import (
     IMAGE,
     LONG,
     PNG,
+    conversations,
     everyday_archive,
     hostile_archive,
     long_dm,
@@ -345,3 +347,35 @@ def test_hostile_content_reaches_the_json_only_as_escaped_html_or_text() -> None
         assert "<img" not in message["html"]
         assert all(h.startswith("https://") for h in re.findall(r'href="([^"]*)"', message["html"]))
         assert all(a["href"] is None for a in message["attachments"])
+
+
+def test_a_message_from_the_data_package_is_marked_by_its_source() -> None:
+    """The user's own messages the index took from the data package (a conversation Discord
+    refused) reach the page as the index returns them, with ``source: package``."""
+    own = long_dm()[0]
+    archive = MemoryArchive(
+        [Conversation(id=ALICE_DM, kind="dm", name="Alice", verdict="unreachable")],
+        [msgspec.structs.replace(own, source="package")],
+    )
+    with client_for(archive) as client:
+        [shown] = body(client.get(f"/api/c/{ALICE_DM}/messages"))["messages"]
+        assert (shown["id"], shown["source"]) == (str(own.id), "package")
+        assert body(client.get(f"/api/c/{GROUP}/messages"))["messages"] == []
+
+
+class _Unrefreshable(MemoryArchive):
+    """An archive that cannot catch up (its journal gone since the launch)."""
+
+    def refresh(self) -> None:
+        raise JournalNotFound("There is no dmj archive at /gone (no such directory).")
+
+
+def test_a_reload_that_cannot_refresh_says_why_and_shows_the_archive_as_it_was() -> None:
+    with client_for(_Unrefreshable(conversations(), long_dm())) as client:
+        page = client.get("/")
+    assert page.status_code == 200
+    assert re.findall(r'<p class="notice">([^<]*)</p>', page.text) == [
+        "What was archived since the viewer started cannot be shown: There is no dmj archive "
+        "at /gone (no such directory)."
+    ]
+    assert f"{LONG} messages" in page.text

@@ -8,8 +8,13 @@ the viewer.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
 
+import msgspec
 import pytest
+from dmj.adapters import open_package
+from dmj.view import Conversation, IndexArchive, MemoryArchive
 from playwright.sync_api import Page, expect
 
 from tests.browser_fixtures import OpenTab, Tab
@@ -20,9 +25,12 @@ from tests.view.worlds import (
     HOSTILE_CONTENTS,
     HOSTILE_DM,
     HOSTILE_NAME,
+    HOSTILE_TITLE,
     LONG,
+    START,
     everyday_archive,
     hostile_archive,
+    hostile_index_archive,
     long_dm,
 )
 
@@ -180,4 +188,56 @@ def test_the_hostile_world_shows_as_text_runs_no_script_and_stays_on_loopback(
         expect(page.locator("#hits > li").first).to_be_visible()
         assert page.locator("#hits img, #hits iframe, #hits svg").count() == 0
         assert page.evaluate("window.__pwned") is None
+    tab.assert_clean()
+
+
+INJECTED = "#messages img, #messages iframe, #messages svg, #messages style, script:not([src])"
+
+
+def test_the_hostile_world_read_from_the_message_index_runs_no_script_either(
+    open_tab: OpenTab, tmp_path: Path
+) -> None:
+    """The same payloads written by DCE into an archive and read through the index: the
+    conversation names, people, contents, mentions and attachment names stay text."""
+    root = hostile_index_archive(tmp_path / "hostile")
+    source = IndexArchive(
+        root, zone=UTC, app="dmj", clock=lambda: START, notice=lambda _: None, packages=open_package
+    )
+    source.refresh()
+    with serve_viewer(source) as hostile:
+        tab = open_tab(hostile.origin)
+        page = tab.page
+        page.goto(hostile.url)
+        expect(page.locator("#conversations li .name")).to_have_text([HOSTILE_TITLE] * 3)
+        for channel, count in ((777, 2), (HOSTILE_DM, len(HOSTILE_CONTENTS) + 1)):
+            page.click(f"#conversations li[data-id='{channel}'] a")
+            expect(page.locator("#messages > li")).to_have_count(count)
+            assert page.locator(INJECTED).count() == 0
+            expect(page.locator("#messages > li .author").first).to_have_text(HOSTILE_TITLE)
+            expect(page.locator("#messages > li .content").first).to_have_text(HOSTILE_CONTENTS[0])
+            expect(page.locator("#messages .attachment").first).to_contain_text('"><img src=x')
+        expect(page.locator("#messages .reply-author")).to_have_text(HOSTILE_TITLE)
+        for spoiler in page.locator(".spoiler").all():
+            spoiler.click()
+        page.fill("#search", "a")
+        page.press("#search", "Enter")
+        expect(page.locator("#hits > li").first).to_be_visible()
+        assert page.locator("#hits img, #hits iframe, #hits svg").count() == 0
+        assert page.evaluate("window.__pwned") is None
+    tab.assert_clean()
+
+
+def test_a_message_from_the_data_package_says_so(open_tab: OpenTab) -> None:
+    own = long_dm()[0]
+    archive = MemoryArchive(
+        [Conversation(id=ALICE_DM, kind="dm", name="Alice", verdict="unreachable")],
+        [msgspec.structs.replace(own, source="package"), long_dm()[1]],
+    )
+    with serve_viewer(archive) as viewer:
+        tab = opened(open_tab, viewer)
+        tab.page.click("#conversations >> text=Alice")
+        expect(tab.page.locator("#messages > li.one-sided .from-package")).to_have_text(
+            "from your data package"
+        )
+        expect(tab.page.locator("#messages > li:not(.one-sided)")).to_have_count(1)
     tab.assert_clean()

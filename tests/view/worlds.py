@@ -14,6 +14,9 @@ from pathlib import Path
 
 from dmj.view import Attachment, Conversation, MemoryArchive, Mention, Message
 
+from tests.projections.history.chats import Chat, dce_message, person, write_archive
+from tests.projections.history.chats import snowflake as flake
+
 DISCORD_EPOCH_MS = 1_420_070_400_000
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 LONG = 600
@@ -99,6 +102,9 @@ def everyday_archive(media: Path | None = None) -> MemoryArchive:
 
 PWN = "window.__pwned=1;alert(1)"
 HOSTILE_NAME = f'<img src=x onerror="{PWN}"><script>{PWN}</script>'
+HOSTILE_TITLE = f'<img src=x onerror="{PWN}"><svg onload="{PWN}">'
+"""A name as hostile, without the ``/`` a file name cannot hold (DCE names its files after
+the conversation)."""
 HOSTILE_CONTENTS = (
     f"<script>{PWN}</script>",
     f'<img src=x onerror="{PWN}">',
@@ -135,3 +141,25 @@ def hostile_archive() -> MemoryArchive:
         [*messages, reply],
         notices=(HOSTILE_NAME,),
     )  # fmt: skip
+
+
+def hostile_index_archive(root: Path) -> Path:
+    """The hostile payloads as an archive on disk (DCE files and a journal), for the index.
+
+    A DM and a group DM whose people, names, contents, mentions and attachment names are
+    the payloads above (``HOSTILE_TITLE`` for names), and a failed DM named like them."""
+    eve = person("9", HOSTILE_TITLE, HOSTILE_TITLE)
+    files = [(f'"><img src=x onerror="{PWN}">.png', 1), (f"<script>{PWN}</script>.html", 2)]
+    said, group = (
+        [dce_message(flake(START + timedelta(minutes=i), n), eve, content, mentions=[eve],
+                     attachments=files)
+         for i, content in enumerate(HOSTILE_CONTENTS)]
+        for n in (0, 1)
+    )  # fmt: skip
+    answer = dce_message(flake(START + timedelta(hours=1)), eve, "a reply", kind="Reply",
+                         reply_to=int(said[0]["id"]))  # fmt: skip
+    return write_archive(root, [
+        Chat(str(HOSTILE_DM), (eve,), [*said, answer]),
+        Chat("777", (eve, person("8", "x")), group[:2], kind="group", name=HOSTILE_TITLE),
+        Chat("888", (person("7", HOSTILE_TITLE),), fate="failed"),
+    ])  # fmt: skip

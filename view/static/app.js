@@ -128,6 +128,12 @@
       edited.title = `Edited ${m.editedAt}`;
       head.append(edited);
     }
+    if (m.source === "package") {
+      const oneSided = el("span", "from-package", "from your data package");
+      oneSided.title = "Discord refused this conversation: only your own messages, as your data package holds them.";
+      head.append(oneSided);
+      item.classList.add("one-sided");
+    }
     const content = el("div", "content");
     content.innerHTML = m.html; // view/_markdown.py: escaped text, fixed tags only
     const body = el("div", "body");
@@ -285,8 +291,9 @@
       return;
     }
     lastSearch = { q, next: page.next };
-    const one = page.count === 1;
-    ui.resultsCount.textContent = `${page.count} message${one ? " matches" : "s match"} “${q}”`;
+    const one = page.count === 1 && !page.atLeast;
+    const count = `${page.count.toLocaleString("en-US")}${page.atLeast ? "+" : ""}`;
+    ui.resultsCount.textContent = `${count} message${one ? " matches" : "s match"} “${q}”`;
     ui.hits.append(...page.messages.map((m) => messageNode(m, true)));
     ui.moreHits.hidden = !page.next;
   }

@@ -17,7 +17,18 @@ from dmj.projections.history import Message
 
 from tests.projections.history.chats import ME, Chat, dce_message, person, snowflake
 
-__all__ = ["ALICE", "BOB", "FIRST", "SECOND", "T", "first_archive", "ids", "two_run_archive"]
+__all__ = [
+    "ALICE",
+    "BOB",
+    "FIRST",
+    "ONE_SIDED",
+    "SECOND",
+    "T",
+    "first_archive",
+    "ids",
+    "one_sided_archive",
+    "two_run_archive",
+]
 
 ALICE = person("100", "alice", "Alice W")
 BOB = person("200", "bob")
@@ -68,3 +79,37 @@ def two_run_archive(root: Path) -> Path:
 
 def ids(messages: list[Message]) -> list[int]:
     return [m.id for m in messages]
+
+
+# --- one-sided: conversations Discord refuses, with the owner's messages in the package -------
+
+DAN = person("500", "dan", "Dan")
+ERIN = person("600", "erin")
+FRANK = person("700", "frank")
+DAN_DM, ERIN_DM, FRANK_DM, BAND = (
+    "710000000000000001", "710000000000000002", "710000000000000003", "710000000000000004",
+)  # fmt: skip
+"""Channel ids of snowflake length: these chats are in the archive's data package."""
+DAN_HI = dce_message(_at(100), DAN, "hi from dan")
+DAN_MINE = dce_message(_at(101), ME, "hi dan")
+DAN_GONE = dce_message(_at(102), ME, "a message I deleted later")
+ERIN_1 = dce_message(_at(110), ME, "erin, are you there?")
+ERIN_2 = dce_message(_at(111), ME, "", attachments=[("photo_1.jpg", 0)])
+FRANK_1 = dce_message(_at(120), ME, "frank ``` ticks")
+BAND_1 = dce_message(_at(130), ME, "band practice?")
+ONE_SIDED = [
+    Chat(DAN_DM, (DAN,), [DAN_HI, DAN_MINE], deleted_later=[DAN_GONE]),
+    Chat(ERIN_DM, (ERIN,), fate="unreachable", own=[ERIN_1, ERIN_2]),
+    Chat(FRANK_DM, (FRANK,), fate="skipped", own=[FRANK_1]),
+    Chat(BAND, (DAN, ERIN), kind="group", name="Band", fate="failed", own=[BAND_1]),
+]
+"""Dan's DM is archived (one of the owner's messages there was deleted after the package);
+Erin's is unreachable and Frank's skipped (a deleted account): Discord refuses both for good,
+so the owner's messages there come from the package; the "Band" group failed (a passing
+failure: nothing from the package)."""
+
+
+def one_sided_archive(root: Path) -> Path:
+    from tests.projections.history.chats import write_archive  # noqa: PLC0415
+
+    return write_archive(root, ONE_SIDED)

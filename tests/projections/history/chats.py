@@ -9,12 +9,15 @@ reopening fails) or ``failed`` (DCE fails transiently until the run gives up).
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from dmj.adapters import read_package
 from dmj.journal import JournalWriter
 from dmj.machine.events import (
     AnyEvent,
@@ -24,6 +27,7 @@ from dmj.machine.events import (
     DmSkipped,
     ExportFailed,
     ExportFile,
+    PackageInfo,
     UserInfo,
 )
 from dmj.machine.package import PackageDm
@@ -33,7 +37,15 @@ from dmj.sandbox._dce_json import DM_GUILD, JsonExport, dce_timestamp
 from tests.journal.support import TickingClock
 from tests.machine.simulate import T0, Simulation, World, run_started
 
-__all__ = ["ME", "Chat", "dce_message", "person", "snowflake", "write_archive"]
+__all__ = [
+    "ME",
+    "Chat",
+    "dce_message",
+    "person",
+    "snowflake",
+    "write_archive",
+    "write_package",
+]
 
 Fate = Literal["exported", "unreachable", "skipped", "failed"]
 ME = UserInfo(id="42", username="me", global_name="Me")
@@ -108,6 +120,23 @@ class Chat:
     """A group's name (DCE names a DM after its other person)."""
     per_part: int = 2
     """Messages in each JSON part of its exports."""
+    deleted_later: list[dict[str, Any]] = field(default_factory=list)
+    """The owner's messages the package holds that Discord no longer serves (DCE's shape);
+    with the owner's ``messages`` they are the chat's package file."""
+    own: list[dict[str, Any]] = field(default_factory=list)
+    """The owner's messages in the package of a chat Discord refuses (DCE's shape)."""
+
+    def package_rows(self) -> list[dict[str, Any]]:
+        """The chat's ``messages.json`` rows: the owner's messages, as the package writes
+        them (a JSON number id, a UTC time without offset)."""
+        mine = [m for m in [*self.messages, *self.own, *self.deleted_later]
+                if m["author"]["id"] == ME.id]  # fmt: skip
+        return [
+            {"ID": int(m["id"]), "Timestamp": _package_time(m["timestamp"]),
+             "Contents": m["content"],
+             "Attachments": " ".join(a["url"] for a in m["attachments"])}
+            for m in sorted(mine, key=lambda m: int(m["id"]))
+        ]  # fmt: skip
 
     @property
     def title(self) -> str:
@@ -126,15 +155,59 @@ def write_archive(
     """An archive at ``root`` whose first run ends each of ``chats`` by its fate; each of
     ``runs`` is a later run over the same DMs (its chats' messages exported again)."""
     sim: Simulation | None = None
+    package = write_package(root / "package", [*chats, *(c for run in runs for c in run)])
     for number, run_chats in enumerate([chats, *runs], start=1):
         world = _ChatWorld(root, run_chats)
         sim = Simulation.resumed(world, sim.events) if sim is not None else Simulation(world=world)
         dms = [_package_dm(chat) for chat in run_chats]
-        sim.start(run_started(dms, batch_size=3, run=f"run-{number}"))
+        sim.start(run_started(dms, batch_size=3, run=f"run-{number}", package=package))
         sim.run_to_end()
     assert sim is not None
     write_events(root, sim.events)
     return root
+
+
+PACKAGE_CHANNEL = re.compile(r"\d{15,21}")
+"""Chats with such a channel id are in the package (the reader knows no shorter ids)."""
+
+
+def write_package(folder: Path, chats: Sequence[Chat]) -> PackageInfo:
+    """The archive's data package: the owner's messages of every chat with a channel id of
+    snowflake length (a later chat's rows win), a server channel (every package has one),
+    and the owner's account. Returns what a run records of it."""
+    rows: dict[str, tuple[Chat, list[dict[str, Any]]]] = {}
+    for chat in chats:
+        if PACKAGE_CHANNEL.fullmatch(chat.channel):
+            known = rows.get(chat.channel, (chat, []))[1]
+            merged = {r["ID"]: r for r in [*known, *chat.package_rows()]}
+            rows[chat.channel] = (chat, [merged[k] for k in sorted(merged)])
+    server = "900000000000000000"
+    files: dict[str, object] = {
+        "Account/user.json": {"id": ME.id, "username": ME.username, "global_name": ME.global_name},
+        "Messages/index.json": {server: "general in Test Server"}
+        | {
+            c: chat.name or f"Direct Message with {chat.people[0].username}#0"
+            for c, (chat, _) in rows.items()
+        },
+        f"Messages/c{server}/channel.json": {"id": server, "type": "GUILD_TEXT"},
+    }
+    for channel, (chat, package_rows) in rows.items():
+        others = ["Deleted User"] if chat.kind == "deleted" else [p.id for p in chat.people]
+        files[f"Messages/c{channel}/channel.json"] = {
+            "id": channel, "type": "GROUP_DM" if chat.kind == "group" else "DM",
+            "recipients": [ME.id, *others], **({"name": chat.name} if chat.name else {}),
+        }  # fmt: skip
+        files[f"Messages/c{channel}/messages.json"] = package_rows
+    for name, value in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    fingerprint = read_package(folder).fingerprint
+    return PackageInfo(path=str(folder), fingerprint=fingerprint, self_id=ME.id)
+
+
+def _package_time(timestamp: str) -> str:
+    """DCE's time as the package writes it: UTC, ``YYYY-MM-DD HH:MM:SS``."""
+    return datetime.fromisoformat(timestamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def write_events(root: Path, events: Sequence[AnyEvent]) -> Path:

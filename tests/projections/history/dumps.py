@@ -16,7 +16,9 @@ TABLES = ("messages", "people", "channel_titles", "conversations", "conversation
 
 def dump(archive: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Each table's rows with their types, in order; every word the full-text index has
-    (term, message, position); the meta entries but the journal file's stamp."""
+    (term, message, position); the meta entries but the stamps of the journal file and of the
+    data package (``own`` and ``package``: its path, times and inodes, which differ from one
+    archive to the next)."""
     with sqlite3.connect(archive / INDEX) as conn:
         tables = {}
         for table in TABLES:
@@ -32,6 +34,7 @@ def dump(archive: Path) -> dict[str, list[tuple[Any, ...]]]:
             "SELECT term, doc, offset FROM temp.words ORDER BY term, doc, offset"
         ).fetchall()
         tables["meta"] = conn.execute(
-            "SELECT key, value FROM meta WHERE key != 'journal' ORDER BY key"
+            "SELECT key, value FROM meta WHERE key NOT IN ('journal', 'own', 'package') "
+            "ORDER BY key"
         ).fetchall()
     return tables

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from dmj.adapters import open_package
 from dmj.projections.history import _frames, _worker, rebuild_index
 from dmj.projections.history._frames import Batch, Begin, End, Problem, Title, export_frames
 from dmj.projections.history._ingest import exported_after
@@ -73,7 +74,7 @@ def test_an_export_undone_half_way_leaves_the_index_as_reading_it_whole_first_do
         archive = damaged_archive(tmp_path / way)
         monkeypatch.setattr(_frames, "STREAM_BYTES", stream_bytes)
         monkeypatch.setattr(_worker, "WORKER_BYTES", worker_bytes)
-        rebuild_index(archive, notice=lambda _: None)
+        rebuild_index(archive, notice=lambda _: None, packages=open_package)
         built[way] = dump(archive)
     assert built["streamed"] == built["whole"]
     assert built["worker"] == built["whole"], "streamed by a worker process"

@@ -11,6 +11,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from dmj.adapters import open_package
 from dmj.journal import JournalWriter, read_events
 from dmj.machine.events import ChannelExported
 from dmj.projections.history import (
@@ -46,7 +47,7 @@ EVERYTHING = parse_query("")
 
 
 def select(archive: Path, query: Query = EVERYTHING, order: str = "time") -> list[Message]:
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         return list(history.select(query, order).messages())  # type: ignore[arg-type]
 
 
@@ -56,7 +57,7 @@ def contents(archive: Path, query: str = "") -> list[str]:
 
 def snapshot(archive: Path) -> tuple[list[Message], list[Conversation], list[Gap]]:
     """Everything a reader can see: the messages, the conversations, the gaps."""
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         selection = history.select(EVERYTHING)
         return list(selection.messages()), history.conversations(), list(selection.gaps)
 
@@ -82,11 +83,11 @@ def test_a_later_export_of_a_message_replaces_the_earlier_copy_and_its_words(
 
 def test_a_refresh_ingests_only_the_exports_recorded_since_the_last_one(tmp_path: Path) -> None:
     archive = first_archive(tmp_path / "archive")
-    built = refresh_index(archive, notice=lambda _: None)
+    built = refresh_index(archive, notice=lambda _: None, packages=open_package)
     assert built.built == "it is missing"
     assert contents(archive, "8") == []
     write_archive(tmp_path / "archive", FIRST, runs=[SECOND])  # appends run 2 to the journal
-    caught_up = refresh_index(archive, notice=lambda _: None)
+    caught_up = refresh_index(archive, notice=lambda _: None, packages=open_package)
     assert (caught_up.built, caught_up.exports) == (None, 2)
     assert caught_up.through_seq > built.through_seq
     assert contents(archive, "8") == ["see you at 8"]
@@ -94,7 +95,7 @@ def test_a_refresh_ingests_only_the_exports_recorded_since_the_last_one(tmp_path
 
 def test_an_index_built_at_once_equals_one_brought_up_to_date_run_by_run(tmp_path: Path) -> None:
     step_by_step = first_archive(tmp_path / "a")
-    refresh_index(step_by_step, notice=lambda _: None)
+    refresh_index(step_by_step, notice=lambda _: None, packages=open_package)
     write_archive(step_by_step, FIRST, runs=[SECOND])
     at_once = two_run_archive(tmp_path / "b")
     assert snapshot(step_by_step) == snapshot(at_once)
@@ -104,15 +105,15 @@ def test_an_unchanged_journal_is_not_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     archive = first_archive(tmp_path / "archive")
-    first = refresh_index(archive, notice=lambda _: None)
+    first = refresh_index(archive, notice=lambda _: None, packages=open_package)
 
     def fail(*_: object, **__: object) -> None:
         raise AssertionError("the journal was read")
 
     monkeypatch.setattr(index_module, "read_journal", fail)
-    assert refresh_index(archive, notice=lambda _: None) == index_module.Refresh(
-        through_seq=first.through_seq
-    )
+    assert refresh_index(
+        archive, notice=lambda _: None, packages=open_package
+    ) == index_module.Refresh(through_seq=first.through_seq)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,7 @@ def test_an_index_that_cannot_be_trusted_is_rebuilt_with_a_one_line_notice(
             else:
                 conn.execute("DELETE FROM meta WHERE key = 'through_seq'")
     notices: list[str] = []
-    refresh_index(archive, notice=notices.append)
+    refresh_index(archive, notice=notices.append, packages=open_package)
     assert len(notices) == 1
     assert notices[0].startswith(f"Building the message index {index}: {why}")
     assert snapshot(archive) == before
@@ -149,13 +150,13 @@ def test_an_index_that_cannot_be_trusted_is_rebuilt_with_a_one_line_notice(
 
 def test_an_index_of_another_journal_is_rebuilt(tmp_path: Path) -> None:
     archive = two_run_archive(tmp_path / "archive")
-    refresh_index(archive, notice=lambda _: None)
+    refresh_index(archive, notice=lambda _: None, packages=open_package)
     other = first_archive(tmp_path / "other")
     for name in ("journal.jsonl", "exports"):
         (archive / name).rename(tmp_path / f"old-{name}")
         (other / name).rename(archive / name)
     notices: list[str] = []
-    refresh_index(archive, notice=notices.append)
+    refresh_index(archive, notice=notices.append, packages=open_package)
     assert notices == [
         f"Building the message index {archive / INDEX}: it does not match journal.jsonl "
         "(was the journal replaced?)."
@@ -166,6 +167,7 @@ def test_an_index_of_another_journal_is_rebuilt(tmp_path: Path) -> None:
 CRASH = """
 import os, sys
 from pathlib import Path
+from dmj.adapters import open_package
 from dmj.projections.history import _index, _ingest, _worker
 _worker.WORKER_BYTES = int(sys.argv[2])
 calls = []
@@ -176,7 +178,7 @@ def insert(self, rows, channel):
     original(self, rows, channel)
 original = _ingest.Loader.insert
 _ingest.Loader.insert = insert
-_index.refresh_index(Path(sys.argv[1]), notice=print)
+_index.refresh_index(Path(sys.argv[1]), notice=print, packages=open_package)
 """
 READERS = pytest.mark.parametrize("worker_bytes", [1 << 60, 0], ids=["here", "worker"])
 """The exports read in the process writing the index, or in a worker process."""
@@ -206,7 +208,7 @@ def test_a_crash_mid_ingest_leaves_the_previous_index_and_the_next_reader_catche
     tmp_path: Path, worker_bytes: int
 ) -> None:
     archive = first_archive(tmp_path / "archive")
-    before = refresh_index(archive, notice=lambda _: None)
+    before = refresh_index(archive, notice=lambda _: None, packages=open_package)
     write_archive(archive, FIRST, runs=[SECOND])
     crash_mid_ingest(archive, worker_bytes)
     with sqlite3.connect(archive / INDEX) as conn:
@@ -224,7 +226,7 @@ def test_an_export_that_cannot_be_read_is_reported_and_the_rest_is_indexed(
     broken = sorted((archive / "exports" / "2000").glob("*/*.json"))[0]
     broken.write_text('{"channel": {"id": "2000"}, "messages": [', encoding="utf-8")
     notices: list[str] = []
-    with open_history(archive, zone=UTC, notice=notices.append) as history:
+    with open_history(archive, zone=UTC, notice=notices.append, packages=open_package) as history:
         texts = [m.content for m in history.select(EVERYTHING).messages()]
     assert texts == [m["content"] for m in (HELLO, REPLY, PICTURE, EDITED)]
     folder = broken.parent.relative_to(archive).as_posix()
@@ -245,9 +247,9 @@ def test_readers_never_take_the_journal_lock_and_ignore_a_record_being_written(
 
 def test_a_snapshot_stays_the_same_while_the_index_moves_on(tmp_path: Path) -> None:
     archive = first_archive(tmp_path / "archive")
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         write_archive(archive, FIRST, runs=[SECOND])
-        refresh_index(archive, notice=lambda _: None)
+        refresh_index(archive, notice=lambda _: None, packages=open_package)
         selection = history.select(EVERYTHING)
         assert [m.content for m in selection.messages()][-1] == GROUP_2["content"]
         assert selection.count == 6
@@ -256,7 +258,7 @@ def test_a_snapshot_stays_the_same_while_the_index_moves_on(tmp_path: Path) -> N
 
 def test_the_index_and_its_companion_files_are_private(tmp_path: Path) -> None:
     archive = first_archive(tmp_path / "archive")
-    with open_history(archive, zone=UTC, notice=lambda _: None):
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package):
         files = [p for p in archive.glob(f"{INDEX}*") if p.is_file()]
         assert {p.name for p in files} >= {INDEX, f"{INDEX}-wal", f"{INDEX}-shm"}
         assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o600}
@@ -267,7 +269,7 @@ def test_replay_builds_the_index_from_scratch_and_says_so(tmp_path: Path) -> Non
     before = snapshot(archive)
     with sqlite3.connect(archive / INDEX) as conn:
         conn.execute("DELETE FROM messages")
-    rebuilt = rebuild_index(archive, notice=lambda _: None)
+    rebuilt = rebuild_index(archive, notice=lambda _: None, packages=open_package)
     assert rebuilt.built == "rebuilt"
     assert snapshot(archive) == before
 
@@ -276,7 +278,7 @@ def test_an_archive_without_a_journal_is_a_usage_error(tmp_path: Path) -> None:
     from dmj.machine.errors import JournalNotFound  # noqa: PLC0415
 
     with pytest.raises(JournalNotFound, match="There is no dmj archive at"):
-        refresh_index(tmp_path / "nowhere", notice=lambda _: None)
+        refresh_index(tmp_path / "nowhere", notice=lambda _: None, packages=open_package)
     assert not (tmp_path / "nowhere").exists()
 
 
@@ -300,7 +302,7 @@ def test_only_the_files_an_export_records_are_read(tmp_path: Path) -> None:
     folder = sorted((archive / "exports" / "1000").iterdir())[0]
     (folder / "notes.json").write_text("not DCE's", encoding="utf-8")  # not in the record
     notices: list[str] = []
-    with open_history(archive, zone=UTC, notice=notices.append) as history:
+    with open_history(archive, zone=UTC, notice=notices.append, packages=open_package) as history:
         assert history.select(EVERYTHING).count == 6
     assert len(notices) == 1, "only the index being built; no export problem"
 
@@ -311,6 +313,6 @@ def test_an_incremental_export_that_found_nothing_new_adds_nothing(tmp_path: Pat
     recorded = [e for e in read_events(archive / "journal.jsonl") if isinstance(e, ChannelExported)]
     assert [e.path for e in recorded[-2:]] == ["", ""], "run 2 kept no folder"
     notices: list[str] = []
-    with open_history(archive, zone=UTC, notice=notices.append) as history:
+    with open_history(archive, zone=UTC, notice=notices.append, packages=open_package) as history:
         assert history.select(EVERYTHING).count == 6
     assert len(notices) == 1

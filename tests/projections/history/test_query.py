@@ -11,6 +11,7 @@ from dmj.projections.history._query import (
     DateBound,
     Edited,
     Has,
+    Origin,
     Term,
     Text,
 )
@@ -42,6 +43,8 @@ VALID: list[tuple[str, tuple[Term, ...], int | None]] = [
     ("https://example.com/a", (Text(start=0, end=21, text="https://example.com/a"),), None),
     ("10:30 🎉", (Text(start=0, end=5, text="10:30"), Text(start=6, end=7, text="🎉")), None),
     ('5"', (Text(start=0, end=2, text='5"'),), None),
+    ("source:package", (Origin(start=0, end=14, source="package"),), None),
+    ("-SOURCE:Discord", (Origin(start=0, end=15, negated=True, source="discord"),), None),
 ]  # fmt: skip
 
 
@@ -67,6 +70,7 @@ MALFORMED: list[tuple[str, str, str]] = [
     ("a - b", "a lone - negates nothing", "  ^"),
     ("has:picture", "has: takes one of attachment, image, video, file, link, embed", "^^^^^^^^^^^"),
     ("is:pinned", "is: takes edited", "^^^^^^^^^"),
+    ("source:dce", "source: takes discord or package", "^^^^^^^^^^"),
     ("-before:2020", "before: cannot be negated", "^"),
     ("-last:3", "last: cannot be negated", "^"),
     ("before:yesterday", "before: takes a date: YYYY, YYYY-MM or YYYY-MM-DD", "^^^^^^^^^^^^^^^^"),
@@ -92,9 +96,9 @@ def test_a_malformed_query_is_quoted_with_a_caret_under_the_problem(
     assert lines[0].startswith(f"The query cannot be read: {problem}")
     assert lines[1] == f"  {text}"
     assert lines[2] == f"  {caret}"
-    assert lines[3].startswith("Valid keys: from: in: has: before: after: during: is: last:"), (
-        "the valid keys are listed"
-    )
+    assert lines[3].startswith(
+        "Valid keys: from: in: has: before: after: during: is: source: last:"
+    ), "the valid keys are listed"
     assert error.query == text
     assert text[error.start : error.end].strip(), "the span names the offending text"
 
@@ -103,3 +107,8 @@ def test_the_caret_line_keeps_its_place_when_the_query_holds_tabs_and_newlines()
     with pytest.raises(BadQuery) as raised:
         parse_query("flat\tfrm:x")
     assert str(raised.value).split("\n")[1:3] == ["  flat frm:x", "       ^^^^"]
+
+
+def test_the_highlights_are_the_words_and_phrases_asked_for_not_those_excluded() -> None:
+    query = parse_query('from:alice "the flat" -rent café 🎉 -"old place" has:image')
+    assert query.highlights == ("the flat", "café", "🎉")

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dmj.adapters import open_package
 from dmj.projections.history import History, Message, open_history, parse_query
-from dmj.projections.history._sql import page_sql
+from dmj.projections.history._sql import compile_query, page_sql, search_sql
 
 from tests.projections.history.chats import ME, Chat, dce_message, person, snowflake, write_archive
 
@@ -35,7 +36,7 @@ def archive(tmp_path: Path) -> Path:
 
 @contextmanager
 def history_of(archive: Path) -> Iterator[History]:
-    with open_history(archive, zone=UTC, notice=lambda _: None) as history:
+    with open_history(archive, zone=UTC, notice=lambda _: None, packages=open_package) as history:
         yield history
 
 
@@ -103,3 +104,30 @@ def test_a_page_is_an_index_seek_never_a_scan(archive: Path) -> None:
         )
     assert "SEARCH m USING INDEX messages_channel (channel_id=? AND (ts,id)<(?,?))" in plan
     assert "OFFSET" not in sql
+
+
+def test_a_search_can_stop_counting_and_still_pages_the_same_matches(archive: Path) -> None:
+    """A search page counts no further than asked (the browser's bound): same page, and
+    the count exact below the bound."""
+    query = parse_query("coffee")
+    with history_of(archive) as history:
+        exact, page = history.search(query, None, 3)
+        assert history.search(query, None, 3, count_up_to=5) == (5, page)
+        assert history.search(query, None, 3, count_up_to=100) == (exact, page)
+    assert exact == 8
+
+
+def test_a_search_with_many_matches_walks_the_time_index_instead_of_sorting_them(
+    archive: Path,
+) -> None:
+    """With ``MANY`` matches or more, sorting every one by time costs more the more common
+    the word; walking the time index newest first stops at the page's end."""
+    with history_of(archive) as history:
+        compiled = compile_query(parse_query("coffee"), zone=UTC, owner=history.owner)
+        for before in (None, (1, 2)):
+            sql, params = search_sql(compiled, before, 50, probe=False, many=True)
+            plan = " ".join(
+                str(row[-1]) for row in history._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            )
+            assert "m USING INDEX messages_time" in plan
+            assert "TEMP B-TREE" not in plan

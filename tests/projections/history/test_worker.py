@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dmj.adapters import open_package
 from dmj.machine.errors import FileWriteFailed
 from dmj.projections.history import INDEX, rebuild_index, refresh_index
 from dmj.projections.history import _worker as worker_module
@@ -48,7 +49,7 @@ def test_a_worker_builds_the_index_one_process_builds(
         broken = sorted((archive / "exports" / "2000").glob("*/*.json"))[0]
         broken.write_text('{"channel": {"id": "2000"}, "messages": [', encoding="utf-8")
         monkeypatch.setattr(worker_module, "WORKER_BYTES", worker_bytes)
-        rebuild_index(archive, notice=lambda _: None)
+        rebuild_index(archive, notice=lambda _: None, packages=open_package)
         built[where] = dump(archive)
     assert built["worker"] == built["here"]
     assert len(built["here"]["messages"]) == 8_000 + 2, "overlapping copies replaced"
@@ -61,10 +62,10 @@ def test_a_worker_brings_an_index_up_to_date_as_one_process_does(
     refreshed = {}
     for where, worker_bytes in (("here", 1 << 60), ("worker", 0)):
         archive = first_archive(tmp_path / where)
-        refresh_index(archive, notice=lambda _: None)
+        refresh_index(archive, notice=lambda _: None, packages=open_package)
         write_archive(archive, FIRST, runs=[SECOND])
         monkeypatch.setattr(worker_module, "WORKER_BYTES", worker_bytes)
-        assert refresh_index(archive, notice=lambda _: None).exports == 2
+        assert refresh_index(archive, notice=lambda _: None, packages=open_package).exports == 2
         refreshed[where] = dump(archive)
     assert refreshed["worker"] == refreshed["here"]
 
@@ -85,7 +86,7 @@ def test_exports_from_worker_bytes_of_json_on_are_read_by_a_worker(
     monkeypatch.setattr(worker_module, "_from_worker", recorded)
     for worker_bytes in (size + 1, size):
         monkeypatch.setattr(worker_module, "WORKER_BYTES", worker_bytes)
-        rebuild_index(archive, notice=lambda _: None)
+        rebuild_index(archive, notice=lambda _: None, packages=open_package)
     assert workers == [2], "not below WORKER_BYTES; at WORKER_BYTES, for both exports"
 
 
@@ -93,14 +94,14 @@ def test_a_worker_that_dies_fails_the_reader_and_leaves_the_index_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     archive = first_archive(tmp_path / "archive")
-    refresh_index(archive, notice=lambda _: None)
+    refresh_index(archive, notice=lambda _: None, packages=open_package)
     before = dump(archive)
     write_archive(archive, FIRST, runs=[SECOND])
     monkeypatch.setattr(worker_module, "WORKER_BYTES", 0)
     dying = [sys.executable, "-c", "import os; os._exit(3)"]  # as the OOM killer would
     monkeypatch.setattr(worker_module, "_COMMAND", dying)
     with pytest.raises(FileWriteFailed) as refreshing:
-        refresh_index(archive, notice=lambda _: None)
+        refresh_index(archive, notice=lambda _: None, packages=open_package)
     assert str(refreshing.value) == (
         "The message index cannot be built: the process reading the exports ended early "
         "(exit code 3); run the command again, and report it if it happens every time."
@@ -108,7 +109,7 @@ def test_a_worker_that_dies_fails_the_reader_and_leaves_the_index_as_it_was(
     assert dump(archive) == before, "the refresh's transaction was rolled back"
     (archive / INDEX).unlink()
     with pytest.raises(FileWriteFailed, match="the process reading the exports ended early"):
-        refresh_index(archive, notice=lambda _: None)
+        refresh_index(archive, notice=lambda _: None, packages=open_package)
     assert not (archive / INDEX).exists(), "the failed build installed nothing"
     assert not list(archive.glob(f".{INDEX}.*.build")), "and removed its private file"
 
@@ -131,5 +132,5 @@ def test_a_reader_that_fails_while_the_worker_reads_stops_the_worker(
     monkeypatch.setattr(subprocess, "Popen", recorded)
     monkeypatch.setattr(Loader, "insert", failing)
     with pytest.raises(OSError, match="disk full"):
-        rebuild_index(archive, notice=lambda _: None)
+        rebuild_index(archive, notice=lambda _: None, packages=open_package)
     assert [worker.returncode for worker in started] == [-9], "killed, and waited for"

@@ -31,6 +31,8 @@ GAPS = [
     Gap(channel_id=7, channel_kind="group", channel_name="Old friends", verdict="failed",
         reason="DCE crashed (exit code 134)."),
     Gap(channel_id=8, channel_kind="dm", channel_name="carol", verdict="skipped", reason=""),
+    Gap(channel_id=9, channel_kind="dm", channel_name="erin", verdict="unreachable",
+        reason="Discord forbids reading this channel.", partial=True),
 ]  # fmt: skip
 ZONE = timezone(timedelta(hours=-5))
 
@@ -77,12 +79,13 @@ def expected_json(messages: list[Message], gaps: list[Gap]) -> str:
              "author": {"id": str(m.author_id), "name": m.author_display}, "content": m.content,
              "attachments": [{"fileName": a.file_name, "url": a.url, "sizeBytes": a.size_bytes}
                              for a in m.attachments],
-             **({"type": m.kind} if m.kind else {})}
+             **({"type": m.kind} if m.kind else {}),
+             **({"source": "package"} if m.source == "package" else {})}
             for m in messages
         ],
         "gaps": [
             {"channelId": str(g.channel_id), "channelPath": g.channel_path, "errorState": True,
-             "errorMessage": g.reason or g.verdict, "verdict": g.verdict}
+             "errorMessage": g.reason or g.verdict, "verdict": g.verdict, "partial": g.partial}
             for g in gaps
         ],
     }  # fmt: skip
@@ -103,6 +106,7 @@ def test_the_json_export_is_the_document_laid_out_with_two_spaces_and_bodies_ver
                 for k in range(files)
             ),
             kind="Reply" if reply else None,
+            source="package" if n % 3 == 2 else "discord",
         )
         for n, (body, edited, files, reply) in enumerate(specs)
     ]
@@ -158,7 +162,8 @@ def test_markdown_bodies_read_back_byte_for_byte(contents: list[str]) -> None:
 
 def test_the_markdown_export_has_its_meta_block_headings_attachments_and_gaps() -> None:
     picture = Attachment(file_name="IMG [1].png", url="https://cdn/x (1).png", size_bytes=2_483_991)
-    group = message("", n=2, channel_id=6, channel_kind="group", channel_name="Crew")
+    group = message("", n=2, channel_id=6, channel_kind="group", channel_name="Crew",
+                    source="package")  # fmt: skip
     text = written(write_markdown, [message("```py\nx\n```", attachments=(picture,)), group])
     assert text == (
         "```json meta\n{\n  \"generatedAt\": \"2024-01-02T03:04:05Z\",\n  \"app\": \"dmj 1.2.3\",\n"
@@ -167,9 +172,13 @@ def test_the_markdown_export_has_its_meta_block_headings_attachments_and_gaps() 
         "\n## 1. Direct Messages > alice — Ada L — 2023-11-14 17:14\n\n"
         "Attachments: [IMG \\[1\\].png](<https://cdn/x (1).png>) (2.5 MB)\n\n"
         "````\n```py\nx\n```\n````\n"
-        "\n## 2. Group DMs > Crew — Ada L — 2023-11-14 17:15\n\n```\n\n```\n"
+        "\n## 2. Group DMs > Crew — Ada L — 2023-11-14 17:15 (from your data package)\n\n"
+        "```\n\n```\n"
         "\n## 3. Group DMs > Old friends — error\n\n> Error: DCE crashed (exit code 134).\n"
         "\n## 4. Direct Messages > carol — error\n\n> Error: skipped\n"
+        "\n## 5. Direct Messages > erin — error\n\n> Error: Discord forbids reading this "
+        "channel.\n>\n> Only your own messages are kept here, from your data package: the other "
+        "side of this conversation is not available.\n"
     )  # fmt: skip
 
 
@@ -179,7 +188,7 @@ def test_the_markdown_export_has_its_meta_block_headings_attachments_and_gaps() 
 def test_the_text_export_has_its_meta_entries_between_rules_and_gaps() -> None:
     picture = Attachment(file_name="a.pdf", url="https://cdn/a.pdf", size_bytes=812)
     text = written(write_text, [message("  two\r\nlines  ", attachments=(picture,)),
-                                message("", n=2)])  # fmt: skip
+                                message("", n=2, source="package")])  # fmt: skip
     rule = "-" * 80
     assert text == (
         "Meta:\n  generatedAt: 2024-01-02T03:04:05Z\n  app: dmj 1.2.3\n"
@@ -187,9 +196,13 @@ def test_the_text_export_has_its_meta_entries_between_rules_and_gaps() -> None:
         "  count: 2\n\n---\n"
         "#1 Direct Messages > alice — Ada L — 2023-11-14 17:14\n  two\r\nlines  \n"
         "Attachment: a.pdf (812 bytes) https://cdn/a.pdf\n"
-        f"{rule}\n#2 Direct Messages > alice — Ada L — 2023-11-14 17:15\n\n"
+        f"{rule}\n#2 Direct Messages > alice — Ada L — 2023-11-14 17:15 (from your data "
+        "package)\n\n"
         f"{rule}\n#3 Group DMs > Old friends [error]\nError: DCE crashed (exit code 134).\n"
         f"{rule}\n#4 Direct Messages > carol [error]\nError: skipped\n"
+        f"{rule}\n#5 Direct Messages > erin [error]\nError: Discord forbids reading this "
+        "channel.\nOnly your own messages are kept here, from your data package: the other side "
+        "of this conversation is not available.\n"
     )
 
 
@@ -208,7 +221,12 @@ def test_text_bodies_are_written_verbatim_after_their_heading(contents: list[str
 def test_an_empty_selection_still_has_its_meta_and_gaps_in_every_format() -> None:
     assert json.loads(written(write_json, []))["messages"] == []
     assert written(write_markdown, []).endswith("\n## 2. Direct Messages > carol — error\n\n"
-                                                "> Error: skipped\n")  # fmt: skip
+                                                "> Error: skipped\n\n## 3. Direct Messages > "
+                                                "erin — error\n\n> Error: Discord forbids "
+                                                "reading this channel.\n>\n> Only your own "
+                                                "messages are kept here, from your data package: "
+                                                "the other side of this conversation is not "
+                                                "available.\n")  # fmt: skip
     assert written(write_text, [], []).endswith("count: 0\n\n---\n")
 
 
