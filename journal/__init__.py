@@ -15,7 +15,7 @@ archive's other files (``dmj.projections``' durable recipes) go through the same
 from ._failpoints import FailAction, FailingStorage, Failpoints, sigkill_self
 from ._findings import JournalCheck, Problem, ProblemKind, Recovery, TailKind, TornTail
 from ._format import CHECK_FIELD, MAGIC, encode_line, lines_ok, seal
-from ._lock import LockHolder
+from ._lock import LockHolder, process_alive
 from ._reader import JournalEvents, check_journal, read_events
 from ._repair import RestLine, line_offset, read_rest, set_rest_aside
 from ._schema import DMJ_SCHEMA, Schema, Upcaster
@@ -51,6 +51,7 @@ __all__ = [
     "line_offset",
     "lines_ok",
     "probe_writer",
+    "process_alive",
     "read_events",
     "read_rest",
     "seal",

@@ -184,7 +184,7 @@ def _lock_exclusively(fd: int) -> None:
 def _recorded_pid(fd: int) -> int | None:
     """The live pid in the lock file, if there is one."""
     text = os.pread(fd, 32, 0).split(b"\n", 1)[0].strip()
-    return int(text) if text.isdigit() and _alive(int(text)) else None
+    return int(text) if text.isdigit() and process_alive(int(text)) else None
 
 
 def _holder_pid(fd: int) -> int | None:
@@ -198,7 +198,7 @@ def _holder_pid(fd: int) -> int | None:
     return pid
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether process ``pid`` exists (a crashed holder's pid may linger in the file)."""
     try:
         os.kill(pid, 0)

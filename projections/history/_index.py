@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
-from dmj.journal import OsStorage, Storage
+from dmj.journal import OsStorage, Storage, process_alive
 from dmj.machine.errors import FileWriteFailed
 from dmj.machine.package import PackageOpener
 from dmj.projections._atomic import remove_durably
@@ -206,18 +206,8 @@ def _remove_stale_builds(archive: Path, storage: Storage) -> None:
     """Remove the private files of builds whose process is gone (a crash mid-build)."""
     for leftover in archive.glob(f".{INDEX}.*.build"):
         pid = leftover.name.split(".")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             remove_durably(leftover, storage=storage)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp: str, *,
