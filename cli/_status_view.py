@@ -91,7 +91,7 @@ def own_messages_line(own: OwnTotals) -> str:
     """ "N of your M messages archived", and what became of the others."""
     line = f"{own.archived:,} of your {own.in_package:,} messages archived"
     if own.kept:
-        line += f"; {own.kept:,} kept from the package where Discord refuses the conversation"
+        line += f"; {own.kept:,} kept from the package where Discord refuses them"
     if own.missing:
         line += f"; {own.missing:,} missing (`dmj status --missing` says where)"
     if own.unreadable:

@@ -108,7 +108,8 @@ def expected_rows(checked: Checked) -> dict[str, Row]:
             messages, archived = facts.expected_messages[target], facts.own_archivable[dm]
             if target == checked.truncated:
                 messages, archived = own_rows_kept_by_truncation(sandbox, target)
-            rows[target] = ("archived", messages, mine, archived, 0, mine - archived)
+            kept = facts.own_kept[dm]
+            rows[target] = ("archived", messages, mine, archived, kept, mine - archived - kept)
         else:
             rows[dm] = ("unreachable", 0, mine, 0, mine, 0)
     for channel in facts.not_in_package:
@@ -151,7 +152,7 @@ def test_the_run_s_summary_and_replay_inspect_give_the_same_figure(checked: Chec
     archive = checked.served.archive.path
     figure = (
         f"{own['archived']} of your {own['inPackage']} messages archived; {own['kept']} kept from "
-        f"the package where Discord refuses the conversation; {own['missing']} missing (`dmj "
+        f"the package where Discord refuses them; {own['missing']} missing (`dmj "
         f"status --missing --archive {archive}` says where)."
     )
     assert f"Your messages: {figure}" in " ".join(checked.summary.split())
@@ -177,9 +178,15 @@ def test_each_missing_conversation_says_why_and_what_to_do(checked: Checked) -> 
         "2 messages Discord did not return (deleted after the package was made, or hidden by "
         "Discord): nothing can be done."
     )
+    assert any(facts.own_kept[moved] for moved in facts.reopens_elsewhere)
     for moved, target in facts.reopens_elsewhere.items():
-        assert "in an older channel of this DM that Discord no longer serves" in todo[target]
         assert moved not in todo
+        assert target not in todo, "Discord refused its package channel: those are kept"
+    for newest in facts.duplicates:
+        assert (
+            "in an older channel of this DM that Discord no longer serves"
+            in todo[facts.exports[newest]]
+        ), "dmj never asked Discord for an older duplicate: missing, not kept"
     for refused in facts.unreachable:
         assert todo[refused].startswith("Nothing can be done: Discord refuses it for good; ")
     for silent in facts.not_in_package:
@@ -248,7 +255,7 @@ def test_missing_lists_what_is_not_fully_archived_each_with_what_to_do(
         "Conversations  4: 1 archived, 2 unreachable, 1 failed, 0 never attempted, 0 not in any "
         "run; 4 not fully archived.",
         "Your messages  1 of your 6 messages archived; 3 kept from the package where Discord "
-        "refuses the conversation; 2 missing (`dmj status --missing` says where).",
+        "refuses them; 2 missing (`dmj status --missing` says where).",
         "What is missing",
         "conversation  kind      status       yours        what to do",
         "(rule)",
