@@ -270,8 +270,8 @@ def _missing_messages(own: OwnMessages, path: str) -> str:
         )
     if own.elsewhere:
         parts.append(
-            f"{_count(own.elsewhere, 'message')} in an older channel of this DM that Discord no "
-            "longer serves: only your data package has them"
+            f"{_count(own.elsewhere, 'message')} in an older channel of this DM that no run "
+            "reads (dmj archives the newest): only your data package has them"
         )
     if rest := own.missing - own.newer - own.elsewhere:
         parts.append(
