@@ -1,13 +1,14 @@
 """History benchmark: the message index and the exports, against decoding the same files.
 
     .venv/bin/python -m benchmarks.bench_export [--messages 1000000] [--conversations 2000]
-        [--rounds 3] [--cache DIR]
+        [--rounds 3] [--cache DIR] [--only STAGE,...]
 
 An archive of ``--messages`` messages in ``--conversations`` conversations, as the sandbox's
 DCE stand-in writes them (``benchmarks/export_workload.py``; built once, ~1.5 min for a
 million messages, and kept under ``--cache``, default ``~/.cache/dmj/bench-export``). Each
 stage runs in a fresh process, the stages alternating in ``--rounds`` rounds so that the
-machine's load hits them alike; each reports its median time and its peak RSS:
+machine's load hits them alike; each reports its median time and its peak RSS (the
+process's; with a worker process, the two together, sampled every 5 ms):
 
 - decode (the baseline): read every DCE file and decode it with msgspec into the typed
   structs the index reads (the fields it keeps; msgspec skips the rest);
@@ -19,6 +20,9 @@ machine's load hits them alike; each reports its median time and its peak RSS:
   into a file (what ``dmj export`` does);
 - queries: the median of 21 counts of ``from:NAME word``, ``in:NAME before:DATE`` and
   ``"phrase"`` (one process, the index open).
+
+``--only build`` (or any comma-separated stages, ``queries`` among them) runs those stages and
+the baseline alone, for iterating on one of them; without it, every stage runs.
 
 Goals (issue 12): build <= 3x decode, refresh < 0.2 s, export json <= 2x decode, md and txt
 <= 3x, peak RSS < 200 MB exporting, each query < 50 ms. Prints the load average: other
@@ -34,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,7 +78,11 @@ def _files(archive: Path) -> list[Path]:
 
 
 def child(stage: str, archive: Path, work: Path) -> None:
-    """Run one stage in this (fresh) process; print its seconds and peak RSS (MB)."""
+    """Run one stage in this (fresh) process; print its seconds and peak RSS (MB, with the
+    processes it starts: a large build reads the exports in a worker process)."""
+    sampler = _Sampler()
+    if stage in ("build", "refresh"):  # the others start no process: VmHWM says it all
+        sampler.start()
     started = time.perf_counter()
     if stage == "decode":
         for path in _files(archive):
@@ -101,15 +110,42 @@ def child(stage: str, archive: Path, work: Path) -> None:
             packages=open_package,
         )
     seconds = time.perf_counter() - started
-    print(seconds, _peak_rss_mb())
+    sampler.stop()
+    print(seconds, max(_status_mb("self", "VmHWM"), sampler.peak))
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident set (``VmHWM``): unlike ``ru_maxrss``, it does not carry
-    the parent's peak over ``fork`` and ``exec``."""
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+def _status_mb(pid: str, key: str) -> float:
+    """A size from ``/proc/PID/status``: ``VmHWM`` (this process's peak resident set: unlike
+    ``ru_maxrss``, it does not carry the parent's peak over ``fork`` and ``exec``), ``VmRSS``
+    (its resident set now); 0 for a process gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    kilobytes = next((line.split()[1] for line in status.splitlines() if line.startswith(key)), 0)
     return int(kilobytes) / 1024
+
+
+class _Sampler(threading.Thread):
+    """The peak of this process's resident set plus its children's, every 5 ms (a child's
+    own ``VmHWM`` is gone with it, and ``ru_maxrss`` counts the parent's pages in)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        children = Path(f"/proc/self/task/{os.getpid()}/children")
+        while not self._done.wait(0.005):
+            pids = children.read_text(encoding="ascii").split()
+            total = _status_mb("self", "VmRSS") + sum(_status_mb(p, "VmRSS") for p in pids)
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        if self.is_alive():
+            self.join()
 
 
 def _run_child(stage: str, archive: Path, work: Path) -> tuple[float, float]:
@@ -133,16 +169,19 @@ def working_copy(archive: Path, work: Path, *, drop_last_export: bool) -> None:
     (work / "journal.jsonl").write_bytes(b"".join(lines))
 
 
-def measure(archive: Path, root: Path, rounds: int) -> dict[str, list[tuple[float, float]]]:
-    """Every stage, ``rounds`` times, alternating (see the module docstring)."""
+def measure(
+    archive: Path, root: Path, rounds: int, stages: list[str]
+) -> dict[str, list[tuple[float, float]]]:
+    """The ``stages``, ``rounds`` times, alternating (see the module docstring)."""
     behind = root / "behind"
-    working_copy(archive, behind, drop_last_export=True)
-    rebuild_index(behind, notice=lambda _: None, packages=open_package)
+    if "refresh" in stages:
+        working_copy(archive, behind, drop_last_export=True)
+        rebuild_index(behind, notice=lambda _: None, packages=open_package)
     full = root / "full"
     working_copy(archive, full, drop_last_export=False)
-    results: dict[str, list[tuple[float, float]]] = {stage: [] for stage in STAGES}
+    results: dict[str, list[tuple[float, float]]] = {stage: [] for stage in stages}
     for _ in range(rounds):
-        for stage in STAGES:
+        for stage in stages:
             work = full
             if stage == "refresh":
                 work = root / "refresh"
@@ -183,6 +222,8 @@ def report(results: dict[str, list[tuple[float, float]]], found: list[tuple[str,
     peak = {stage: max(rss for _, rss in runs) for stage, runs in results.items()}
     base = median["decode"]
     for stage, label in STAGES.items():
+        if stage not in results:
+            continue
         goal = GOALS.get(stage)
         ratio = median[stage] / base
         verdict = (
@@ -198,7 +239,8 @@ def report(results: dict[str, list[tuple[float, float]]], found: list[tuple[str,
             verdict = f"  goal < 0.2 s: {'met' if median[stage] < 0.2 else 'NOT met'}"
         print(f"  {label:32} {median[stage]:7.3f} s  {ratio:5.2f}x  peak RSS {peak[stage]:5.0f} MB"
               f"{verdict}")  # fmt: skip
-    print(f"  ({messages / median['build'] / 1e3:.0f} k messages/s indexed)")
+    if "build" in median:
+        print(f"  ({messages / median['build'] / 1e3:.0f} k messages/s indexed)")
     for text, count, seconds in found:
         met = "met" if seconds < 0.05 else "NOT met"
         print(
@@ -212,11 +254,14 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache/dmj/bench-export")
+    parser.add_argument("--only", type=_stages, help="comma-separated stages (and queries)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
+    chosen = args.only or [*STAGES, "queries"]
+    stages = [stage for stage in STAGES if stage == "decode" or stage in chosen]
     work: Workload = workload(args.messages, args.conversations)
     if args.messages == 1_000_000 and args.conversations == 2_000:
         work = Workload()
@@ -229,12 +274,22 @@ def main() -> None:
     print(f"load average before (1, 5, 15 min): {_load()} on {os.cpu_count()} CPUs")
     root = Path(tempfile.mkdtemp(prefix="dmj-bench-export-", dir=args.cache))
     try:
-        results = measure(archive, root, args.rounds)
-        found = queries(archive, root / "full")
+        results = measure(archive, root, args.rounds, stages)
+        found = queries(archive, root / "full") if "queries" in chosen else []
         report(results, found, args.messages)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"load average after (1, 5, 15 min): {_load()}")
+
+
+def _stages(text: str) -> list[str]:
+    stages = text.split(",")
+    unknown = [s for s in stages if s not in STAGES and s != "queries"]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown stage {unknown[0]!r}; the stages: {', '.join([*STAGES, 'queries'])}"
+        )
+    return stages
 
 
 def _load() -> str:

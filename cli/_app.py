@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from ._errors import ExitCode, exit_code_for, render_bug, render_error
+from ._help import reflow_helps
 from ._hints import META_KEY
 from ._options import DEFAULT_ARCHIVE
 
@@ -31,7 +32,12 @@ def dmj_version() -> str:
 
 
 class _DmjGroup(TyperGroup):
-    """Turns dmj's errors into a rendered message and the exit code of their class."""
+    """Turns dmj's errors into a rendered message and the exit code of their class, and
+    reflows every command's help (``_help``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reflow_helps(self)
 
     # typer's own Context base is private (typer._click), so the override takes Any.
     def invoke(self, ctx: Any) -> Any:

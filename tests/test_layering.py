@@ -45,8 +45,12 @@ IO_MODULES: dict[str, str] = {
     "journal.jsonl without its lock",
     "projections/history/_index.py": "builds and refreshes index.sqlite (sqlite3) from the "
     "journal and the DCE files it records",
-    "projections/history/_ingest.py": "reads the DCE files an export recorded in the journal "
-    "holds and writes their rows into index.sqlite (sqlite3)",
+    "projections/history/_frames.py": "reads the DCE files an export recorded in the journal "
+    "holds, into the frames the index adds",
+    "projections/history/_ingest.py": "writes the exports' rows and the conversations into "
+    "index.sqlite (sqlite3)",
+    "projections/history/_worker.py": "reads a large ingest's frames in a second process "
+    "(subprocess) and passes them through a pipe",
     "projections/history/_reader.py": "reads index.sqlite (sqlite3): one snapshot per reader",
     "projections/history/_completeness.py": "looks the data package's message ids up in "
     "index.sqlite (dmj status); the package is read through the PackageOpener passed in",

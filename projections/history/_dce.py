@@ -23,8 +23,10 @@ __all__ = [
     "MessageRow",
     "Rows",
     "decode_export",
+    "decode_messages",
     "microseconds",
     "rows_of",
+    "scan_export",
     "searchable",
 ]
 
@@ -35,10 +37,13 @@ FLAGS = {
     "attachment": 1, "image": 2, "video": 4, "file": 8, "link": 16, "embed": 32, "edited": 64,
 }  # fmt: skip
 """The bits of a message's ``flags`` column: what ``has:`` and ``is:edited`` test."""
+_EMBED, _LINK, _EDITED, _ATTACHMENT = (FLAGS[k] for k in ("embed", "link", "edited", "attachment"))
+_iso = datetime.fromisoformat
 
-MessageRow = tuple[int, int, int, int, str, int, str, str, str, int, bytes | None]
+MessageRow = tuple[int, int, int, int, str, int, str, str, str, int, bytearray | int]
 """row, id, channel_id, ts, created_at, author_id, author_name, author_display, content,
-flags, extra (``Extra`` as JSON, or None when it would say nothing)."""
+flags, extra (``Extra`` as JSON, or 0 when it would say nothing: ``SQL.messages`` stores
+NULL)."""
 
 
 class Extra(msgspec.Struct, frozen=True, array_like=True, gc=False):
@@ -101,7 +106,14 @@ class DceFile(msgspec.Struct, gc=False):
     messages: list[DceMessage]
 
 
+class _Scanned(msgspec.Struct, gc=False):
+    channel: DceChannel
+    messages: list[msgspec.Raw]
+
+
 _DECODER = msgspec.json.Decoder(DceFile)
+_SCANNER = msgspec.json.Decoder(_Scanned)
+_MESSAGES = msgspec.json.Decoder(list[DceMessage])
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -117,6 +129,18 @@ class Rows(msgspec.Struct, gc=False):
 def decode_export(data: bytes) -> DceFile:
     """A DCE JSON file's channel and messages (``msgspec.DecodeError`` if it is not one)."""
     return _DECODER.decode(data)
+
+
+def scan_export(data: bytes) -> tuple[DceChannel, list[msgspec.Raw]]:
+    """A DCE JSON file's channel and its messages still undecoded (their JSON, which stays
+    in ``data``); the file's JSON is checked whole (``msgspec.DecodeError``)."""
+    scanned = _SCANNER.decode(data)
+    return scanned.channel, scanned.messages
+
+
+def decode_messages(raw: list[msgspec.Raw]) -> list[DceMessage]:
+    """Messages ``scan_export`` left undecoded (``msgspec.DecodeError`` if one is not DCE's)."""
+    return _MESSAGES.decode(b"[" + b",".join(raw) + b"]")
 
 
 def microseconds(timestamp: str) -> int:
@@ -138,40 +162,45 @@ def rows_of(
     rows: list[MessageRow] = []
     words: list[tuple[int, str]] = []
     people: list[tuple[str, int]] = []
+    add_row, add_words = rows.append, words.append
     for number, message in enumerate(messages, start=first_row):
-        row = _row(number, message, channel)
-        rows.append(row)
-        words.append((number, searchable(message.content)))
         author = message.author
-        if (author.id, author.name, row[7]) not in authors:
-            authors.add((author.id, author.name, row[7]))
-            people += [(fold(author.name), row[5]), (fold(row[7]), row[5]), (author.id, row[5])]
+        content = message.content
+        flags = _EMBED if message.embeds else 0
+        if "://" in content and has_link(content):
+            flags |= _LINK
+        extra: bytearray | int = 0
+        if (message.timestamp_edited is not None or message.type != "Default"
+                or message.attachments or message.mentions):  # fmt: skip
+            flags, extra = _extra(message, flags)
+        name, author_id = author.name, int(author.id)
+        display = author.nickname or name
+        stamp = message.timestamp
+        add_row((number, int(message.id), channel, (_iso(stamp) - _EPOCH) // _MICROSECOND,
+                 stamp, author_id, name, display, content, flags, extra))  # fmt: skip
+        add_words((number, content if content.isascii() else fold(content)))
+        if (author.id, name, display) not in authors:
+            authors.add((author.id, name, display))
+            people += [(fold(name), author_id), (fold(display), author_id), (author.id, author_id)]
     return Rows(messages=rows, words=words, people=people)
 
 
-def _row(number: int, message: DceMessage, channel: int) -> MessageRow:
-    author = message.author
-    content = message.content
-    flags = FLAGS["embed"] if message.embeds else 0
-    if "://" in content and has_link(content):
-        flags |= FLAGS["link"]
-    extra = None
+def _extra(message: DceMessage, flags: int) -> tuple[int, bytearray]:
+    """``flags`` with the edit and attachment bits, and the ``Extra`` of ``message``."""
     edited, kind, reference = message.timestamp_edited, message.type, message.reference
-    if edited is not None or kind != "Default" or message.attachments or message.mentions:
-        flags |= FLAGS["edited"] if edited is not None else 0
-        for item in message.attachments:
-            flags |= FLAGS["attachment"] | FLAGS[attachment_kind(item.file_name)]
-        reply_to = reference.message_id if reference is not None else None
-        extra = _ENCODER.encode(Extra(
-            edited_at=edited, kind=None if kind == "Default" else kind,
-            attachments=tuple(
-                Attachment(file_name=a.file_name, url=a.url, size_bytes=a.file_size_bytes)
-                for a in message.attachments
-            ),
-            mentions=tuple(Mention(id=u.id, name=u.nickname or u.name) for u in message.mentions),
-            reply_to=int(reply_to) if reply_to and reply_to.isdigit() else None,
-        ))  # fmt: skip
-    return (
-        number, int(message.id), channel, microseconds(message.timestamp), message.timestamp,
-        int(author.id), author.name, author.nickname or author.name, content, flags, extra,
-    )  # fmt: skip
+    if edited is not None:
+        flags |= _EDITED
+    for item in message.attachments:
+        flags |= _ATTACHMENT | FLAGS[attachment_kind(item.file_name)]
+    reply_to = reference.message_id if reference is not None else None
+    extra = bytearray()
+    _ENCODER.encode_into(Extra(
+        edited_at=edited, kind=None if kind == "Default" else kind,
+        attachments=tuple([
+            Attachment(file_name=a.file_name, url=a.url, size_bytes=a.file_size_bytes)
+            for a in message.attachments
+        ]),
+        mentions=tuple([Mention(id=u.id, name=u.nickname or u.name) for u in message.mentions]),
+        reply_to=int(reply_to) if reply_to and reply_to.isdigit() else None,
+    ), extra)  # fmt: skip
+    return flags, extra

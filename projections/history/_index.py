@@ -35,10 +35,11 @@ from dmj.machine.errors import FileWriteFailed
 from dmj.machine.package import PackageOpener
 from dmj.projections._atomic import remove_durably
 
-from ._ingest import Loader, conversations_of, exported_after, ingest_export, store_conversations
+from ._ingest import Loader, conversations_of, exported_after, store_conversations
 from ._journal import JournalView, journal_stamp, read_journal
 from ._own import keep_own_messages, own_is_current
 from ._sql import FRESH_INDEXES, SCHEMA, SCHEMA_VERSION, SQL
+from ._worker import ingest_frames
 
 __all__ = [
     "INDEX",
@@ -145,7 +146,7 @@ def _build(
     _create_private(temp, storage)
     try:
         with contextlib.closing(connect(temp)) as conn:
-            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32000"):
+            for pragma in ("journal_mode = MEMORY", "synchronous = OFF", "cache_size = -32000"):
                 conn.execute(f"PRAGMA {pragma}")
             conn.execute("BEGIN")
             for statement in SCHEMA:
@@ -230,8 +231,8 @@ def _catch_up(conn: sqlite3.Connection, archive: Path, view: JournalView, stamp:
         return 0  # another reader got further while this one read the journal
     pending = sorted(exported_after(state, after=through), key=lambda o: o.seq)
     loader = Loader(conn, fresh=fresh)
-    for outcome in pending:
-        ingest_export(archive, outcome, loader)
+    for frame in ingest_frames(archive, pending, loader.next_row):
+        loader.apply(frame)
     titles = dict(conn.execute(SQL.titles).fetchall())
     store_conversations(conn, conversations_of(state, titles))
     owner = state.runs[-1].started if state.runs else None

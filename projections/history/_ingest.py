@@ -1,37 +1,26 @@
-"""What goes into ``index.sqlite``: an export's messages, and the conversations (I/O).
+"""What goes into ``index.sqlite``: the exports' messages, and the conversations (I/O).
 
-``ingest_export`` reads one recorded export (every JSON part, checked before anything is
-added); a ``Loader`` numbers rows in ingest order and replaces older copies of a message;
-``store_conversations`` replaces the conversation table and the keys queries match it by.
+A ``Loader`` adds what ``_frames.export_frames`` reads from the recorded exports (in this
+process, or in ``_worker``'s), replacing older copies of a message; ``store_conversations``
+replaces the conversation table and the keys queries match it by.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable
-from pathlib import Path
 
 import msgspec
 from dmj.machine.state import Outcome, State
 
 from ._conversations import build_conversations, conversation_keys
-from ._dce import DceMessage, decode_export, rows_of, searchable
+from ._dce import DceMessage, Rows, rows_of, searchable
+from ._frames import Batch, Begin, End, Frame, Title
 from ._model import Conversation
 from ._sql import CLEAR_CONVERSATIONS, SQL
 from ._text import fold
 
-__all__ = [
-    "Loader",
-    "conversations_of",
-    "export_files",
-    "exported_after",
-    "ingest_export",
-    "store_conversations",
-]
-
-_PART = re.compile(r" \[part (\d+)\]\.json$")
-_CHUNK = 5_000
+__all__ = ["Loader", "conversations_of", "exported_after", "store_conversations"]
 
 
 def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
@@ -42,48 +31,6 @@ def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
                 yield from (o for o in record.outcomes if o.kind == "exported" and o.seq > after)
     if state.batch is not None:
         yield from (o for o in state.batch.outcomes() if o.kind == "exported" and o.seq > after)
-
-
-def ingest_export(archive: Path, outcome: Outcome, loader: Loader) -> None:
-    """Add one export's messages: all of them or, if any part cannot be read, none (the
-    export is recorded as a problem). Every part is read and checked before anything is
-    added, so no savepoint is needed (FTS5 writes a segment at each one). An export with no
-    folder (an incremental one that found nothing new) adds nothing."""
-    if not outcome.path:
-        return
-    try:
-        files = export_files(archive, outcome)
-        parts = [decode_export(file.read_bytes()) for file in files]
-        for part in parts:
-            if not part.channel.id.isdigit():
-                raise ValueError(f"its channel id {part.channel.id!r} is not a number")
-            for message in part.messages:
-                if not (message.id.isdigit() and message.author.id.isdigit()):
-                    raise ValueError(f"message {message.id!r} has an id that is not a number")
-    except (OSError, ValueError, msgspec.DecodeError) as exc:
-        loader.conn.execute(SQL.problem, (outcome.seq, outcome.path, str(exc)))
-        return
-    for part in parts:
-        channel = int(part.channel.id)
-        loader.conn.execute(SQL.title, (channel, part.channel.name, outcome.seq))
-        for start in range(0, len(part.messages), _CHUNK):
-            loader.add(part.messages[start : start + _CHUNK], channel)
-
-
-def export_files(archive: Path, outcome: Outcome) -> list[Path]:
-    """The JSON parts of an export in part order: the files its record lists (``files``),
-    or, for records older than that list, the JSON files in its folder."""
-    folder = archive / outcome.path
-    names = [f.name for f in outcome.files if f.name.endswith(".json")]
-    files = [folder / name for name in names] if names else list(folder.glob("*.json"))
-    if not files:
-        raise OSError(f"{outcome.path} holds no JSON file")
-    return sorted(files, key=_part_number)
-
-
-def _part_number(path: Path) -> int:
-    match = _PART.search(path.name)
-    return int(match[1]) if match else 1
 
 
 class Loader:
@@ -101,13 +48,40 @@ class Loader:
         self.next_row: int = conn.execute(SQL.next_row).fetchone()[0]
         self._newest: dict[int, int] = {}
         self._authors: set[tuple[str, str, str]] = set()
+        self._begun: tuple[int, dict[int, int]] | None = None
+
+    def apply(self, frame: Frame) -> None:
+        """Add what ``frame`` says: a channel's title, a batch of rows, an export's problem
+        (undoing what the export added since its ``Begin``)."""
+        if isinstance(frame, Batch):
+            self.insert(frame.rows, frame.channel)
+        elif isinstance(frame, Title):
+            self.conn.execute(SQL.title, (frame.channel, frame.name, frame.seq))
+        elif isinstance(frame, Begin):
+            self.conn.execute(SQL.savepoint)
+            self._begun = (self.next_row, dict(self._newest))
+        elif isinstance(frame, End):
+            self.conn.execute(SQL.release)
+            self._begun = None
+        else:
+            if self._begun is not None:
+                self.conn.execute(SQL.undo)
+                self.conn.execute(SQL.release)
+                self.next_row, self._newest = self._begun
+                self._begun = None
+            self.conn.execute(SQL.problem, (frame.seq, frame.path, frame.reason))
 
     def add(self, messages: list[DceMessage], channel: int) -> None:
         """Add ``messages`` of ``channel``; a message already in the index is replaced."""
-        rows = rows_of(messages, channel, self.next_row, self._authors)
-        self.next_row += len(rows.messages)
+        self.insert(rows_of(messages, channel, self.next_row, self._authors), channel)
+
+    def insert(self, rows: Rows, channel: int) -> None:
+        """Add the rows of messages of ``channel`` (numbered from ``next_row`` on)."""
+        if not rows.messages:
+            return
+        self.next_row = rows.messages[-1][0] + 1
         ids = [row[1] for row in rows.messages]
-        if ids and self._may_hold(channel, ids):
+        if self._may_hold(channel, ids):
             self._forget(ids)
         self.conn.executemany(SQL.messages, rows.messages)
         self.conn.executemany(SQL.words, rows.words)

@@ -72,8 +72,11 @@ SCHEMA = (
     "PRIMARY KEY (key, channel_id)) WITHOUT ROWID, STRICT",
     "CREATE TABLE problems (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, "
     "problem TEXT NOT NULL) STRICT",
+    "INSERT INTO message_words (message_words, rank) VALUES ('hashsize', 8388608)",
 )
-"""The tables (a fresh build adds ``FRESH_INDEXES`` after loading). ``messages.row``: the
+"""The tables (a fresh build adds ``FRESH_INDEXES`` after loading). FTS5 gathers up to 8 MB
+of new words in memory before it writes them (its default, 1 MB, makes a million messages
+cost a fifth more in merges). ``messages.row``: the
 order of ingest (appending is what SQLite and FTS5 do fastest); ``message_words`` is
 contentless, its rowid ``messages.row``, its text ``_dce.searchable``'s."""
 
@@ -96,12 +99,18 @@ class _Statements:
 
     messages = (
         f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
+        f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) - 1))}, nullif(?, 0))"
     )
+    """``extra`` comes as a ``bytearray``, or 0 for none (NULL): ``sqlite3`` binds ints, str
+    and bytearray directly, but looks ``None`` and ``bytes`` up in its adapter registry first,
+    which costs a third of a row's insert."""
     words = "INSERT INTO message_words (rowid, body) VALUES (?, ?)"
     forget_words = "INSERT INTO message_words (message_words, rowid, body) VALUES ('delete', ?, ?)"
     present = "SELECT row, content FROM messages WHERE id IN (SELECT value FROM json_each(?))"
     remove = "DELETE FROM messages WHERE row = ?"
+    savepoint = "SAVEPOINT export"
+    release = "RELEASE export"
+    undo = "ROLLBACK TO export"
     next_row = "SELECT coalesce(max(row), 0) + 1 FROM messages"
     people = "INSERT OR IGNORE INTO people (key, user_id) VALUES (?, ?)"
     title = (
@@ -151,8 +160,9 @@ class _Statements:
     Discord refused, or NULL: every channel of the DM, Discord refusing the conversation)."""
     own_messages = (
         f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, source) "
-        f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))}, 'package')"
+        f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) - 1))}, nullif(?, 0), 'package')"
     )
+    """The same rows as ``messages``, from the data package."""
     own_rows = "SELECT row, content FROM messages WHERE source = 'package'"
     present_ids = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
     count_ids = "SELECT count(*) FROM json_each(?) WHERE value IN (SELECT id FROM messages)"

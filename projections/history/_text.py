@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -48,7 +48,18 @@ def fold(text: str) -> str:
     """``text`` without case and accents: casefold, compatibility decomposition, marks dropped.
 
     ``Ólafur`` → ``olafur``, ``Straße`` → ``strasse``, ``ﬁ`` → ``fi``, ``Ιωάννα`` → ``ιωαννα``.
+    Folded space-separated piece by piece, each piece remembered (words recur: most of a
+    text's pieces were folded before), which gives the same text: casefolding maps each
+    character on its own, and decomposition reorders only runs of combining characters,
+    which a space (a starter) ends.
     """
+    if text.isascii():
+        return text.lower()
+    return " ".join(map(_fold_piece, text.split(" ")))
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_piece(text: str) -> str:
     if text.isascii():
         return text.lower()
     return unicodedata.normalize("NFKD", text.casefold()).translate(_marks())

@@ -88,3 +88,10 @@ def test_the_documented_exit_codes_are_the_ones_in_the_code() -> None:
     doc = (REPO_ROOT / "docs" / "exit-codes.md").read_text(encoding="utf-8")
     documented = {int(code) for code in re.findall(r"^\| (\d+) \|", doc, flags=re.MULTILINE)}
     assert documented == {int(code) for code in ExitCode}
+
+
+def test_the_readme_troubleshooting_table_lists_exactly_the_exit_codes() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    troubleshooting = readme.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
+    listed = [int(code) for code in re.findall(r"^\| (\d+) \|", troubleshooting, re.MULTILINE)]
+    assert listed == sorted({int(code) for code in ExitCode})

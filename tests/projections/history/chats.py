@@ -118,6 +118,8 @@ class Chat:
     kind: DmKind = "dm"
     name: str | None = None
     """A group's name (DCE names a DM after its other person)."""
+    per_part: int = 2
+    """Messages in each JSON part of its exports."""
     deleted_later: list[dict[str, Any]] = field(default_factory=list)
     """The owner's messages the package holds that Discord no longer serves (DCE's shape);
     with the owner's ``messages`` they are the chat's package file."""
@@ -282,7 +284,8 @@ class _ChatWorld(World):
         )]  # fmt: skip
 
     def _write(self, chat: Chat, folder: Path) -> tuple[ExportFile, ...]:
-        """The chat's DCE files in ``folder`` (two messages a part), as the journal lists them."""
+        """The chat's DCE files in ``folder`` (``per_part`` messages a part), as the journal
+        lists them."""
         head = {
             "guild": DM_GUILD,
             "channel": {"id": chat.channel, "type": "DirectGroupTextChat" if chat.kind == "group"
@@ -292,7 +295,7 @@ class _ChatWorld(World):
             "exportedAt": "2024-05-05T08:00:01.4821937+00:00",
         }  # fmt: skip
         export = JsonExport(folder / f"Direct Messages - {chat.title} [{chat.channel}].json",
-                            head, limit_messages=2, limit_bytes=None)  # fmt: skip
+                            head, limit_messages=chat.per_part, limit_bytes=None)  # fmt: skip
         for message in chat.messages:
             export.add(message)
         export.close()

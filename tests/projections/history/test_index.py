@@ -168,40 +168,49 @@ CRASH = """
 import os, sys
 from pathlib import Path
 from dmj.adapters import open_package
-from dmj.projections.history import _index, _ingest
+from dmj.projections.history import _index, _ingest, _worker
+_worker.WORKER_BYTES = int(sys.argv[2])
 calls = []
-def add(self, messages, channel):
+def insert(self, rows, channel):
     calls.append(1)
     if len(calls) == 2:
         os._exit(137)  # as a kill -9 would: no rollback, no cleanup
-    original(self, messages, channel)
-original = _ingest.Loader.add
-_ingest.Loader.add = add
+    original(self, rows, channel)
+original = _ingest.Loader.insert
+_ingest.Loader.insert = insert
 _index.refresh_index(Path(sys.argv[1]), notice=print, packages=open_package)
 """
+READERS = pytest.mark.parametrize("worker_bytes", [1 << 60, 0], ids=["here", "worker"])
+"""The exports read in the process writing the index, or in a worker process."""
 
 
-def crash_mid_ingest(archive: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", CRASH, str(archive)], check=False)
-    assert done.returncode == 137
+def crash_mid_ingest(archive: Path, worker_bytes: int) -> None:
+    """A refresh killed after its first batch of rows (``worker_bytes``: see ``READERS``)."""
+    command = [sys.executable, "-c", CRASH, str(archive), str(worker_bytes)]
+    done = subprocess.run(command, check=False, capture_output=True)
+    assert done.returncode == 137, done.stderr.decode()
 
 
-def test_a_crash_mid_build_leaves_no_index_and_the_next_reader_builds_it(tmp_path: Path) -> None:
+@READERS
+def test_a_crash_mid_build_leaves_no_index_and_the_next_reader_builds_it(
+    tmp_path: Path, worker_bytes: int
+) -> None:
     archive = two_run_archive(tmp_path / "archive")
-    crash_mid_ingest(archive)
+    crash_mid_ingest(archive, worker_bytes)
     assert not (archive / INDEX).exists(), "a half-built index is never put in place"
     assert list(archive.glob(f".{INDEX}.*.build")), "the crashed build left its private file"
     assert [m.content for m in select(archive)][-1] == LATER["content"]
     assert not list(archive.glob(f".{INDEX}.*.build")), "the next build removed it"
 
 
+@READERS
 def test_a_crash_mid_ingest_leaves_the_previous_index_and_the_next_reader_catches_up(
-    tmp_path: Path,
+    tmp_path: Path, worker_bytes: int
 ) -> None:
     archive = first_archive(tmp_path / "archive")
     before = refresh_index(archive, notice=lambda _: None, packages=open_package)
     write_archive(archive, FIRST, runs=[SECOND])
-    crash_mid_ingest(archive)
+    crash_mid_ingest(archive, worker_bytes)
     with sqlite3.connect(archive / INDEX) as conn:
         seq = conn.execute("SELECT value FROM meta WHERE key = 'through_seq'").fetchone()[0]
         rows = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
