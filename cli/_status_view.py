@@ -14,7 +14,15 @@ from pathlib import Path
 import msgspec
 from dmj.journal import Storage
 from dmj.machine.errors import DmjError
-from dmj.projections.history import STATUSES, OwnTotals, PackageUsed, StatusReport, StatusRow
+from dmj.projections.history import (
+    STATUSES,
+    Advice,
+    OwnTotals,
+    PackageUsed,
+    StatusReport,
+    StatusRow,
+    missing_by_advice,
+)
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -58,11 +66,15 @@ def render_status(
         if report.conversations:
             console.print(_table(report.conversations, zone))
         return
-    rows = [row for row in report.conversations if row.missing]
-    if not rows:
+    groups = missing_by_advice(report)
+    if not groups:
         console.print(_nothing_missing(report))
         return
-    console.print(_missing_table(rows, fill))
+    console.print("[bold]What is missing[/], by what to do")
+    for group in groups:
+        console.print()
+        console.print(escape(fill(group.text)), soft_wrap=False)
+        console.print(_missing_table(group))
 
 
 def package_line(package: PackageUsed, *, remedy: str = "pass your package with --package") -> str:
@@ -91,7 +103,7 @@ def own_messages_line(own: OwnTotals) -> str:
     """ "N of your M messages archived", and what became of the others."""
     line = f"{own.archived:,} of your {own.in_package:,} messages archived"
     if own.kept:
-        line += f"; {own.kept:,} kept from the package where Discord refuses the conversation"
+        line += f"; {own.kept:,} kept from the package where Discord refuses them"
     if own.missing:
         line += f"; {own.missing:,} missing (`dmj status --missing` says where)"
     if own.unreadable:
@@ -149,13 +161,19 @@ def _table(rows: tuple[StatusRow, ...], zone: tzinfo) -> Table:
     return table
 
 
-def _missing_table(rows: list[StatusRow], fill: Callable[[str], str]) -> Table:
-    columns = ("conversation", "kind", "status", "yours", "what to do")
-    table = _unwrapped(plain_table(*columns, title="What is missing"))
-    for row in rows:
-        table.add_row(
-            escape(row.name), _KINDS[row.kind], row.status, _yours(row), escape(fill(row.todo))
-        )
+def _missing_table(group: Advice) -> Table:
+    """The conversations one piece of advice applies to, each on one line (a long name
+    folds, never cut), with how many of your messages it is about when it says."""
+    counted = any(count is not None for _, count in group.rows)
+    columns = ("conversation", "kind", "status", "yours", *(["missing"] * counted))
+    table = plain_table(*columns, title="")
+    table.title = None
+    table.columns[0].overflow = "fold"
+    for column in table.columns[1:]:
+        column.no_wrap = True
+    for row, count in group.rows:
+        concerns = ["-" if count is None else f"{count:,}"] * counted
+        table.add_row(escape(row.name), _KINDS[row.kind], row.status, _yours(row), *concerns)
     return table
 
 

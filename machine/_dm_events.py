@@ -90,16 +90,19 @@ def channel_exported(w: Working, event: ChannelExported) -> None:
     ):
         dm = _pending_export(w, event)
     user = dm.entry.user_id
+    channel = dm.exporting or event.channel_id
+    package = dm.entry.channel_id
     outcome = Outcome(
         user_id=user,
         kind="exported",
-        channel_id=dm.exporting or event.channel_id,
+        channel_id=channel,
         seq=event.seq,
         at=event.at,
         message_count=event.message_count,
         last_message_id=event.last_message_id,
         path=event.path,
         files=event.files,
+        refused_channel_id=package if dm.direct_failed and channel != package else None,
     )
     w.dms[user] = replace(dm, exporting=None, outcome=outcome)
 

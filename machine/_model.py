@@ -81,6 +81,9 @@ class Outcome(Value, frozen=True, kw_only=True):
 
     ``channel_id`` is the channel exported or tried last; for a skipped DM, the package's.
     ``path`` and ``files``: where an export was filed and what it holds (``ChannelExported``).
+    ``refused_channel_id``: the package's channel of an exported DM, when Discord refused it
+    (exporting it failed permanently: not found, forbidden) and reopening the DM handed back
+    ``channel_id`` instead: Discord no longer serves that channel.
     """
 
     user_id: str
@@ -94,6 +97,7 @@ class Outcome(Value, frozen=True, kw_only=True):
     last_message_id: str | None = None
     path: str = ""
     files: tuple[ExportFile, ...] = ()
+    refused_channel_id: str | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -46,8 +46,9 @@ STORY: tuple[Step, ...] = (
         "What is missing",
         "`dmj status --missing` compares the archive with the data package, which lists every "
         "message you ever sent: what is not fully archived is listed with what to do. Discord "
-        "refuses some DMs for good (deleted accounts, groups you left); your own messages "
-        "there are kept from the package. Exit 3 tells a script that something is missing.",
+        "refuses some DMs for good (deleted accounts, groups you left), and the old channel "
+        "of a DM it moved; your own messages there are kept from the package. Exit 3 tells a "
+        "script that something is missing.",
         ("status", "--missing", "--archive", "{archive}"),
         (0, 3),
     ),

@@ -54,6 +54,11 @@ class WorldFacts(msgspec.Struct, frozen=True, kw_only=True):
     deleted_later: dict[str, int] = {}
     """Package channel id → the owner's messages the package holds that Discord no longer
     serves (deleted after the package was made)."""
+    own_kept: dict[str, int] = {}
+    """Every package DM → how many of its ``own_messages`` a correct archive keeps from the
+    package, Discord refusing them for good: all of an unreachable DM's; a ``moved`` DM's in
+    its package channel (Discord does not find it, and reopening hands back another); none
+    elsewhere (an older duplicate is never asked for)."""
 
 
 def _ids(channels: list[WorldChannel]) -> tuple[str, ...]:
@@ -114,15 +119,17 @@ def _own_messages(
     exports: dict[str, str],
     duplicates: dict[str, list[str]],
 ) -> dict[str, dict[str, int]]:
-    """``own_messages``, ``own_archivable`` and ``deleted_later`` (every message is generated:
-    the cost of the world's size)."""
+    """``own_messages``, ``own_archivable``, ``own_kept`` and ``deleted_later`` (every message
+    is generated: the cost of the world's size)."""
     by_id = {c.id: c for c in world.channels}
-    own, archivable = {}, {}
+    own, archivable, refused = {}, {}, {}
     for dm in package:
         channels = [dm, *(by_id[i] for i in duplicates.get(dm.id, ()))]
         own[dm.id] = sum(len(MessageLog(world, c).package_rows()) for c in channels)
+        mine = len(MessageLog(world, dm).package_rows())
         served = exports.get(dm.id) == dm.id
-        kept = len(MessageLog(world, dm).package_rows()) - dm.deleted_later
-        archivable[dm.id] = kept if served else 0
+        archivable[dm.id] = mine - dm.deleted_later if served else 0
+        refused[dm.id] = own[dm.id] if dm.id not in exports else mine if dm.fate == "moved" else 0
     deleted = {c.id: c.deleted_later for c in world.channels if c.deleted_later}
-    return {"own_messages": own, "own_archivable": archivable, "deleted_later": deleted}
+    return {"own_messages": own, "own_archivable": archivable, "own_kept": refused,
+            "deleted_later": deleted}  # fmt: skip

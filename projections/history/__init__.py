@@ -15,6 +15,7 @@ journal: the archive browser), through which the index's files are written.
 
 from dmj.journal import Storage
 
+from ._advice import Advice, missing_by_advice
 from ._completeness import check_archive
 from ._export import Exported, ExportRequest, export_history
 from ._index import INDEX, Notice, Refresh, rebuild_index, refresh_index
@@ -63,6 +64,7 @@ __all__ = [
     "KEYS",
     "MANY",
     "STATUSES",
+    "Advice",
     "Attachment",
     "Conversation",
     "ExportMeta",
@@ -95,6 +97,7 @@ __all__ = [
     "export_history",
     "fence_for",
     "fold",
+    "missing_by_advice",
     "open_history",
     "parse_query",
     "rebuild_index",

@@ -1,10 +1,12 @@
 """Every conversation the archive remembers, from the journal's state (pure).
 
 A conversation is a channel. Each DM a run finished with gives its channel (the one exported
-or tried last) the DM's verdict and reason, the latest run's winning; a planned DM no run has
-finished with gives its package channel, without a verdict; every channel a run saw open or
-opened is listed too. Names, best first: DCE's name for the channel (the newest export's),
-the participants' names as Discord last listed them, the package's name, the id.
+or tried last) the DM's verdict and reason, the latest run's winning (a package channel
+Discord refused before handing back this one stays refused: later runs do not ask again); a
+planned DM no run has finished with gives its package channel, without a verdict; every
+channel a run saw open or opened is listed too. Names, best first: DCE's name for the channel
+(the newest export's), the participants' names as Discord last listed them, the package's
+name, the id.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class _Draft(msgspec.Struct, gc=False):
     at: datetime | None = None
     dm_key: str | None = None
     package_channel_id: str | None = None
+    refused_channel_id: str | None = None
 
 
 def build_conversations(state: State, titles: Mapping[int, str]) -> list[Conversation]:
@@ -53,6 +56,7 @@ def build_conversations(state: State, titles: Mapping[int, str]) -> list[Convers
         draft.verdict, draft.at = outcome.verdict, outcome.at
         draft.reason = "" if outcome.kind == "exported" else reason_in_words(outcome.reason)
         draft.dm_key, draft.package_channel_id = entry.user_id, entry.channel_id
+        draft.refused_channel_id = outcome.refused_channel_id or draft.refused_channel_id
         finished.add(entry.user_id)
     for run in state.runs:
         for entry in run.started.plan:
@@ -109,7 +113,7 @@ def _conversation(draft: _Draft, channel: ChannelInfo | None, title: str | None)
     return Conversation(
         id=int(draft.id), kind=draft.kind, name=title or _name(draft, people), recipients=people,
         verdict=draft.verdict, reason=draft.reason, at=draft.at, dm_key=draft.dm_key,
-        package_channel_id=draft.package_channel_id,
+        package_channel_id=draft.package_channel_id, refused_channel_id=draft.refused_channel_id,
     )  # fmt: skip
 
 

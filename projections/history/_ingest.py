@@ -117,7 +117,7 @@ def store_conversations(conn: sqlite3.Connection, conversations: Iterable[Conver
         recipients = msgspec.json.encode(c.recipients).decode()
         at = c.at.isoformat() if c.at else None
         rows.append((c.id, c.kind, c.name, fold(c.name), recipients, c.verdict, c.reason, at,
-                     c.dm_key, c.package_channel_id))  # fmt: skip
+                     c.dm_key, c.package_channel_id, c.refused_channel_id))  # fmt: skip
         in_names, participants = conversation_keys(c)
         names += [(key, c.id) for key in in_names]
         people += [(key, c.id) for key in participants]

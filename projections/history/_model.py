@@ -109,7 +109,9 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     when a run planned it. ``messages`` and ``last_ts`` describe what the index holds:
     ``from_package`` of those messages are the owner's own from the data package (a
     conversation Discord refuses), the rest were archived from Discord, the newest of them
-    at ``archived_last_ts``.
+    at ``archived_last_ts``. ``refused_channel_id``: the DM's package channel Discord refused
+    (not found, forbidden) before reopening it handed back this one (``Outcome``): the
+    owner's messages there are kept from the package too.
     """
 
     id: int
@@ -125,6 +127,7 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     last_ts: int | None = None
     from_package: int = 0
     archived_last_ts: int | None = None
+    refused_channel_id: str | None = None
 
     @property
     def archived(self) -> int:

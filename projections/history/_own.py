@@ -1,7 +1,9 @@
 """Your own messages where Discord says no: from the data package into the index (I/O).
 
 For a conversation Discord refuses for good (``_model.REFUSED_VERDICTS``: ``skipped`` or
-``unreachable``), and only for those, the messages the owner sent there are read from the data
+``unreachable``), and for the package channel of an archived DM that Discord refused before
+reopening the DM handed back another channel (``Conversation.refused_channel_id``: that
+channel only), and only for those, the messages the owner sent there are read from the data
 package of the newest run (``RunStarted.package``: its path, checked against its fingerprint;
 read through the ``PackageOpener`` the caller passes in, ``dmj.adapters.open_package``) and
 added to the index as rows with ``source = 'package'``: one-sided, the other side is not
@@ -48,7 +50,7 @@ class _Made(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     stamp: str
     fingerprint: str
-    refused: list[tuple[int, str]]
+    refused: list[tuple[int, str, str | None]]
 
 
 _MADE = msgspec.json.Decoder(_Made)
@@ -79,7 +81,7 @@ def keep_own_messages(
     """Make the index's package rows those of the refused conversations, if anything they
     depend on changed since they were made (``packages`` opens the package when it must be
     read again)."""
-    refused = [(cid, key) for cid, key in conn.execute(SQL.refused)]
+    refused = [(cid, key, only) for cid, key, only in conn.execute(SQL.refused)]
     package = state.runs[-1].started.package if state.runs else None
     made = _Made(
         path=package.path if package else "", stamp=package_stamp(package.path) if package else "",
@@ -104,7 +106,7 @@ def _forget_own(conn: sqlite3.Connection) -> None:
 def _add_own(
     conn: sqlite3.Connection,
     package: PackageInfo,
-    refused: list[tuple[int, str]],
+    refused: list[tuple[int, str, str | None]],
     owner: UserInfo,
     notice: Callable[[str], None],
     *,
@@ -129,9 +131,10 @@ def _add_own(
                 return
             dms = {dm.user_id or dm.channel_id: dm for dm in opened.contents.dms}
             adder = _Adder(conn, owner)
-            for conversation, key in refused:
+            for conversation, key, only in refused:
                 dm = dms.get(key)
-                for channel in (dm.channel_id, *dm.other_channel_ids) if dm else ():
+                channels = (dm.channel_id, *dm.other_channel_ids) if dm else ()
+                for channel in (c for c in channels if only is None or c == only):
                     found = opened.messages(channel)
                     if found.problem is not None:
                         notice(f"{found.problem} Its messages are not in the message index.")

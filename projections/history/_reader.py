@@ -186,6 +186,7 @@ class History:
                 last_ts=row[10],
                 from_package=row[11],
                 archived_last_ts=row[12],
+                refused_channel_id=row[13],
             )
             for row in self._conn.execute(SQL.conversations)
         ]

@@ -38,7 +38,7 @@ __all__ = [
     "select_sql",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """``PRAGMA user_version`` of the index; another value means: rebuild it."""
 
 MESSAGE_COLUMNS = (
@@ -63,7 +63,8 @@ SCHEMA = (
     """CREATE TABLE conversations (
         id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
         sort_key TEXT NOT NULL, recipients TEXT NOT NULL, verdict TEXT,
-        reason TEXT NOT NULL, at TEXT, dm_key TEXT, package_channel_id TEXT) STRICT""",
+        reason TEXT NOT NULL, at TEXT, dm_key TEXT, package_channel_id TEXT,
+        refused_channel_id TEXT) STRICT""",
     "CREATE INDEX conversations_order ON conversations (sort_key, id)",
     "CREATE TABLE conversation_names (key TEXT NOT NULL, channel_id INTEGER NOT NULL, "
     "PRIMARY KEY (key, channel_id)) WITHOUT ROWID, STRICT",
@@ -89,6 +90,8 @@ FRESH_INDEXES = (
 
 _REFUSED = "(" + ", ".join(f"'{v}'" for v in REFUSED_VERDICTS) + ")"
 """The verdicts of conversations Discord refuses for good, as SQL."""
+_KEEPS = f"(c.verdict IN {_REFUSED} OR c.refused_channel_id IS NOT NULL)"
+"""A conversation that may hold the owner's messages from the package (``_own``)."""
 
 
 class _Statements:
@@ -116,7 +119,7 @@ class _Statements:
         "WHERE excluded.seq >= channel_titles.seq"
     )
     titles = "SELECT channel_id, name FROM channel_titles"
-    conversation = "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    conversation = "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     conversation_name = "INSERT OR IGNORE INTO conversation_names (key, channel_id) VALUES (?, ?)"
     recipient = "INSERT OR IGNORE INTO recipients (key, channel_id) VALUES (?, ?)"
     problem = "INSERT OR REPLACE INTO problems (seq, path, problem) VALUES (?, ?, ?)"
@@ -138,19 +141,23 @@ class _Statements:
         "SELECT c.id, c.kind, c.name, c.recipients, c.verdict, c.reason, c.at, c.dm_key, "
         "c.package_channel_id, (SELECT count(*) FROM messages m WHERE m.channel_id = c.id), "
         "(SELECT max(ts) FROM messages m WHERE m.channel_id = c.id), "
-        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT count(*) FROM messages m "
+        f"CASE WHEN {_KEEPS} THEN (SELECT count(*) FROM messages m "
         "WHERE m.channel_id = c.id AND m.source = 'package') ELSE 0 END, "
-        f"CASE WHEN c.verdict IN {_REFUSED} THEN (SELECT max(ts) FROM messages m "
+        f"CASE WHEN {_KEEPS} THEN (SELECT max(ts) FROM messages m "
         "WHERE m.channel_id = c.id AND m.source = 'discord') "
-        "ELSE (SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) END "
-        "FROM conversations c ORDER BY c.sort_key, c.id"
+        "ELSE (SELECT max(ts) FROM messages m WHERE m.channel_id = c.id) END, "
+        "c.refused_channel_id FROM conversations c ORDER BY c.sort_key, c.id"
     )
-    """Package rows exist only in refused conversations (``_own``): only there is the source
-    looked at (the others are counted on the ``messages_channel`` index alone)."""
+    """Package rows exist only in conversations Discord refuses, or whose package channel it
+    refused (``_own``): only there is the source looked at (the others are counted on the
+    ``messages_channel`` index alone)."""
     refused = (
-        f"SELECT id, dm_key FROM conversations WHERE verdict IN {_REFUSED} "
-        "AND dm_key IS NOT NULL ORDER BY id"
+        f"SELECT c.id, c.dm_key, CASE WHEN c.verdict IN {_REFUSED} THEN NULL "
+        f"ELSE c.refused_channel_id END FROM conversations c WHERE {_KEEPS} "
+        "AND c.dm_key IS NOT NULL ORDER BY c.id"
     )
+    """Where the owner's package messages go: (conversation, DM key, the one package channel
+    Discord refused, or NULL: every channel of the DM, Discord refusing the conversation)."""
     own_messages = (
         f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, source) "
         f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) - 1))}, nullif(?, 0), 'package')"

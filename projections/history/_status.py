@@ -60,7 +60,8 @@ class OwnMessages(_Doc, frozen=True, kw_only=True):
 
     ``in_package``: the owner's messages the package holds (every channel of the DM);
     ``archived``: of those, the ones the index holds from Discord; ``kept``: the ones it holds
-    from the package (a conversation Discord refuses); ``missing``: the rest, dated
+    from the package (a conversation Discord refuses, or the package channel of an archived
+    DM that Discord refused before handing back another one); ``missing``: the rest, dated
     ``missing_from`` to ``missing_to``: ``newer`` of them are newer than the newest archived
     message (DCE stopped part-way: a new run fetches them), ``elsewhere`` are in a package
     channel other than the archived one (Discord no longer serves it), the others Discord did
@@ -87,9 +88,10 @@ class StatusRow(_Doc, frozen=True, kw_only=True):
     """One conversation: what it is, where it stands, and what to do if it is not complete.
 
     ``messages``: archived from Discord; ``newest``: the newest of them; ``exported_at``: the
-    latest export (for an archived one). ``own``: the package comparison (None: no package
-    to compare with, or the conversation is not in it). ``missing``: not fully archived;
-    ``todo`` says what to do then."""
+    latest export (for an archived one). ``why``: the journaled reason, in words, or for an
+    archived one with messages kept from the package, why they are. ``own``: the package
+    comparison (None: no package to compare with, or the conversation is not in it).
+    ``missing``: not fully archived; ``todo`` says what to do then."""
 
     channel_id: str
     name: str
@@ -208,8 +210,9 @@ def _row(c: Conversation, own: OwnMessages | None, package: PackageUsed) -> Stat
         "never attempted" if c.dm_key else "not in any run"
     )  # fmt: skip
     missing = status != "archived" or (own is not None and not own.complete)
+    why = _kept_older(own) if status == "archived" and own is not None and own.kept else c.reason
     return StatusRow(
-        channel_id=str(c.id), name=c.name, kind=c.kind, status=status, why=c.reason,
+        channel_id=str(c.id), name=c.name, kind=c.kind, status=status, why=why,
         messages=c.archived, newest=_moment(c.archived_last_ts),
         exported_at=c.at if c.verdict == "exported" else None, own=own, missing=missing,
         todo=_todo(status, own, package, seen_only=c.dm_key is None) if missing else "",
@@ -249,9 +252,17 @@ def _todo(status: Status, own: OwnMessages | None, package: PackageUsed, *, seen
     return " ".join(part for part in (said, *unreadable) if part)
 
 
+def _kept_older(own: OwnMessages) -> str:
+    """The owner's messages of an archived DM kept from the package: a refused older channel."""
+    return (
+        f"{_count(own.kept, 'message')} of yours kept from the package: an older channel of "
+        "this DM Discord no longer serves"
+    )
+
+
 def _missing_messages(own: OwnMessages, path: str) -> str:
     """Why an archived conversation misses some of the owner's messages, and what helps."""
-    parts = []
+    parts = [_kept_older(own)] if own.kept else []
     if own.newer:
         parts.append(
             f"{_count(own.newer, 'message')} newer than the newest archived one: `dmj run "
@@ -259,8 +270,8 @@ def _missing_messages(own: OwnMessages, path: str) -> str:
         )
     if own.elsewhere:
         parts.append(
-            f"{_count(own.elsewhere, 'message')} in an older channel of this DM that Discord no "
-            "longer serves: only your data package has them"
+            f"{_count(own.elsewhere, 'message')} in an older channel of this DM that no run "
+            "reads (dmj archives the newest): only your data package has them"
         )
     if rest := own.missing - own.newer - own.elsewhere:
         parts.append(

@@ -108,7 +108,8 @@ def expected_rows(checked: Checked) -> dict[str, Row]:
             messages, archived = facts.expected_messages[target], facts.own_archivable[dm]
             if target == checked.truncated:
                 messages, archived = own_rows_kept_by_truncation(sandbox, target)
-            rows[target] = ("archived", messages, mine, archived, 0, mine - archived)
+            kept = facts.own_kept[dm]
+            rows[target] = ("archived", messages, mine, archived, kept, mine - archived - kept)
         else:
             rows[dm] = ("unreachable", 0, mine, 0, mine, 0)
     for channel in facts.not_in_package:
@@ -151,7 +152,7 @@ def test_the_run_s_summary_and_replay_inspect_give_the_same_figure(checked: Chec
     archive = checked.served.archive.path
     figure = (
         f"{own['archived']} of your {own['inPackage']} messages archived; {own['kept']} kept from "
-        f"the package where Discord refuses the conversation; {own['missing']} missing (`dmj "
+        f"the package where Discord refuses them; {own['missing']} missing (`dmj "
         f"status --missing --archive {archive}` says where)."
     )
     assert f"Your messages: {figure}" in " ".join(checked.summary.split())
@@ -177,9 +178,14 @@ def test_each_missing_conversation_says_why_and_what_to_do(checked: Checked) -> 
         "2 messages Discord did not return (deleted after the package was made, or hidden by "
         "Discord): nothing can be done."
     )
+    assert any(facts.own_kept[moved] for moved in facts.reopens_elsewhere)
     for moved, target in facts.reopens_elsewhere.items():
-        assert "in an older channel of this DM that Discord no longer serves" in todo[target]
         assert moved not in todo
+        assert target not in todo, "Discord refused its package channel: those are kept"
+    for newest in facts.duplicates:
+        assert "in an older channel of this DM that no run reads" in todo[facts.exports[newest]], (
+            "dmj never asked Discord for an older duplicate: missing, not kept"
+        )
     for refused in facts.unreachable:
         assert todo[refused].startswith("Nothing can be done: Discord refuses it for good; ")
     for silent in facts.not_in_package:
@@ -231,7 +237,7 @@ def dmj(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
-def test_missing_lists_what_is_not_fully_archived_each_with_what_to_do(
+def test_missing_lists_what_is_not_fully_archived_under_each_piece_of_advice(
     one_sided: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "400")  # nothing wraps, whatever the temporary path
@@ -239,8 +245,9 @@ def test_missing_lists_what_is_not_fully_archived_each_with_what_to_do(
     assert result.exit_code == 3
     a = str(one_sided)
     lines = [line.rstrip() for line in result.stdout.splitlines()]
-    assert set(lines[6]) == {"─"}, "the rule under the header"
-    lines[6] = "(rule)"
+    rules = [n for n, line in enumerate(lines) if line and set(line) == {"─"}]
+    for n in rules:
+        lines[n] = "(rule)"
     assert lines == [
         f"Archive        {a}",
         f"Package        {a}/package (the last run's): every message you sent is looked up in "
@@ -248,20 +255,51 @@ def test_missing_lists_what_is_not_fully_archived_each_with_what_to_do(
         "Conversations  4: 1 archived, 2 unreachable, 1 failed, 0 never attempted, 0 not in any "
         "run; 4 not fully archived.",
         "Your messages  1 of your 6 messages archived; 3 kept from the package where Discord "
-        "refuses the conversation; 2 missing (`dmj status --missing` says where).",
-        "What is missing",
-        "conversation  kind      status       yours        what to do",
+        "refuses them; 2 missing (`dmj status --missing` says where).",
+        "What is missing, by what to do",
+        "",
+        f"`dmj resume --archive {a}` tries these again.",
+        "conversation  kind      status  yours",
         "(rule)",
-        f"Band          group DM  failed       0/1          `dmj resume --archive {a}` tries it "
-        "again.",
-        "Dan           DM        archived     1/2          1 message newer than the newest "
-        f"archived one: `dmj run --package {a}/package --archive {a}` fetches what still exists.",
-        "erin          DM        unreachable  0/2 +2 kept  Nothing can be done: Discord refuses "
-        "it for good; 2 messages of yours kept from the package.",
-        "frank         DM        unreachable  0/1 +1 kept  Nothing can be done: Discord refuses "
-        "it for good; 1 message of yours kept from the package.",
+        "Band          group DM  failed  0/1",
+        "",
+        f"Messages of yours newer than the newest archived one: `dmj run --package {a}/package "
+        f"--archive {a}` fetches what still exists.",
+        "conversation  kind  status    yours  missing",
+        "(rule)",
+        "Dan           DM    archived  1/2    1",
+        "",
+        "Nothing can be done: Discord refuses these for good. Your own messages there are kept "
+        "from the package.",
+        "conversation  kind  status       yours",
+        "(rule)",
+        "erin          DM    unreachable  0/2 +2 kept",
+        "frank         DM    unreachable  0/1 +1 kept",
     ]
     assert result.stderr == f"Note: Building the message index {a}/index.sqlite: it is missing.\n"
+
+
+def test_missing_reads_well_at_80_columns_each_advice_once_each_conversation_on_one_line(
+    one_sided: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    result = dmj("status", "--missing", "--archive", str(one_sided))
+    assert result.exit_code == 3
+    shown = result.stdout.split("What is missing", 1)[1]
+    lines = [line.rstrip() for line in shown.splitlines()]
+    assert all(len(line) <= 80 for line in lines), "nothing wider than the terminal"
+    for name in ("erin", "frank", "Dan", "Band"):
+        (at,) = [n for n, line in enumerate(lines) if line.startswith(f"{name} ")]
+        assert lines[at + 1 : at + 2] in ([], [""]) or not lines[at + 1].startswith(" "), (
+            f"{name}'s row holds on one line: no cell wraps"
+        )
+    flowing = " ".join(" ".join(lines).split())
+    assert flowing.count("Nothing can be done") == 1, "advice shared by two is said once"
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line[:1].isalpha()}
+    assert rows["erin"] == ["DM", "unreachable", "0/2", "+2", "kept"]
+    assert rows["frank"] == ["DM", "unreachable", "0/1", "+1", "kept"]
+    assert rows["Dan"] == ["DM", "archived", "1/2", "1"]
+    assert rows["Band"] == ["group", "DM", "failed", "0/1"]
 
 
 def test_the_full_table_has_every_conversation_with_its_figures(one_sided: Path) -> None:

@@ -98,11 +98,11 @@ def test_the_demo_tells_the_whole_story_and_the_journal_proves_it(tmp_path: Path
     assert len(facts.exports) + len(facts.unreachable) >= 40, "about 50 conversations"
     assert set(exported_messages(archive)) == set(facts.exports.values())
     archived = sum(facts.own_archivable[dm] for dm in facts.exports)
-    kept = sum(facts.own_messages[dm] for dm in facts.unreachable)
+    kept = sum(facts.own_kept.values())
     shown = " ".join(done.stdout.split())
     assert (
         f"Your messages {archived:,} of your {sum(facts.own_messages.values()):,} messages "
-        f"archived; {kept:,} kept from the package where Discord refuses the conversation"
+        f"archived; {kept:,} kept from the package where Discord refuses them"
     ) in shown, "dmj status --missing: the world's own messages, archived or kept"
     logs = sorted(p.name.split("-")[1] for p in (archive / "logs").glob("*.log"))
     assert logs == ["resume", "run"], "one killed run and one resume, as real processes"

@@ -39,16 +39,21 @@ def world_messages(sandbox: Sandbox, channel_ids: set[str]) -> dict[str, tuple[s
     return found
 
 
-def own_messages(sandbox: Sandbox, refused: set[str]) -> dict[str, tuple[str, str, str, str]]:
+def own_messages(sandbox: Sandbox) -> dict[str, tuple[str, str, str, str]]:
     """Message id → (channel id, author id, content, "package") of the owner's messages the
-    package holds for the ``refused`` DMs (by package channel id), older duplicates included."""
+    package holds where Discord refuses them for good (``own_kept``): every unreachable DM's,
+    older duplicates included, under its package channel; a moved DM's package channel's,
+    under the channel exported instead."""
     world, facts = sandbox.world, world_facts(sandbox.world)
     by_id = {c.id: c for c in world.channels}
+    kept = {dm: (dm, (dm, *facts.duplicates.get(dm, ()))) for dm in facts.unreachable}
+    kept |= {dm: (facts.exports[dm], (dm,)) for dm in facts.reopens_elsewhere}
     found = {}
-    for dm in refused:
-        for channel in (dm, *facts.duplicates.get(dm, ())):
+    for conversation, channels in kept.values():
+        for channel in channels:
             for row in MessageLog(world, by_id[channel]).package_rows():
-                found[str(row[0])] = (dm, world.self_user.id, row[2], "package")
+                found[str(row[0])] = (conversation, world.self_user.id, row[2], "package")
+    assert len(found) == sum(facts.own_kept.values())
     return found
 
 
@@ -73,8 +78,9 @@ def test_the_export_holds_every_message_of_the_world_verbatim_and_every_refused_
     assert got == expected, "every message of every exported DM, verbatim, once"
     one_sided = {m["id"]: (m["channelId"], m["author"]["id"], m["content"], m["source"])
                  for m in document["messages"] if "source" in m}  # fmt: skip
-    assert one_sided == own_messages(world, set(facts.unreachable)), (
-        "the owner's own messages of each DM Discord refuses, from the package"
+    assert one_sided == own_messages(world), (
+        "the owner's own messages where Discord refuses them (a DM, a moved DM's old "
+        "channel), from the package"
     )
     assert document["count"] == len(expected) + len(one_sided)
     assert exported.stdout.startswith(f"Exported {document['count']:,} messages and ")

@@ -22,6 +22,7 @@ from dmj.machine.events import (
     OpenDmsCaptured,
     RunFinished,
     RunPaused,
+    Strategy,
 )
 from dmj.machine.state import (
     HANDLERS,
@@ -36,11 +37,14 @@ from msgspec.structs import replace
 
 from tests.machine.simulate import (
     T0,
+    Simulation,
+    World,
     dm_channel,
     group_channel,
     journal,
     package_dm,
     run_started,
+    scripted,
 )
 
 R = "run-1"
@@ -319,3 +323,27 @@ def test_people_read_a_permanent_failure_as_unreachable(
     kind: OutcomeKind, error_class: ErrorClass | None, verdict: str
 ) -> None:
     assert verdict_of(kind, error_class) == verdict
+
+
+@pytest.mark.parametrize(
+    ("strategy", "answers", "refused"),
+    [
+        ("direct-first", ("permanent", "opened-elsewhere", "exported"), "1100"),
+        ("direct-first", ("permanent", "opened", "exported"), None),
+        ("direct-first", ("exported",), None),
+        ("reopen", ("opened-elsewhere", "exported"), None),
+    ],
+    ids=["refused-then-reopened-elsewhere", "reopened-as-itself", "read-directly",
+         "reopened-without-asking"],
+)  # fmt: skip
+def test_an_export_names_the_package_channel_only_when_discord_refused_it_for_another(
+    strategy: Strategy, answers: tuple[str, ...], refused: str | None
+) -> None:
+    sim = Simulation(world=World(choose=scripted(*answers)))
+    sim.start(run_started([ALICE], strategy=strategy))
+    state = sim.run_to_end()
+    assert state.runs
+    [record] = state.runs[-1].finished_batches()
+    [outcome] = record.outcomes
+    assert outcome.kind == "exported"
+    assert outcome.refused_channel_id == refused
