@@ -48,13 +48,7 @@ def write_atomic(path: Path, data: bytes, *, storage: Storage | None = None) -> 
         _put_in_place(path, (data,), storage, overwrite=True)
     except OSError as exc:
         raise _failed(path, exc) from exc
-    try:
-        storage.sync_dir(path.parent)
-    except OSError as exc:
-        raise FileWriteFailed(
-            f"{path} was replaced, but its folder could not be synced ({exc.strerror or exc}), "
-            "so the new version may not survive a power cut. Check the disk, then try again."
-        ) from exc
+    _finish(path, None, storage, done="was replaced", what="the new version")
 
 
 def write_chunks_atomic(
@@ -62,19 +56,40 @@ def write_chunks_atomic(
 ) -> None:
     """Write ``chunks`` to ``path`` whole or not at all, durably: ``write_atomic``'s recipe,
     but without ``overwrite`` the temp file is linked in place, so an existing file, even one
-    created meanwhile, is never replaced (``FileExistsError``). Raises ``OSError``; the
-    caller says what could not be written."""
+    created meanwhile, is never replaced (``FileExistsError``). Raises ``OSError`` while
+    nothing is in place (the caller says what could not be written), ``FileWriteFailed``
+    once ``path`` holds the chunks but its folder could not be synced."""
     storage = storage or OsStorage()
-    _put_in_place(path, chunks, storage, overwrite=overwrite)
-    storage.sync_dir(path.parent)
+    linked = _put_in_place(path, chunks, storage, overwrite=overwrite)
+    _finish(path, linked, storage, done="was written", what="it")
+
+
+def _finish(path: Path, linked: Path | None, storage: Storage, *, done: str, what: str) -> None:
+    """After ``path`` is in place: the linked temp name removed, the folder synced; a failure
+    says the file is there (``done``), and what is left to do."""
+    if linked is not None:
+        try:
+            storage.remove(linked)
+        except OSError as exc:
+            raise FileWriteFailed(
+                f"{path} {done}, but its temporary name {linked.name} could not be removed "
+                f"({exc.strerror or exc}); delete {linked} (the same file)."
+            ) from exc
+    try:
+        storage.sync_dir(path.parent)
+    except OSError as exc:
+        raise FileWriteFailed(
+            f"{path} {done}, but its folder could not be synced ({exc.strerror or exc}), "
+            f"so {what} may not survive a power cut. Check the disk, then try again."
+        ) from exc
 
 
 def _put_in_place(
     path: Path, chunks: Iterable[bytes], storage: Storage, *, overwrite: bool
-) -> None:
+) -> Path | None:
     """A temp file next to ``path`` written, fsynced, closed, then renamed over ``path``
-    (``overwrite``) or linked there and its own name removed; the temp file is removed on
-    any failure. The folder is not synced yet."""
+    (``overwrite``) or linked there (its own name returned, still to remove); the temp file is
+    removed on any failure. The folder is not synced yet."""
     fd, temp = storage.create_temp(path)
     try:
         try:
@@ -85,13 +100,13 @@ def _put_in_place(
             storage.close(fd)
         if overwrite:
             storage.replace(temp, path)
-            return
+            return None
         storage.link(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             storage.remove(temp)
         raise
-    storage.remove(temp)
+    return temp
 
 
 def _write_all(storage: Storage, fd: int, data: bytes) -> None:

@@ -191,3 +191,31 @@ def test_make_dirs_and_removals_sync_the_parent_folder(tmp_path: Path) -> None:
         ("remove", "runs/run-1/x"), ("sync_dir", "runs/run-1"),
     ]  # fmt: skip
     assert durability_problems(recorder.ops) == []
+
+
+def test_a_failure_after_the_new_file_is_linked_in_place_says_it_is_there(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    # create, write, sync, close, link, remove the temp name, sync_dir
+    failing = FailingStorage(OsStorage(), at_op=7, action="eio")
+    with pytest.raises(FileWriteFailed) as caught:
+        write_chunks_atomic(target, [b"new\n"], overwrite=False, storage=failing)
+    assert str(caught.value) == (
+        f"{target} was written, but its folder could not be synced (injected failure of "
+        "sync_dir (failpoint)), so it may not survive a power cut. Check the disk, then try "
+        "again."
+    )
+    assert target.read_bytes() == b"new\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_temp_name_that_cannot_be_removed_after_the_link_is_named(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    failing = FailingStorage(OsStorage(), at_op=6, action="eio")  # the temp name's removal
+    with pytest.raises(FileWriteFailed) as caught:
+        write_chunks_atomic(target, [b"new\n"], overwrite=False, storage=failing)
+    (temp,) = leftovers(tmp_path)
+    assert str(caught.value) == (
+        f"{target} was written, but its temporary name {temp} could not be removed (injected "
+        f"failure of remove (failpoint)); delete {tmp_path / temp} (the same file)."
+    )
+    assert target.read_bytes() == b"new\n"
