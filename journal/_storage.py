@@ -3,13 +3,13 @@
 Everything dmj does to the disk of an archive goes through a ``Storage``: the journal
 writer's opening, writing, syncing, truncating and removing an incomplete copy, and the
 archive's own files (exports, media, projections: ``dmj.projections``' durable recipes; the
-message index's file-level steps), which add creating temp files and folders, renaming,
-linking, removing and syncing files written by another process (DCE, SQLite: its own page
-I/O cannot go through the seam). One ``Storage`` serves a whole command, so ``Failpoints``
-count every operation of a run in one sequence. ``OsStorage`` is the real thing; tests put a wrapper
-around it to split a write, kill the process between two operations, make ``fsync`` fail
-(see ``_failpoints``), or record the order of writes, syncs and renames. Reading does not go
-through the seam: readers never change anything.
+message index's file-level steps) and the file ``dmj export`` writes, which add creating temp
+files and folders, renaming, linking, removing and syncing files written by another process
+(DCE, SQLite: its own page I/O cannot go through the seam). One ``Storage`` serves a whole
+command, so ``Failpoints`` count every operation of a run in one sequence. ``OsStorage`` is the
+real thing; tests put a wrapper around it to split a write, kill the process between two
+operations, make ``fsync`` fail (see ``_failpoints``), or record the order of writes, syncs and
+renames. Reading does not go through the seam: readers never change anything.
 """
 
 from __future__ import annotations

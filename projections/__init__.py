@@ -1,7 +1,8 @@
 """Projections: documents built from the journal's state, and the files that hold them.
 
 The builders are pure (``State`` → document → bytes, and the ``Inspection`` report);
-``write_atomic`` is the one way any projection (and the history export) reaches the disk;
+``write_atomic`` is the one way any projection reaches the disk (``write_chunks_atomic``,
+its streaming twin, the history export's file);
 ``write_projections`` brings an archive's files in line with a state and says what changed;
 ``describe_files`` and ``verify_exports`` record and check the exports' files;
 ``projection_status`` judges the files against the journal; ``replay_journal``,
@@ -13,13 +14,13 @@ The builders are pure (``State`` → document → bytes, and the ``Inspection`` 
 from ._atomic import (
     DIR_MODE,
     FILE_MODE,
-    fsync_path,
     make_dirs,
     move_folder,
     remove_durably,
     remove_temp_files,
     remove_tree,
     write_atomic,
+    write_chunks_atomic,
 )
 from ._build import (
     BATCH_STATE,
@@ -103,7 +104,6 @@ __all__ = [
     "describe_files",
     "describe_losses",
     "encode_document",
-    "fsync_path",
     "inspect_archive",
     "make_dirs",
     "move_folder",
@@ -121,5 +121,6 @@ __all__ = [
     "verify_exports",
     "whole_exports_needed",
     "write_atomic",
+    "write_chunks_atomic",
     "write_projections",
 ]

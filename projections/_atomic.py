@@ -7,6 +7,8 @@ in the one order they happen:
 - ``write_atomic``: a temp file next to the target, written, fsynced, closed, renamed over
   the target, the folder fsynced. A crash leaves the old file or the new one, never a mix;
   a temp file a kill leaves behind is removed under the journal's lock (``remove_temp_files``).
+- ``write_chunks_atomic``: the same recipe for a stream of chunks (``dmj export``'s file),
+  and without ``overwrite`` the temp file is linked in place, never replacing a file.
 - ``make_dirs``: each missing folder is created, then its parent fsynced.
 - ``remove_durably`` (a file), ``remove_tree`` (a folder): removed, then the parent fsynced.
 - ``move_folder``: the folder's files fsynced, then the folder itself; renamed; both
@@ -26,13 +28,13 @@ __all__ = [
     "DIR_MODE",
     "FILE_MODE",
     "TEMP_SUFFIX",
-    "fsync_path",
     "make_dirs",
     "move_folder",
     "remove_durably",
     "remove_temp_files",
     "remove_tree",
     "write_atomic",
+    "write_chunks_atomic",
 ]
 
 TEMP_SUFFIX = ".tmp"
@@ -43,29 +45,68 @@ def write_atomic(path: Path, data: bytes, *, storage: Storage | None = None) -> 
     """Replace ``path`` with ``data``, atomically and durably; the directory must exist."""
     storage = storage or OsStorage()
     try:
-        fd, temp = storage.create_temp(path)
+        _put_in_place(path, (data,), storage, overwrite=True)
     except OSError as exc:
         raise _failed(path, exc) from exc
-    try:
+    _finish(path, None, storage, done="was replaced", what="the new version")
+
+
+def write_chunks_atomic(
+    path: Path, chunks: Iterable[bytes], *, overwrite: bool, storage: Storage | None = None
+) -> None:
+    """Write ``chunks`` to ``path`` whole or not at all, durably: ``write_atomic``'s recipe,
+    but without ``overwrite`` the temp file is linked in place, so an existing file, even one
+    created meanwhile, is never replaced (``FileExistsError``). Raises ``OSError`` while
+    nothing is in place (the caller says what could not be written), ``FileWriteFailed``
+    once ``path`` holds the chunks but its folder could not be synced."""
+    storage = storage or OsStorage()
+    linked = _put_in_place(path, chunks, storage, overwrite=overwrite)
+    _finish(path, linked, storage, done="was written", what="it")
+
+
+def _finish(path: Path, linked: Path | None, storage: Storage, *, done: str, what: str) -> None:
+    """After ``path`` is in place: the linked temp name removed, the folder synced; a failure
+    says the file is there (``done``), and what is left to do."""
+    if linked is not None:
         try:
-            _write_all(storage, fd, data)
-            storage.sync(fd)
-        finally:
-            storage.close(fd)
-        storage.replace(temp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            storage.remove(temp)
-        if isinstance(exc, OSError):
-            raise _failed(path, exc) from exc
-        raise
+            storage.remove(linked)
+        except OSError as exc:
+            raise FileWriteFailed(
+                f"{path} {done}, but its temporary name {linked.name} could not be removed "
+                f"({exc.strerror or exc}); delete {linked} (the same file)."
+            ) from exc
     try:
         storage.sync_dir(path.parent)
     except OSError as exc:
         raise FileWriteFailed(
-            f"{path} was replaced, but its folder could not be synced ({exc.strerror or exc}), "
-            "so the new version may not survive a power cut. Check the disk, then try again."
+            f"{path} {done}, but its folder could not be synced ({exc.strerror or exc}), "
+            f"so {what} may not survive a power cut. Check the disk, then try again."
         ) from exc
+
+
+def _put_in_place(
+    path: Path, chunks: Iterable[bytes], storage: Storage, *, overwrite: bool
+) -> Path | None:
+    """A temp file next to ``path`` written, fsynced, closed, then renamed over ``path``
+    (``overwrite``) or linked there (its own name returned, still to remove); the temp file is
+    removed on any failure. The folder is not synced yet."""
+    fd, temp = storage.create_temp(path)
+    try:
+        try:
+            for chunk in chunks:
+                _write_all(storage, fd, chunk)
+            storage.sync(fd)
+        finally:
+            storage.close(fd)
+        if overwrite:
+            storage.replace(temp, path)
+            return None
+        storage.link(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            storage.remove(temp)
+        raise
+    return temp
 
 
 def _write_all(storage: Storage, fd: int, data: bytes) -> None:
@@ -146,17 +187,6 @@ def remove_temp_files(
                 if temp.is_file() and remove_durably(temp, storage=storage):
                     removed.append(temp)
     return removed
-
-
-def fsync_path(path: Path) -> None:
-    """fsync the file or directory at ``path`` (for a directory: its entries are durable).
-
-    For code that does its own I/O outside the archive's seam. Raises ``OSError``.
-    """
-    if path.is_dir():
-        OsStorage().sync_dir(path)
-    else:
-        OsStorage().sync_file(path)
 
 
 def _sync_parent(storage: Storage, path: Path) -> None:

@@ -134,7 +134,10 @@ def durability_problems(ops: list[Op], journal: Path | None = None) -> list[str]
             if op.target is not None and op.target.parent != op.path.parent:
                 problems += _parent_synced_after(ops, index, op.path, journal)
         if op.name == "link":
-            problems += _created_then_synced_before(ops, index, op)
+            if op.path in temps:
+                problems += _synced_before(ops, index, op, temps)
+            else:
+                problems += _created_then_synced_before(ops, index, op)
             problems += _parent_synced_after(ops, index, op.target or op.path, journal)
         if op.name in ("make_dir", "remove", "remove_tree"):
             problems += _parent_synced_after(ops, index, op.path, journal)

@@ -33,8 +33,8 @@ fills with ``dmj.adapters.open_package``."""
 IO_MODULES: dict[str, str] = {
     "machine/driver.py": "the async driver: runs decide's steps through the injected ports "
     "(anyio for waiting between attempts and for Ctrl-C); it opens no file itself",
-    "projections/_atomic.py": "write_atomic: the one atomic, durable file replace (temp, fsync, "
-    "os.replace, directory fsync)",
+    "projections/_atomic.py": "write_atomic, write_chunks_atomic: the atomic, durable file "
+    "writes (temp, fsync, rename or link, directory fsync), through a Storage",
     "projections/_exports.py": "reads the export folders the journal records, to measure and "
     "digest their files and compare them with the record",
     "projections/_files.py": "reads the projection files an archive holds and writes them "

@@ -1,17 +1,14 @@
 """``dmj export``'s work: select, then stream a format into a file or a stream (I/O).
 
-A file is written as a whole or not at all (temp file, fsync, then linked or renamed into
-place); without ``overwrite`` an existing file is never replaced. The file is the user's, not
-the archive's, so it is written with the operating system's calls directly, not through the
-archive's ``Storage`` seam.
+A file is written as a whole or not at all (``write_chunks_atomic``: temp file, fsync, then
+linked or renamed into place, the folder fsynced); without ``overwrite`` an existing file is
+never replaced. The file is the user's, not the archive's, but its writes, syncs and renames
+go through the command's ``Storage`` all the same, so tests record and check their order.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import BinaryIO
@@ -20,7 +17,7 @@ import msgspec
 from dmj.journal import Storage
 from dmj.machine.errors import FileWriteFailed, UsageError
 from dmj.machine.package import PackageOpener
-from dmj.projections._atomic import FILE_MODE, fsync_path
+from dmj.projections._atomic import write_chunks_atomic
 
 from ._index import Notice
 from ._model import Order
@@ -28,7 +25,7 @@ from ._query import Query
 from ._reader import open_history
 from ._writers import FORMATS, ExportMeta, Format
 
-__all__ = ["ExportRequest", "Exported", "export_history", "write_chunks_atomic"]
+__all__ = ["ExportRequest", "Exported", "export_history"]
 
 
 class ExportRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,7 +56,8 @@ def export_history(
     packages: PackageOpener, storage: Storage | None = None,
 ) -> Exported:  # fmt: skip
     """Export ``archive``'s messages as ``request`` says; times in ``zone``; the index is
-    brought up to date first (``open_history``: ``packages``, ``storage``)."""
+    brought up to date first (``open_history``: ``packages``, ``storage``), and a file is
+    written through ``storage`` too."""
     target = request.target
     if target is not None:
         _check_target(target, overwrite=request.overwrite)
@@ -75,7 +73,7 @@ def export_history(
         if target is None:
             _stream(chunks, stream)
         else:
-            _write(target, chunks, overwrite=request.overwrite)
+            _write(target, chunks, overwrite=request.overwrite, storage=storage)
     return Exported(
         path=None if target is None else str(target),
         count=selection.count,
@@ -98,9 +96,11 @@ def _check_target(target: Path, *, overwrite: bool) -> None:
         )
 
 
-def _write(target: Path, chunks: Iterator[bytes], *, overwrite: bool) -> None:
+def _write(
+    target: Path, chunks: Iterator[bytes], *, overwrite: bool, storage: Storage | None
+) -> None:
     try:
-        write_chunks_atomic(target, chunks, overwrite=overwrite)
+        write_chunks_atomic(target, chunks, overwrite=overwrite, storage=storage)
     except FileExistsError:
         raise UsageError(
             f"{target} appeared while the export was written; it was left as it is. Add "
@@ -111,28 +111,6 @@ def _write(target: Path, chunks: Iterator[bytes], *, overwrite: bool) -> None:
             f"{target} could not be written ({exc.strerror or exc}); nothing was left there. "
             "Check the free space and the folder's permissions, then try again."
         ) from exc
-
-
-def write_chunks_atomic(path: Path, chunks: Iterable[bytes], *, overwrite: bool) -> None:
-    """Write ``chunks`` to ``path`` whole or not at all: a temp file next to it (0600),
-    fsynced, then renamed over ``path`` (``overwrite``) or linked in place, so an existing
-    file, even one created meanwhile, is never replaced (``FileExistsError``)."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as file:
-            os.fchmod(file.fileno(), FILE_MODE)
-            for chunk in chunks:
-                file.write(chunk)
-            file.flush()
-            os.fsync(file.fileno())
-        if overwrite:
-            os.replace(temp, path)
-        else:
-            os.link(temp, path)
-        fsync_path(path.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
 
 
 def _stream(chunks: Iterator[bytes], stream: BinaryIO) -> None:

@@ -1,6 +1,7 @@
-"""A whole ``dmj run`` through the storage seam: every durable step in the order that makes
-it durable (file synced → renamed → folder synced; created and removed entries synced in
-their folder), before the journal records what depends on it."""
+"""A whole ``dmj run`` (and a reader, a repair, an export) through the storage seam: every
+durable step in the order that makes it durable (file synced → renamed or linked → folder
+synced; created and removed entries synced in their folder), before the journal records what
+depends on it."""
 
 from __future__ import annotations
 
@@ -63,6 +64,32 @@ def test_a_reader_builds_the_message_index_through_the_commands_seam(
     assert built[3].target == index
     assert durability_problems(recorder.ops) == []
     assert index.is_file()
+
+
+def test_an_export_file_is_written_through_the_commands_seam_durably(
+    tmp_path: Path, recorder: RecordingStorage
+) -> None:
+    """``dmj export --filename``: the user's file is a temp file written, synced and closed,
+    then linked in place and its temp name removed (renamed over the old file with
+    ``--force``), then its folder synced, all through the command's seam."""
+    archive = two_run_archive(tmp_path / "archive")
+    out = tmp_path / "out" / "messages.json"
+    out.parent.mkdir()
+    expected = {
+        (): ["create_temp", "write", "sync", "close", "link", "remove", "sync_dir"],
+        ("--force",): ["create_temp", "write", "sync", "close", "replace", "sync_dir"],
+    }
+    for force, steps in expected.items():
+        recorder.ops.clear()
+        args = ("export", "json", "--filename", str(out), *force, "--archive", str(archive))
+        result = invoke(None, *args)
+        assert result.exit_code == 0, result.output
+        assert durability_problems(recorder.ops) == []
+        done = [op for op in recorder.ops if out.parent in (op.path, op.path.parent)]
+        names = [op.name for op in done]
+        assert [n for i, n in enumerate(names) if names[i - 1 : i] != [n]] == steps
+        assert {op.target for op in done if op.target is not None} == {out}
+        assert list(out.parent.iterdir()) == [out]
 
 
 def test_repair_moves_export_folders_aside_through_the_seam_durably(
@@ -143,3 +170,16 @@ def test_the_checker_finds_a_link_of_an_unsynced_file_or_into_an_unsynced_folder
         f" link {build} -> {index}",
         f" remove {build}",
     ]
+
+
+def test_the_checker_finds_a_temp_file_linked_before_it_was_synced(tmp_path: Path) -> None:
+    """A temp file written through the seam (``dmj export``'s without ``--force``) is synced
+    after its last write, before it is linked in place."""
+    temp, export = tmp_path / ".out.json.x.tmp", tmp_path / "out.json"
+    ops = [Op("create_temp", temp), Op("write", temp), Op("close", temp)]
+    ops += [Op("link", temp, target=export), Op("remove", temp), Op("sync_dir", tmp_path)]
+    assert durability_problems(ops) == [
+        f"op 4: link {temp} -> {export}: the file was not synced after its last write"
+    ]
+    ops.insert(2, Op("sync", temp))
+    assert durability_problems(ops) == []

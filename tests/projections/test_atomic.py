@@ -1,4 +1,5 @@
-"""write_atomic: a file is replaced whole or not at all, durably, private to its owner."""
+"""write_atomic, write_chunks_atomic: a file is written whole or not at all, durably, private
+to its owner."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ import signal
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dmj.journal import FailingStorage, OsStorage
 from dmj.machine.errors import FileWriteFailed
-from dmj.projections import make_dirs, remove_durably, remove_projection_temps, write_atomic
+from dmj.projections import (
+    make_dirs,
+    remove_durably,
+    remove_projection_temps,
+    write_atomic,
+    write_chunks_atomic,
+)
 
 from tests.storage_log import RecordingStorage, durability_problems
 
@@ -86,6 +94,42 @@ def test_a_failed_folder_sync_after_the_rename_says_the_file_was_replaced(tmp_pa
     assert leftovers(tmp_path) == []
 
 
+def test_write_chunks_atomic_links_a_new_file_but_never_replaces_one_made_meanwhile(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "out.json"
+
+    def chunks() -> Iterator[bytes]:
+        yield b"new "
+        target.write_bytes(b"theirs\n")  # another program creates the file meanwhile
+        yield b"file\n"
+
+    with pytest.raises(FileExistsError):
+        write_chunks_atomic(target, chunks(), overwrite=False)
+    assert target.read_bytes() == b"theirs\n"
+    assert leftovers(tmp_path) == []
+    write_chunks_atomic(target, [b"new ", b"file\n"], overwrite=True)
+    assert target.read_bytes() == b"new file\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert leftovers(tmp_path) == []
+
+
+def test_write_chunks_atomic_removes_its_temp_file_whatever_fails(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    failing = FailingStorage(OsStorage(), at_op=4, action="eio")  # create, write, write, sync
+    with pytest.raises(OSError, match="injected failure of sync"):
+        write_chunks_atomic(target, [b"a", b"b"], overwrite=False, storage=failing)
+
+    def broken() -> Iterator[bytes]:
+        yield b"a"
+        raise RuntimeError("the selection failed")
+
+    with pytest.raises(RuntimeError, match="the selection failed"):
+        write_chunks_atomic(target, broken(), overwrite=False)
+    assert not target.exists()
+    assert leftovers(tmp_path) == []
+
+
 CHILD = """
 import sys
 from pathlib import Path
@@ -147,3 +191,31 @@ def test_make_dirs_and_removals_sync_the_parent_folder(tmp_path: Path) -> None:
         ("remove", "runs/run-1/x"), ("sync_dir", "runs/run-1"),
     ]  # fmt: skip
     assert durability_problems(recorder.ops) == []
+
+
+def test_a_failure_after_the_new_file_is_linked_in_place_says_it_is_there(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    # create, write, sync, close, link, remove the temp name, sync_dir
+    failing = FailingStorage(OsStorage(), at_op=7, action="eio")
+    with pytest.raises(FileWriteFailed) as caught:
+        write_chunks_atomic(target, [b"new\n"], overwrite=False, storage=failing)
+    assert str(caught.value) == (
+        f"{target} was written, but its folder could not be synced (injected failure of "
+        "sync_dir (failpoint)), so it may not survive a power cut. Check the disk, then try "
+        "again."
+    )
+    assert target.read_bytes() == b"new\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_temp_name_that_cannot_be_removed_after_the_link_is_named(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    failing = FailingStorage(OsStorage(), at_op=6, action="eio")  # the temp name's removal
+    with pytest.raises(FileWriteFailed) as caught:
+        write_chunks_atomic(target, [b"new\n"], overwrite=False, storage=failing)
+    (temp,) = leftovers(tmp_path)
+    assert str(caught.value) == (
+        f"{target} was written, but its temporary name {temp} could not be removed (injected "
+        f"failure of remove (failpoint)); delete {tmp_path / temp} (the same file)."
+    )
+    assert target.read_bytes() == b"new\n"
