@@ -118,12 +118,17 @@ _ENCODER = msgspec.json.Encoder()
 
 
 class Rows(msgspec.Struct, gc=False):
-    """What one DCE file adds to the index: message rows, their searchable text, and the
-    (folded name or id, user id) pairs ``from:`` looks up for authors not met before."""
+    """What one DCE file adds to the index: message rows, and the (folded name or id, user
+    id) pairs ``from:`` looks up for authors not met before. Their searchable text
+    (``words``) is made where the rows are inserted: a worker need not send every body twice."""
 
     messages: list[MessageRow]
-    words: list[tuple[int, str]]
     people: list[tuple[str, int]]
+
+    def words(self) -> list[tuple[int, str]]:
+        """Each row's number and ``searchable`` text, for the full-text index."""
+        return [(row[0], text if (text := row[8]).isascii() else fold(text))
+                for row in self.messages]  # fmt: skip
 
 
 def decode_export(data: bytes) -> DceFile:
@@ -160,11 +165,10 @@ def rows_of(
     """The rows of ``messages`` of ``channel``, numbered from ``first_row``; ``authors``
     (id, name, display) already looked up by ``from:`` are skipped, new ones added."""
     rows: list[MessageRow] = []
-    words: list[tuple[int, str]] = []
     people: list[tuple[str, int]] = []
-    add_row, add_words = rows.append, words.append
+    add_row = rows.append
+    met: dict[tuple[str, str, str | None], tuple[int, str, str]] = {}
     for number, message in enumerate(messages, start=first_row):
-        author = message.author
         content = message.content
         flags = _EMBED if message.embeds else 0
         if "://" in content and has_link(content):
@@ -173,16 +177,28 @@ def rows_of(
         if (message.timestamp_edited is not None or message.type != "Default"
                 or message.attachments or message.mentions):  # fmt: skip
             flags, extra = _extra(message, flags)
-        name, author_id = author.name, int(author.id)
-        display = author.nickname or name
+        author = message.author
+        key = (author.id, author.name, author.nickname)
+        if (known := met.get(key)) is None:
+            known = met[key] = _author(author, authors, people)
+        author_id, name, display = known
         stamp = message.timestamp
         add_row((number, int(message.id), channel, (_iso(stamp) - _EPOCH) // _MICROSECOND,
                  stamp, author_id, name, display, content, flags, extra))  # fmt: skip
-        add_words((number, content if content.isascii() else fold(content)))
-        if (author.id, name, display) not in authors:
-            authors.add((author.id, name, display))
-            people += [(fold(name), author_id), (fold(display), author_id), (author.id, author_id)]
-    return Rows(messages=rows, words=words, people=people)
+    return Rows(messages=rows, people=people)
+
+
+def _author(
+    author: _User, authors: set[tuple[str, str, str]], people: list[tuple[str, int]]
+) -> tuple[int, str, str]:
+    """``author``'s id, username and display name; the keys ``from:`` finds them by, added to
+    ``people`` unless ``authors`` (id, name, display) already has them."""
+    name, author_id = author.name, int(author.id)
+    display = author.nickname or name
+    if (author.id, name, display) not in authors:
+        authors.add((author.id, name, display))
+        people += [(fold(name), author_id), (fold(display), author_id), (author.id, author_id)]
+    return author_id, name, display
 
 
 def _extra(message: DceMessage, flags: int) -> tuple[int, bytearray]:

@@ -52,6 +52,11 @@ __all__ = [
 
 INDEX = "index.sqlite"
 _BUSY_MS = 60_000
+_BUILD_PRAGMAS = ("page_size = 16384", "journal_mode = MEMORY", "synchronous = OFF",
+                  "cache_size = -32000")  # fmt: skip
+"""A build's private file: no journal, no sync (it is linked in place only when complete);
+16 KB pages (SQLite's default is 4 KB): a quarter as many pages to fill and to sort the
+four indexes' entries into, a tenth less for the whole build."""
 
 Notice = Callable[[str], None]
 """Where one-line notices go (the CLI prints them on stderr)."""
@@ -146,7 +151,7 @@ def _build(
     _create_private(temp, storage)
     try:
         with contextlib.closing(connect(temp)) as conn:
-            for pragma in ("journal_mode = MEMORY", "synchronous = OFF", "cache_size = -32000"):
+            for pragma in _BUILD_PRAGMAS:
                 conn.execute(f"PRAGMA {pragma}")
             conn.execute("BEGIN")
             for statement in SCHEMA:

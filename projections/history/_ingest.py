@@ -84,7 +84,7 @@ class Loader:
         if self._may_hold(channel, ids):
             self._forget(ids)
         self.conn.executemany(SQL.messages, rows.messages)
-        self.conn.executemany(SQL.words, rows.words)
+        self.conn.executemany(SQL.words, rows.words())
         self.conn.executemany(SQL.people, rows.people)
 
     def _may_hold(self, channel: int, ids: list[int]) -> bool:

@@ -26,12 +26,6 @@ class _Head(msgspec.Struct, rename="camel"):
     count: int
 
 
-class _Attachment(msgspec.Struct, rename="camel"):
-    file_name: str
-    url: str
-    size_bytes: int
-
-
 class _Gap(msgspec.Struct, rename="camel"):
     channel_id: str
     channel_path: str
@@ -69,6 +63,12 @@ _JSON_BODY = (
     b',\n      "channelPath": %s,\n      "channelId": "%d",\n      "author": {\n        '
     b'"id": "%d",\n        "name": %s\n      },\n      "content": %s,\n      "attachments": %s'
 )
+_JSON_FIRST, _JSON_OTHER = _JSON_HEAD + _JSON_BODY, _JSON_NEXT + _JSON_BODY
+"""A message not edited (most are), laid out in one formatting."""
+_JSON_ATTACHMENT = (
+    b'\n        {\n          "fileName": %s,\n          "url": %s,\n          "sizeBytes": %d'
+    b"\n        }"
+)
 
 
 def _json_messages(messages: Iterable[Message]) -> Iterator[bytes]:
@@ -80,23 +80,27 @@ def _json_messages(messages: Iterable[Message]) -> Iterator[bytes]:
     encode = _ENCODER.encode
     paths: dict[int, bytes] = {}
     parts: list[bytes] = []
-    head = _JSON_HEAD
+    add = parts.append
+    head, whole = _JSON_HEAD, _JSON_FIRST
     for count, m in enumerate(messages, start=1):
         path = paths.get(m.channel_id)
         if path is None:
             path = paths[m.channel_id] = encode(m.channel_path)
-        parts.append(head % (m.id, encode(m.created_at)))
-        head = _JSON_NEXT
-        if m.edited_at is not None:
-            parts.append(b',\n      "editedAt": ' + encode(m.edited_at))
         attachments = _attachments(m) if m.attachments else b"[]"
-        parts.append(_JSON_BODY % (path, m.channel_id, m.author_id, encode(m.author_display),
-                                   encode(m.content), attachments))  # fmt: skip
+        if m.edited_at is None:
+            add(whole % (m.id, encode(m.created_at), path, m.channel_id, m.author_id,
+                         encode(m.author_display), encode(m.content), attachments))  # fmt: skip
+        else:
+            add(head % (m.id, encode(m.created_at)))
+            add(b',\n      "editedAt": ' + encode(m.edited_at))
+            add(_JSON_BODY % (path, m.channel_id, m.author_id, encode(m.author_display),
+                              encode(m.content), attachments))  # fmt: skip
+        head, whole = _JSON_NEXT, _JSON_OTHER
         if m.kind is not None:
-            parts.append(b',\n      "type": ' + encode(m.kind))
+            add(b',\n      "type": ' + encode(m.kind))
         if m.source != "discord":
-            parts.append(b',\n      "source": ' + encode(m.source))
-        parts.append(b"\n    }")
+            add(b',\n      "source": ' + encode(m.source))
+        add(b"\n    }")
         if count % BATCH == 0:
             yield b"".join(parts)
             parts.clear()
@@ -104,9 +108,11 @@ def _json_messages(messages: Iterable[Message]) -> Iterator[bytes]:
 
 
 def _attachments(m: Message) -> bytes:
-    items = [_Attachment(file_name=a.file_name, url=a.url, size_bytes=a.size_bytes)
+    """The attachments array at depth 3, laid out as ``msgspec.json.format`` does it."""
+    encode = _ENCODER.encode
+    items = [_JSON_ATTACHMENT % (encode(a.file_name), encode(a.url), a.size_bytes)
              for a in m.attachments]  # fmt: skip
-    return _formatted(items).replace(b"\n", b"\n      ")
+    return b"[" + b",".join(items) + b"\n      ]"
 
 
 def _array(items: Iterator[msgspec.Struct]) -> Iterator[bytes]:

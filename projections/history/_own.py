@@ -163,7 +163,7 @@ class _Adder:
             first = self.conn.execute(SQL.next_row).fetchone()[0]
             rows = rows_of(fresh, channel, first, self.authors)
             self.conn.executemany(SQL.own_messages, rows.messages)
-            self.conn.executemany(SQL.words, rows.words)
+            self.conn.executemany(SQL.words, rows.words())
             self.conn.executemany(SQL.people, rows.people)
 
 

@@ -327,7 +327,7 @@ def index_of(sent: list[Sent]) -> sqlite3.Connection:
             rows = rows_of(messages, channel, loader.next_row, set())
             loader.next_row += len(rows.messages)
             conn.executemany(SQL.own_messages, rows.messages)
-            conn.executemany(SQL.words, rows.words)
+            conn.executemany(SQL.words, rows.words())
             conn.executemany(SQL.people, rows.people)
         else:
             loader.add(messages, channel)

@@ -102,7 +102,7 @@ def test_the_json_export_is_the_document_laid_out_with_two_spaces_and_bodies_ver
             n=n,
             edited_at="2023-11-15T01:00:00.5+00:00" if edited else None,
             attachments=tuple(
-                Attachment(file_name=f"f{k} (1).png", url=f"https://x/{k}", size_bytes=k)
+                Attachment(file_name=f"f{k} {body}.png", url=f"https://x/{k}{body}", size_bytes=k)
                 for k in range(files)
             ),
             kind="Reply" if reply else None,
