@@ -114,6 +114,22 @@ def test_a_worker_that_dies_fails_the_reader_and_leaves_the_index_as_it_was(
     assert not list(archive.glob(f".{INDEX}.*.build")), "and removed its private file"
 
 
+def test_a_worker_killed_half_way_through_a_frame_fails_the_reader_as_one_that_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = first_archive(tmp_path / "archive")
+    monkeypatch.setattr(worker_module, "WORKER_BYTES", 0)
+    killed = (  # a frame of 1,000 bytes announced, 2 written (a pipe takes 64 KB at a time)
+        "import os, signal, sys; sys.stdin.buffer.read(); "
+        "sys.stdout.buffer.write((1000).to_bytes(4, 'little') + bytes([0x93, 0x01])); "
+        "sys.stdout.flush(); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    monkeypatch.setattr(worker_module, "_COMMAND", [sys.executable, "-c", killed])
+    with pytest.raises(FileWriteFailed, match=r"ended early \(exit code -9\)"):
+        refresh_index(archive, notice=lambda _: None, packages=open_package)
+    assert not (archive / INDEX).exists(), "the failed build installed nothing"
+
+
 def test_a_reader_that_fails_while_the_worker_reads_stops_the_worker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
