@@ -136,9 +136,12 @@ def _from_worker(task: _Task) -> Iterator[Frame]:
 
 
 def _read(frames: IO[bytes], received: queue.Queue[bytes | None]) -> None:
-    """Move the worker's frames from the pipe to ``received`` (None: the pipe ended early)."""
+    """Move the worker's frames from the pipe to ``received`` (None: the pipe ended early,
+    a frame cut short by the worker's end included)."""
     while len(size := frames.read(4)) == 4:
-        data = frames.read(int.from_bytes(size, "little"))
+        data = frames.read(length := int.from_bytes(size, "little"))
+        if len(data) < length:
+            break
         received.put(data)
         if data == _DONE:
             return
