@@ -54,9 +54,12 @@ _COMMAND = [
     sys.executable,
     "-P",
     "-c",
+    "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
     "from dmj.projections.history._worker import serve; serve()",
 ]
-"""The worker (``-P``: nothing from the current folder is imported)."""
+"""The worker (``-P``: nothing from the current folder is imported). It ignores the Ctrl-C
+the terminal sends it too: what Ctrl-C does is dmj's to decide (a reader that stops reading
+stops the worker)."""
 _AHEAD = 32
 """Frames (up to ~1 MB each) the worker may be ahead of the inserts."""
 
