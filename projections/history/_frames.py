@@ -144,11 +144,11 @@ def _streamed(files: list[Path], outcome: Outcome, numbering: _Numbering) -> Ite
     yield Begin()
     try:
         for file in files:
-            channel, raw = scan_export(file.read_bytes())
+            channel, raw = scan_export(data := file.read_bytes())
             _check_channel(channel.id)
             yield Title(seq=outcome.seq, channel=int(channel.id), name=channel.name)
             for start in range(0, len(raw), _CHUNK):
-                messages = decode_messages(raw[start : start + _CHUNK])
+                messages = _decoded(raw[start : start + _CHUNK], data)
                 _check_messages(messages)
                 yield numbering.batch(messages, int(channel.id))
     except _UNREADABLE as exc:
@@ -156,6 +156,16 @@ def _streamed(files: list[Path], outcome: Outcome, numbering: _Numbering) -> Ite
         yield _problem(outcome, exc)
         return
     yield End()
+
+
+def _decoded(raw: list[msgspec.Raw], data: bytes) -> list[DceMessage]:
+    """``decode_messages(raw)``; if one is not DCE's, the error decoding the file whole
+    (``data``) gives: the same message, at its place in the file (not in ``raw``)."""
+    try:
+        return decode_messages(raw)
+    except msgspec.ValidationError:
+        decode_export(data)
+        raise
 
 
 def _problem(outcome: Outcome, exc: Exception) -> Problem:
