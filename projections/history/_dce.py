@@ -163,7 +163,8 @@ def rows_of(
     messages: list[DceMessage], channel: int, first_row: int, authors: set[tuple[str, str, str]]
 ) -> Rows:
     """The rows of ``messages`` of ``channel``, numbered from ``first_row``; ``authors``
-    (id, name, display) already looked up by ``from:`` are skipped, new ones added."""
+    (id, name, display) already looked up by ``from:`` are skipped, new ones added.
+    ``ValueError`` if a message's time is not ISO 8601 with an offset."""
     rows: list[MessageRow] = []
     people: list[tuple[str, int]] = []
     add_row = rows.append
@@ -183,8 +184,13 @@ def rows_of(
             known = met[key] = _author(author, authors, people)
         author_id, name, display = known
         stamp = message.timestamp
-        add_row((number, int(message.id), channel, (_iso(stamp) - _EPOCH) // _MICROSECOND,
-                 stamp, author_id, name, display, content, flags, extra))  # fmt: skip
+        try:
+            ts = (_iso(stamp) - _EPOCH) // _MICROSECOND
+        except (ValueError, TypeError):  # not ISO 8601, or without offset
+            raise ValueError(f"message {message.id!r} has a time that is not ISO 8601 "
+                             f"with a UTC offset ({stamp!r})") from None  # fmt: skip
+        add_row((number, int(message.id), channel, ts, stamp, author_id, name, display,
+                 content, flags, extra))  # fmt: skip
     return Rows(messages=rows, people=people)
 
 

@@ -4,8 +4,8 @@
 (up to ``_CHUNK`` messages as rows, numbered in ingest order), ``Problem`` (the export cannot
 be read). An export adds all of its messages or none:
 
-- below ``STREAM_BYTES`` of JSON, every part is decoded and checked before anything of it
-  is given (no savepoint: FTS5 writes a segment at each one);
+- below ``STREAM_BYTES`` of JSON, every part is decoded, checked and made rows before
+  anything of it is given (no savepoint: FTS5 writes a segment at each one);
 - from ``STREAM_BYTES`` on, it is given as it is read, between ``Begin`` and ``End`` (a
   savepoint): a part read whole only as JSON, its messages decoded ``_CHUNK`` at a time, so
   memory holds the part's bytes and one chunk, not every message decoded, and the first
@@ -116,20 +116,25 @@ def export_frames(
 
 
 def _whole(files: list[Path], outcome: Outcome, numbering: _Numbering) -> Iterator[Frame]:
-    """Every part decoded and checked, then given (or a ``Problem``)."""
+    """Every part decoded, checked and made rows, then given (or a ``Problem``, and the
+    numbering as before)."""
+    before = _Numbering(row=numbering.row, authors=set(numbering.authors))
+    frames: list[Frame] = []
     try:
         parts = [decode_export(file.read_bytes()) for file in files]
         for part in parts:
             _check_channel(part.channel.id)
             _check_messages(part.messages)
+        for part in parts:
+            channel = int(part.channel.id)
+            frames.append(Title(seq=outcome.seq, channel=channel, name=part.channel.name))
+            for start in range(0, len(part.messages), _CHUNK):
+                frames.append(numbering.batch(part.messages[start : start + _CHUNK], channel))
     except _UNREADABLE as exc:
+        numbering.row, numbering.authors = before.row, before.authors
         yield _problem(outcome, exc)
         return
-    for part in parts:
-        channel = int(part.channel.id)
-        yield Title(seq=outcome.seq, channel=channel, name=part.channel.name)
-        for start in range(0, len(part.messages), _CHUNK):
-            yield numbering.batch(part.messages[start : start + _CHUNK], channel)
+    yield from frames
 
 
 def _streamed(files: list[Path], outcome: Outcome, numbering: _Numbering) -> Iterator[Frame]:
@@ -139,11 +144,11 @@ def _streamed(files: list[Path], outcome: Outcome, numbering: _Numbering) -> Ite
     yield Begin()
     try:
         for file in files:
-            channel, raw = scan_export(file.read_bytes())
+            channel, raw = scan_export(data := file.read_bytes())
             _check_channel(channel.id)
             yield Title(seq=outcome.seq, channel=int(channel.id), name=channel.name)
             for start in range(0, len(raw), _CHUNK):
-                messages = decode_messages(raw[start : start + _CHUNK])
+                messages = _decoded(raw[start : start + _CHUNK], data)
                 _check_messages(messages)
                 yield numbering.batch(messages, int(channel.id))
     except _UNREADABLE as exc:
@@ -151,6 +156,16 @@ def _streamed(files: list[Path], outcome: Outcome, numbering: _Numbering) -> Ite
         yield _problem(outcome, exc)
         return
     yield End()
+
+
+def _decoded(raw: list[msgspec.Raw], data: bytes) -> list[DceMessage]:
+    """``decode_messages(raw)``; if one is not DCE's, the error decoding the file whole
+    (``data``) gives: the same message, at its place in the file (not in ``raw``)."""
+    try:
+        return decode_messages(raw)
+    except msgspec.ValidationError:
+        decode_export(data)
+        raise
 
 
 def _problem(outcome: Outcome, exc: Exception) -> Problem:

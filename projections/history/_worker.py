@@ -54,9 +54,12 @@ _COMMAND = [
     sys.executable,
     "-P",
     "-c",
+    "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
     "from dmj.projections.history._worker import serve; serve()",
 ]
-"""The worker (``-P``: nothing from the current folder is imported)."""
+"""The worker (``-P``: nothing from the current folder is imported). It ignores the Ctrl-C
+the terminal sends it too: what Ctrl-C does is dmj's to decide (a reader that stops reading
+stops the worker)."""
 _AHEAD = 32
 """Frames (up to ~1 MB each) the worker may be ahead of the inserts."""
 
@@ -136,9 +139,12 @@ def _from_worker(task: _Task) -> Iterator[Frame]:
 
 
 def _read(frames: IO[bytes], received: queue.Queue[bytes | None]) -> None:
-    """Move the worker's frames from the pipe to ``received`` (None: the pipe ended early)."""
+    """Move the worker's frames from the pipe to ``received`` (None: the pipe ended early,
+    a frame cut short by the worker's end included)."""
     while len(size := frames.read(4)) == 4:
-        data = frames.read(int.from_bytes(size, "little"))
+        data = frames.read(length := int.from_bytes(size, "little"))
+        if len(data) < length:
+            break
         received.put(data)
         if data == _DONE:
             return

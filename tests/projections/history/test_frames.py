@@ -83,3 +83,48 @@ def test_an_export_undone_half_way_leaves_the_index_as_reading_it_whole_first_do
         "message '55oo' has an id that is not a number"
     ]
     assert {p[0] for p in built["whole"]["people"]} >= {"alice", "me"}, "authors met again"
+
+
+@pytest.mark.parametrize("stamp", ["yesterday", "2023-05-01T12:00:00"], ids=["no-time", "naive"])
+def test_an_export_with_a_time_that_cannot_be_read_is_a_problem_however_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: str
+) -> None:
+    built = {}
+    ways = (("whole", WHOLE, 1 << 60), ("streamed", STREAMED, 1 << 60), ("worker", STREAMED, 0))
+    for way, stream_bytes, worker_bytes in ways:
+        archive = write_archive(tmp_path / way, alice(30))
+        part = next((archive / "exports" / "1000").glob("run-1-*/*.json"))
+        document = json.loads(part.read_text(encoding="utf-8"))
+        document["messages"][20]["timestamp"] = stamp
+        part.write_text(json.dumps(document), encoding="utf-8")
+        monkeypatch.setattr(_frames, "STREAM_BYTES", stream_bytes)
+        monkeypatch.setattr(_worker, "WORKER_BYTES", worker_bytes)
+        rebuild_index(archive, notice=lambda _: None, packages=open_package)
+        built[way] = dump(archive)
+    assert built["streamed"] == built["whole"]
+    assert built["worker"] == built["whole"], "streamed by a worker process"
+    message = json.loads(part.read_text(encoding="utf-8"))["messages"][20]["id"]
+    assert [p[4] for p in built["whole"]["problems"]] == [
+        f"message {message!r} has a time that is not ISO 8601 with a UTC offset ({stamp!r})"
+    ]
+    assert len(built["whole"]["messages"]) == 2, "the group's; none of alice's export"
+    assert {p[0] for p in built["whole"]["people"]} == {"alice", "alice w", "100", "bob", "200"}, (
+        "the group's authors, alice met first in the export undone"
+    )
+
+
+def test_a_message_found_unreadable_half_way_is_reported_at_its_place_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reasons = {}
+    for way, stream_bytes in (("whole", WHOLE), ("streamed", STREAMED)):
+        archive = write_archive(tmp_path / way, alice(6_000))
+        part = next((archive / "exports" / "1000").glob("run-1-*/*.json"))
+        document = json.loads(part.read_text(encoding="utf-8"))
+        document["messages"][5_500]["content"] = 7  # in the second chunk of 5,000
+        part.write_text(json.dumps(document), encoding="utf-8")
+        monkeypatch.setattr(_frames, "STREAM_BYTES", stream_bytes)
+        rebuild_index(archive, notice=lambda _: None, packages=open_package)
+        reasons[way] = [p[4] for p in dump(archive)["problems"]]
+    assert reasons["whole"] == ["Expected `str`, got `int` - at `$.messages[5500].content`"]
+    assert reasons["streamed"] == reasons["whole"]

@@ -3,6 +3,7 @@ for word, and a worker that dies costs the reader nothing it had."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,13 +11,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from dmj.adapters import open_package
 from dmj.machine.errors import FileWriteFailed
-from dmj.projections.history import INDEX, rebuild_index, refresh_index
+from dmj.projections.history import INDEX, _frames, rebuild_index, refresh_index
 from dmj.projections.history import _worker as worker_module
 from dmj.projections.history._frames import Frame, export_frames
-from dmj.projections.history._ingest import Loader
+from dmj.projections.history._ingest import Loader, exported_after
+from dmj.projections.history._journal import read_journal
 
 from tests.projections.history.archives import ALICE, FIRST, SECOND, T, first_archive
 from tests.projections.history.chats import ME, Chat, dce_message, snowflake, write_archive
@@ -112,6 +115,44 @@ def test_a_worker_that_dies_fails_the_reader_and_leaves_the_index_as_it_was(
         refresh_index(archive, notice=lambda _: None, packages=open_package)
     assert not (archive / INDEX).exists(), "the failed build installed nothing"
     assert not list(archive.glob(f".{INDEX}.*.build")), "and removed its private file"
+
+
+def test_a_worker_killed_half_way_through_a_frame_fails_the_reader_as_one_that_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = first_archive(tmp_path / "archive")
+    monkeypatch.setattr(worker_module, "WORKER_BYTES", 0)
+    killed = (  # a frame of 1,000 bytes announced, 2 written (a pipe takes 64 KB at a time)
+        "import os, signal, sys; sys.stdin.buffer.read(); "
+        "sys.stdout.buffer.write((1000).to_bytes(4, 'little') + bytes([0x93, 0x01])); "
+        "sys.stdout.flush(); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    monkeypatch.setattr(worker_module, "_COMMAND", [sys.executable, "-c", killed])
+    with pytest.raises(FileWriteFailed, match=r"ended early \(exit code -9\)"):
+        refresh_index(archive, notice=lambda _: None, packages=open_package)
+    assert not (archive / INDEX).exists(), "the failed build installed nothing"
+
+
+def test_the_ctrl_c_a_terminal_sends_the_worker_too_does_not_end_it(tmp_path: Path) -> None:
+    """Ctrl-C reaches every process of the terminal's foreground group: the worker reads on,
+    and dmj, which decides what Ctrl-C does, stops it if it stops reading."""
+    archive = write_archive(tmp_path / "archive", long_chats(6_000))
+    state = read_journal(archive, at_seq=None, notice=print).state
+    outcomes = sorted(exported_after(state, after=0), key=lambda o: o.seq)
+    task = worker_module._Task(str(archive), outcomes, 1, _frames.STREAM_BYTES)
+    pipe = subprocess.PIPE
+    with subprocess.Popen(worker_module._COMMAND, stdin=pipe, stdout=pipe, stderr=pipe) as worker:
+        assert worker.stdin is not None
+        assert worker.stdout is not None
+        assert worker.stderr is not None
+        with worker.stdin:
+            worker.stdin.write(msgspec.msgpack.encode(task))
+        size = worker.stdout.read(4)  # it serves; its next frames fill the pipe: it waits
+        worker.send_signal(signal.SIGINT)
+        rest, errors = worker.stdout.read(), worker.stderr.read()
+    assert (worker.returncode, errors) == (0, b""), errors.decode()
+    done = len(worker_module._DONE).to_bytes(4, "little") + worker_module._DONE
+    assert (size + rest).endswith(done), "every frame written, then the end"
 
 
 def test_a_reader_that_fails_while_the_worker_reads_stops_the_worker(
