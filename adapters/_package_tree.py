@@ -49,7 +49,8 @@ class Tree(Protocol):
     def open(self, name: str) -> AbstractContextManager[Readable]: ...
 
     def stamp(self, names: Iterable[str]) -> str:
-        """A digest of the size, time and inode of ``names`` (``""``: the package itself)."""
+        """A digest of the size, times (modified, changed) and inode of ``names`` (``""``: the
+        package itself)."""
         ...
 
 
@@ -110,7 +111,9 @@ def _stat(path: str) -> str:
         info = os.stat(path)
     except OSError:
         return "missing"
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
+    # the change time too: a file written in place and dated back keeps its size, time and
+    # inode, but nothing sets its ctime back
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
 
 
 class _ZipEntry:

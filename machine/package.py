@@ -107,9 +107,10 @@ class ChannelIds(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 class PackageSnapshot(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What reading the package at ``path`` found, and the stamp of what it was read from.
 
-    ``stamp`` digests the size, modification time and inode of each of ``stamped`` (paths
-    inside the package: for a folder, the folder itself, the messages folder, every channel
-    folder and its ``channel.json``, ``index.json`` and ``user.json``; for a zip, nothing but
+    ``stamp`` digests the size, modification and change times and inode of each of
+    ``stamped`` (paths inside the package: for a folder, the folder itself, the messages
+    folder, every channel folder and its ``channel.json``, ``index.json`` and ``user.json``;
+    for a zip, nothing but
     the zip itself), taken before they were read. ``message_files``: each channel's
     messages file. Opening the package again with it (``PackageOpener``'s ``known``) reads
     none of those files again while the stamp holds; the messages files are always read.

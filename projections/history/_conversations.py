@@ -2,7 +2,7 @@
 
 A conversation is a channel. Each DM a run finished with gives its channel (the one exported
 or tried last) the DM's verdict and reason, the latest run's winning (a package channel
-Discord refused before handing back this one stays refused: later runs do not ask again); a
+Discord refused before handing back this one stays refused until a later run exports it); a
 planned DM no run has finished with gives its package channel, without a verdict; every
 channel a run saw open or opened is listed too. Names, best first: DCE's name for the channel
 (the newest export's), the participants' names as Discord last listed them, the package's
@@ -48,6 +48,7 @@ def build_conversations(state: State, titles: Mapping[int, str]) -> list[Convers
     """Every conversation of ``state``; ``titles`` are DCE's names by channel id."""
     drafts: dict[str, _Draft] = {}
     finished: set[str] = set()
+    refusals: dict[str, _Draft] = {}  # a refused package channel: the draft that keeps it
     for entry, outcome in _outcomes(state):
         draft = drafts.setdefault(
             outcome.channel_id, _Draft(id=outcome.channel_id, kind=entry.kind)
@@ -57,6 +58,11 @@ def build_conversations(state: State, titles: Mapping[int, str]) -> list[Convers
         draft.reason = "" if outcome.kind == "exported" else reason_in_words(outcome.reason)
         draft.dm_key, draft.package_channel_id = entry.user_id, entry.channel_id
         draft.refused_channel_id = outcome.refused_channel_id or draft.refused_channel_id
+        if outcome.refused_channel_id:
+            refusals[outcome.refused_channel_id] = draft
+        keeper = refusals.pop(outcome.channel_id, None) if outcome.kind == "exported" else None
+        if keeper is not None and keeper.refused_channel_id == outcome.channel_id:
+            keeper.refused_channel_id = None  # Discord serves it again: nothing kept for it
         finished.add(entry.user_id)
     for run in state.runs:
         for entry in run.started.plan:

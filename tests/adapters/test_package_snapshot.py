@@ -173,3 +173,24 @@ def test_the_snapshot_of_another_package_is_never_used(
     with open_package(second, known=known) as package:
         assert package.snapshot.path == str(second)
     assert channel_reads
+
+
+def test_a_channel_json_rewritten_in_place_with_its_size_and_time_kept_is_read_again(
+    tmp_path: Path, channel_reads: list[bytes]
+) -> None:
+    # what extracting a newer package over the folder does when the zip dates its entries
+    # alike: the same file (inode), the same length, the entry's time set again
+    root = extracted(tmp_path / "p")
+    known = snapshot_of(root)
+    name = root / f"Messages/c{ALICE_DM}/channel.json"
+    before = name.read_bytes()
+    after = before.replace(b"222222222222222222", b"777777777777777777")
+    assert after != before
+    assert len(after) == len(before)
+    with name.open("r+b") as file:
+        file.write(after)
+    os.utime(name, ns=(EXTRACTED, EXTRACTED))
+    channel_reads.clear()
+    with open_package(root, known=known) as package:
+        assert package.contents == read_package(root)
+    assert channel_reads, "every channel.json was read again"

@@ -62,3 +62,11 @@ def test_a_planned_dm_without_an_outcome_yet_is_listed_without_a_verdict() -> No
 )  # fmt: skip
 def test_a_reason_is_kept_in_words_without_dce_output(journaled: str, words: str) -> None:
     assert reason_in_words(journaled) == words
+
+
+def test_a_package_channel_refused_once_and_exported_by_a_later_run_is_refused_no_more() -> None:
+    refused = by_id(build_conversations(fold(first_run()), {}))
+    assert refused[7100].refused_channel_id == "1100", "alice's 1100 refused, 7100 handed back"
+    found = by_id(build_conversations(fold(two_runs()), {}))
+    assert found[1100].verdict == "exported", "run 2 exported alice's package channel itself"
+    assert found[7100].refused_channel_id is None, "Discord serves 1100: nothing kept for it"
