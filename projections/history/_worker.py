@@ -64,6 +64,12 @@ _AHEAD = 32
 """Frames (up to ~1 MB each) the worker may be ahead of the inserts."""
 
 
+def _env_without_token() -> dict[str, str]:
+    """This process's environment but Discord's token variables (``DISCORD_TOKEN*``): the
+    worker reads files and needs no token, so it never holds one."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_TOKEN")}
+
+
 class _Task(msgspec.Struct, frozen=True, array_like=True):
     """What the worker reads: ``export_frames``' arguments."""
 
@@ -111,7 +117,9 @@ def _json_bytes(archive: Path, outcomes: Sequence[Outcome]) -> int:
 
 
 def _from_worker(task: _Task) -> Iterator[Frame]:
-    worker = subprocess.Popen(_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    worker = subprocess.Popen(
+        _COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env_without_token()
+    )
     assert worker.stdin is not None
     assert worker.stdout is not None
     received: queue.Queue[bytes | None] = queue.Queue(_AHEAD)

@@ -3,6 +3,7 @@ for word, and a worker that dies costs the reader nothing it had."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -175,3 +176,21 @@ def test_a_reader_that_fails_while_the_worker_reads_stops_the_worker(
     with pytest.raises(OSError, match="disk full"):
         rebuild_index(archive, notice=lambda _: None, packages=open_package)
     assert [worker.returncode for worker in started] == [-9], "killed, and waited for"
+
+
+def test_the_worker_never_holds_the_discord_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = first_archive(tmp_path / "archive")
+    seen = tmp_path / "worker-env.json"
+    monkeypatch.setenv("DISCORD_TOKEN", "mfa.secret-token")
+    monkeypatch.setenv("DISCORD_TOKEN_BOT", "false")
+    monkeypatch.setenv("DMJ_SOMETHING", "kept")
+    monkeypatch.setattr(worker_module, "WORKER_BYTES", 0)
+    telling = f"import json, os; open({str(seen)!r}, 'w').write(json.dumps(dict(os.environ)))"
+    monkeypatch.setattr(worker_module, "_COMMAND", [sys.executable, "-c", telling])
+    with pytest.raises(FileWriteFailed, match="the process reading the exports ended early"):
+        refresh_index(archive, notice=lambda _: None, packages=open_package)
+    env = json.loads(seen.read_text(encoding="utf-8"))
+    assert env["DMJ_SOMETHING"] == "kept", "the rest of the environment is passed on"
+    assert not [name for name in env if name.startswith("DISCORD_TOKEN")]
