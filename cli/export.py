@@ -110,7 +110,9 @@ def export_command(
 
 def default_filename(fmt: str, now: datetime) -> str:
     """``export_dm-<local YYYYMMDD-HHMMSS>.<fmt>``: the file ``dmj export`` writes by default."""
-    return f"export_dm-{now.astimezone(LocalTime()):%Y%m%d-%H%M%S}.{fmt}"
+    from dmj.projections.history import default_export_name  # noqa: PLC0415 (start-up)
+
+    return default_export_name(fmt, now, LocalTime())
 
 
 def _summary(count: int, gaps: int, path: str | None) -> str:

@@ -32,6 +32,7 @@ from dmj.projections.history import (
     Message,
     Notice,
     Storage,
+    default_export_name,
     open_history,
     parse_query,
     refresh_index,
@@ -169,7 +170,7 @@ class _IndexReader:
         )  # fmt: skip
         chunks = FORMATS[fmt](meta, selection.messages(), selection.gaps, archive.zone)
         return Download(
-            filename=f"export_dm-{now.astimezone(archive.zone):%Y%m%d-%H%M%S}.{fmt}",
+            filename=default_export_name(fmt, now, archive.zone),
             media_type=MEDIA_TYPES[fmt],
             chunks=chunks,
         )

@@ -17,7 +17,7 @@ from dmj.journal import Storage
 
 from ._advice import Advice, missing_by_advice
 from ._completeness import check_archive
-from ._export import Exported, ExportRequest, export_history
+from ._export import Exported, ExportRequest, default_export_name, export_history
 from ._index import INDEX, Notice, Refresh, rebuild_index, refresh_index
 from ._model import (
     GAP_VERDICTS,
@@ -94,6 +94,7 @@ __all__ = [
     "Writer",
     "channel_path",
     "check_archive",
+    "default_export_name",
     "export_history",
     "fence_for",
     "fold",

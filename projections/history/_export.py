@@ -25,7 +25,13 @@ from ._query import Query
 from ._reader import open_history
 from ._writers import FORMATS, ExportMeta, Format
 
-__all__ = ["ExportRequest", "Exported", "export_history"]
+__all__ = ["ExportRequest", "Exported", "default_export_name", "export_history"]
+
+
+def default_export_name(fmt: str, now: datetime, zone: tzinfo) -> str:
+    """``export_dm-<YYYYMMDD-HHMMSS in zone>.<fmt>``: an export's file name when none is given
+    (``dmj export``, the menu, the browser's download)."""
+    return f"export_dm-{now.astimezone(zone):%Y%m%d-%H%M%S}.{fmt}"
 
 
 class ExportRequest(msgspec.Struct, frozen=True, kw_only=True):
