@@ -35,7 +35,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,6 +55,7 @@ from dmj.projections.history import (
 )
 from dmj.projections.history._dce import decode_export
 
+from benchmarks import child_output, status_mb
 from benchmarks.export_workload import Workload, ensure_archive, workload
 
 STAGES = {
@@ -111,19 +111,7 @@ def child(stage: str, archive: Path, work: Path) -> None:
         )
     seconds = time.perf_counter() - started
     sampler.stop()
-    print(seconds, max(_status_mb("self", "VmHWM"), sampler.peak))
-
-
-def _status_mb(pid: str, key: str) -> float:
-    """A size from ``/proc/PID/status``: ``VmHWM`` (this process's peak resident set: unlike
-    ``ru_maxrss``, it does not carry the parent's peak over ``fork`` and ``exec``), ``VmRSS``
-    (its resident set now); 0 for a process gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    except OSError:
-        return 0.0
-    kilobytes = next((line.split()[1] for line in status.splitlines() if line.startswith(key)), 0)
-    return int(kilobytes) / 1024
+    print(seconds, max(status_mb("self", "VmHWM"), sampler.peak))
 
 
 class _Sampler(threading.Thread):
@@ -139,7 +127,7 @@ class _Sampler(threading.Thread):
         children = Path(f"/proc/self/task/{os.getpid()}/children")
         while not self._done.wait(0.005):
             pids = children.read_text(encoding="ascii").split()
-            total = _status_mb("self", "VmRSS") + sum(_status_mb(p, "VmRSS") for p in pids)
+            total = status_mb("self", "VmRSS") + sum(status_mb(p, "VmRSS") for p in pids)
             self.peak = max(self.peak, total)
 
     def stop(self) -> None:
@@ -149,11 +137,7 @@ class _Sampler(threading.Thread):
 
 
 def _run_child(stage: str, archive: Path, work: Path) -> tuple[float, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_export", "--child", stage, str(archive),
-         str(work)],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
-    ).stdout.split()  # fmt: skip
+    out = child_output("bench_export", stage, str(archive), str(work)).split()
     return float(out[-2]), float(out[-1])
 
 

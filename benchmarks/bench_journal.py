@@ -21,8 +21,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +30,7 @@ from dmj.journal import DMJ_SCHEMA, JournalWriter, encode_line, read_events
 from dmj.journal._scan import BLOCK_SIZE
 from dmj.machine.events import AnyEvent
 
+from benchmarks import child_output
 from benchmarks.journal_workload import run_events, stamped, write_journal
 
 
@@ -90,13 +89,7 @@ def child(kind: str, path: Path) -> None:
 
 
 def run_child(kind: str, path: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_journal", "--child", kind, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    ).stdout
+    out = child_output("bench_journal", kind, str(path))
     result: dict[str, float] = json.loads(out)
     return result
 

@@ -38,8 +38,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -57,6 +55,7 @@ from dmj.projections import (
     write_projections,
 )
 
+from benchmarks import child_output
 from benchmarks.bench_journal import floor_blocks as floor
 from benchmarks.replay_workload import write_archive, write_stress
 
@@ -131,12 +130,7 @@ def measure(journal: Path, prepared: Path, work: Path, rounds: int) -> dict[str,
 
 
 def _run_child(stage: str, journal: Path, archive: Path) -> float:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_replay", "--child", stage, str(journal),
-         str(archive)],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
-    ).stdout  # fmt: skip
-    return float(out)
+    return float(child_output("bench_replay", stage, str(journal), str(archive)))
 
 
 def prepare(journal: Path, work: Path, records: int) -> Path:

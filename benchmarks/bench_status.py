@@ -43,6 +43,7 @@ import msgspec
 from dmj.adapters import open_package
 from dmj.projections.history import check_archive
 
+from benchmarks import child_output, status_mb
 from benchmarks.status_workload import ensure_workload
 
 STAGES = {
@@ -98,17 +99,11 @@ def _peak_rss_mb(stage: str) -> float:
         import resource  # noqa: PLC0415
 
         return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-    return int(kilobytes) / 1024
+    return status_mb("self", "VmHWM")
 
 
 def _run_child(stage: str, package: Path, archive: Path) -> tuple[float, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_status", "--child", stage, str(package),
-         str(archive)],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
-    ).stdout.split()  # fmt: skip
+    out = child_output("bench_status", stage, str(package), str(archive)).split()
     return float(out[-2]), float(out[-1])
 
 

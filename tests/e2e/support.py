@@ -30,12 +30,15 @@ from dmj.sandbox import (
     run_emulator,
     world_facts,
 )
+from dmj.sandbox._demo_processes import stray_exporters
 
 __all__ = [
     "DMJ",
     "Archive",
     "Served",
+    "dce_processes",
     "exported_messages",
+    "journal_so_far",
     "serving",
     "wait_until",
 ]
@@ -69,6 +72,18 @@ def exported_messages(archive: Path) -> dict[str, int]:
         channel = document["channel"]["id"]
         counts[channel] = counts.get(channel, 0) + document["messageCount"]
     return counts
+
+
+def journal_so_far(served: Served) -> list[AnyEvent]:
+    """The run's journal as far as it is written (none before it starts)."""
+    path = served.archive.path / "journal.jsonl"
+    return list(read_events(path)) if path.exists() else []
+
+
+def dce_processes(served: Served) -> list[int]:
+    """Pids of DCE stand-ins writing into this test's archive (other tests export the same
+    channels into theirs)."""
+    return stray_exporters(served.archive.path)
 
 
 @dataclass

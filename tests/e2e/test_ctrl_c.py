@@ -10,27 +10,19 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
-from dmj.journal import read_events
 from dmj.machine.events import (
-    AnyEvent,
     DmOpenRequested,
     ExportFailed,
     ExportRequested,
     RunPaused,
 )
 
-from tests.e2e.support import Served, wait_until
+from tests.e2e.support import Served, dce_processes, journal_so_far, wait_until
 from tests.promises import broken_promises
 
 pytestmark = pytest.mark.slow
-
-
-def journal_so_far(served: Served) -> list[AnyEvent]:
-    path = served.archive.path / "journal.jsonl"
-    return list(read_events(path)) if path.exists() else []
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -102,17 +94,3 @@ def test_a_second_ctrl_c_stops_at_once_and_resume_still_completes(served: Served
     resumed = served.resume()
     assert resumed.returncode == 0, resumed.stderr
     assert broken_promises(served.archive.events(), served.facts) == []
-
-
-def dce_processes(served: Served) -> list[int]:
-    """Pids of DCE stand-ins writing into this test's archive (other tests export the same
-    channels into theirs)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes()
-        except OSError:
-            continue
-        if b"dmj.sandbox._dce" in argv and str(served.archive.path).encode() in argv:
-            found.append(int(cmdline.parent.name))
-    return found

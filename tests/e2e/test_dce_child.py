@@ -15,8 +15,7 @@ import sys
 import pytest
 from dmj.machine.events import ChannelExported, ExportRequested, RunStarted
 
-from tests.e2e.support import Served, wait_until
-from tests.e2e.test_ctrl_c import dce_processes, journal_so_far
+from tests.e2e.support import Served, dce_processes, journal_so_far, wait_until
 from tests.promises import broken_promises
 
 pytestmark = pytest.mark.slow

@@ -14,38 +14,25 @@ import re
 import signal
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-from dmj.journal import read_events
-from dmj.machine.events import AnyEvent, ExportRequested, RunStarted
+from dmj.machine.events import ExportRequested, RunStarted
 
-from tests.e2e.support import DMJ, Served, exported_messages, wait_until
+from tests.e2e.support import (
+    DMJ,
+    Served,
+    dce_processes,
+    exported_messages,
+    journal_so_far,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
 URL = re.compile(r"^  (http://127\.0\.0\.1:\d+)/\?key=\S+$", re.MULTILINE)
-
-
-def journal(served: Served) -> list[AnyEvent]:
-    path = served.archive.path / "journal.jsonl"
-    return list(read_events(path)) if path.exists() else []
-
-
-def dce_pids(served: Served) -> list[int]:
-    """The DCE stand-ins exporting into this test's archive."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes()
-        except OSError:
-            continue
-        if b"dmj.sandbox._dce" in argv and str(served.archive.path).encode() in argv:
-            found.append(int(cmdline.parent.name))
-    return found
 
 
 @pytest.fixture
@@ -75,15 +62,17 @@ def test_dmj_view_reads_beside_a_running_dmj_run_and_a_reload_shows_what_it_adde
     served: Served, viewer_of: list[subprocess.Popen[str]]
 ) -> None:
     run = served.start(*served.run_args(batch_size=2), DMJ_DCE_STALL_TIMEOUT="120")
-    wait_until(lambda: any(isinstance(e, RunStarted) for e in journal(served)), what="the plan")
-    plan = next(e for e in journal(served) if isinstance(e, RunStarted)).plan
+    wait_until(
+        lambda: any(isinstance(e, RunStarted) for e in journal_so_far(served)), what="the plan"
+    )
+    plan = next(e for e in journal_so_far(served) if isinstance(e, RunStarted)).plan
     last = [
         served.facts.exports[e.channel_id] for e in plan if e.channel_id in served.facts.exports
     ][-1]
     served.server.set_faults(f"dce-hang={last}x1")  # long before the run gets there
 
     def exporting_the_last() -> bool:
-        events = journal(served)
+        events = journal_so_far(served)
         return (
             bool(events)
             and isinstance(events[-1], ExportRequested)
@@ -91,7 +80,7 @@ def test_dmj_view_reads_beside_a_running_dmj_run_and_a_reload_shows_what_it_adde
         )
 
     wait_until(exporting_the_last, what="the run to export its last DM")
-    wait_until(lambda: dce_pids(served) != [], what="DCE to hang")
+    wait_until(lambda: dce_processes(served) != [], what="DCE to hang")
     before = exported_messages(served.archive.path)
     assert before
     assert last not in before
@@ -110,7 +99,7 @@ def test_dmj_view_reads_beside_a_running_dmj_run_and_a_reload_shows_what_it_adde
         assert counts(client, "/") == before, "what the run had archived at launch"
         assert run.poll() is None, "the run still holds the journal's lock"
 
-        for pid in dce_pids(served):
+        for pid in dce_processes(served):
             os.kill(pid, signal.SIGKILL)  # the run retries the export, and finishes
         _, run_errors = run.communicate(timeout=60)
         assert run.returncode == 0, run_errors
