@@ -25,6 +25,7 @@ from dmj.machine.events import (
     PlanEntry,
     RunPaused,
 )
+from dmj.machine.plan import display_name
 from dmj.machine.state import DmProgress, RunState, State, Tally, tally
 from dmj.machine.steps import AnyStep, ExportChannel, OpenDm, StartBatch
 from rich.console import Console
@@ -57,11 +58,6 @@ def short_reason(text: str, limit: int = 120) -> str:
 def plural(count: int, noun: str) -> str:
     """``1 DM``, ``2 DMs``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def display_name(name: str) -> str:
-    """A DM's name without the package's "Direct Message with " prefix."""
-    return name.removeprefix("Direct Message with ")
 
 
 def done_and_total(state: State, finished: Tally | None = None) -> tuple[int, int, Tally]:

@@ -36,6 +36,7 @@ from .package import PackageDm
 __all__ = [
     "batch_count",
     "choose",
+    "display_name",
     "failed_entries",
     "plan_batches",
     "plan_dms",
@@ -171,7 +172,12 @@ def _names(entry: PlanEntry, word: str) -> bool:
 
 
 def _name(entry: PlanEntry) -> str:
-    return entry.name.removeprefix("Direct Message with ")
+    return display_name(entry.name)
+
+
+def display_name(name: str) -> str:
+    """A DM's name without the package's "Direct Message with " prefix."""
+    return name.removeprefix("Direct Message with ")
 
 
 def _nothing_named(plan: tuple[PlanEntry, ...], word: str) -> str:

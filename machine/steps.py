@@ -34,6 +34,7 @@ from .events import (
     ExportRequested,
     RunFinished,
 )
+from .plan import display_name
 
 __all__ = [
     "AnyStep",
@@ -117,8 +118,7 @@ class OpenDm(Step, tag="open-dm", frozen=True, kw_only=True):
         return DmOpenRequested(run=run, batch=self.batch, user_id=self.user_id)
 
     def describe(self) -> str:
-        name = self.name.removeprefix("Direct Message with ")
-        return f"reopen the DM with {name} (user {self.user_id})"
+        return f"reopen the DM with {display_name(self.name)} (user {self.user_id})"
 
 
 class ExportChannel(Step, tag="export-channel", frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ more; nothing is written in place.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,35 +149,30 @@ def _synced_before(ops: list[Op], index: int, op: Op, temps: set[Path]) -> list[
     """The renamed file (or the folder's files, then the folder) was synced before."""
     before = ops[:index]
     if op.path in temps:
-        last_write = max(
-            (i for i, o in enumerate(before) if o.name == "write" and o.path == op.path), default=-1
-        )
-        if not any(o.name == "sync" and o.path == op.path for o in before[last_write + 1 :]):
+        if not _done_since(before, "sync", op.path, last="write", of=(op.path,)):
             return [f"op {index + 1}: {op}: the file was not synced after its last write"]
         return []
     synced = {o.path for o in before if o.name == "sync_file"}
     unsynced = [str(f) for f in op.files if f not in synced]
     if unsynced:
         return [f"op {index + 1}: {op}: files not synced before the rename: {unsynced}"]
-    last_file = max(
-        (i for i, o in enumerate(before) if o.name == "sync_file" and o.path in op.files),
-        default=-1,
-    )
-    if not any(o.name == "sync_dir" and o.path == op.path for o in before[last_file + 1 :]):
+    if not _done_since(before, "sync_dir", op.path, last="sync_file", of=op.files):
         return [f"op {index + 1}: {op}: the folder was not synced after its files"]
     return []
 
 
 def _created_then_synced_before(ops: list[Op], index: int, op: Op) -> list[str]:
     """The linked file (written outside the seam) was synced after it was last created."""
-    before = ops[:index]
-    created = max(
-        (i for i, o in enumerate(before) if o.name == "create_new" and o.path == op.path),
-        default=-1,
-    )
-    if not any(o.name == "sync_file" and o.path == op.path for o in before[created + 1 :]):
+    if not _done_since(ops[:index], "sync_file", op.path, last="create_new", of=(op.path,)):
         return [f"op {index + 1}: {op}: the file was not synced before it was linked"]
     return []
+
+
+def _done_since(ops: list[Op], name: str, path: Path, *, last: str, of: Collection[Path]) -> bool:
+    """Whether ``ops`` do ``name`` to ``path`` after their last ``last`` to one of ``of``
+    (anywhere, if there is none)."""
+    start = max((i for i, o in enumerate(ops) if o.name == last and o.path in of), default=-1)
+    return any(o.name == name and o.path == path for o in ops[start + 1 :])
 
 
 def _parent_synced_after(ops: list[Op], index: int, path: Path, journal: Path | None) -> list[str]:

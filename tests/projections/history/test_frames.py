@@ -5,8 +5,10 @@ whole and checked first."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dmj.adapters import open_package
@@ -38,11 +40,39 @@ def damaged_archive(root: Path) -> Path:
     """Run 1 exports alice's 6,000 messages, the 5,501st damaged (an id that is not a
     number: found in the second chunk); run 2 exports 3,000 of them again, intact."""
     archive = write_archive(root, alice(6_000), runs=[alice(3_000, start=5_000)])
-    part = next((archive / "exports" / "1000").glob("run-1-*/*.json"))
-    document = json.loads(part.read_text(encoding="utf-8"))
-    document["messages"][5_500]["id"] = "55oo"
-    part.write_text(json.dumps(document), encoding="utf-8")
+    edit_message(archive, 5_500, "id", "55oo")
     return archive
+
+
+def alices_part(archive: Path) -> Path:
+    """The JSON part of run 1's export of alice's DM."""
+    return next((archive / "exports" / "1000").glob("run-1-*/*.json"))
+
+
+def edit_message(archive: Path, index: int, field: str, value: object) -> None:
+    """Set ``field`` of the ``index``-th message of run 1's export of alice's DM."""
+    part = alices_part(archive)
+    document = json.loads(part.read_text(encoding="utf-8"))
+    document["messages"][index][field] = value
+    part.write_text(json.dumps(document), encoding="utf-8")
+
+
+WAYS = {"whole": (WHOLE, 1 << 60), "streamed": (STREAMED, 1 << 60), "worker": (STREAMED, 0)}
+"""How an index build reads exports: ``stream_bytes``, ``WORKER_BYTES``."""
+
+
+def built_every_way(
+    root: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], Path]
+) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
+    """The index ``rebuild_index`` builds of the archive ``make`` writes, read each of ``WAYS``."""
+    built = {}
+    for way, (stream_bytes, worker_bytes) in WAYS.items():
+        archive = make(root / way)
+        monkeypatch.setattr(_frames, "STREAM_BYTES", stream_bytes)
+        monkeypatch.setattr(_worker, "WORKER_BYTES", worker_bytes)
+        rebuild_index(archive, notice=lambda _: None, packages=open_package)
+        built[way] = dump(archive)
+    return built
 
 
 def frames_of(archive: Path, stream_bytes: int) -> list[type]:
@@ -68,14 +98,7 @@ def test_a_large_export_found_unreadable_half_way_ends_in_a_problem(tmp_path: Pa
 def test_an_export_undone_half_way_leaves_the_index_as_reading_it_whole_first_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built = {}
-    ways = (("whole", WHOLE, 1 << 60), ("streamed", STREAMED, 1 << 60), ("worker", STREAMED, 0))
-    for way, stream_bytes, worker_bytes in ways:
-        archive = damaged_archive(tmp_path / way)
-        monkeypatch.setattr(_frames, "STREAM_BYTES", stream_bytes)
-        monkeypatch.setattr(_worker, "WORKER_BYTES", worker_bytes)
-        rebuild_index(archive, notice=lambda _: None, packages=open_package)
-        built[way] = dump(archive)
+    built = built_every_way(tmp_path, monkeypatch, damaged_archive)
     assert built["streamed"] == built["whole"]
     assert built["worker"] == built["whole"], "streamed by a worker process"
     assert len(built["whole"]["messages"]) == 3_000 + 2, "run 1's alice export: none"
@@ -89,20 +112,15 @@ def test_an_export_undone_half_way_leaves_the_index_as_reading_it_whole_first_do
 def test_an_export_with_a_time_that_cannot_be_read_is_a_problem_however_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: str
 ) -> None:
-    built = {}
-    ways = (("whole", WHOLE, 1 << 60), ("streamed", STREAMED, 1 << 60), ("worker", STREAMED, 0))
-    for way, stream_bytes, worker_bytes in ways:
-        archive = write_archive(tmp_path / way, alice(30))
-        part = next((archive / "exports" / "1000").glob("run-1-*/*.json"))
-        document = json.loads(part.read_text(encoding="utf-8"))
-        document["messages"][20]["timestamp"] = stamp
-        part.write_text(json.dumps(document), encoding="utf-8")
-        monkeypatch.setattr(_frames, "STREAM_BYTES", stream_bytes)
-        monkeypatch.setattr(_worker, "WORKER_BYTES", worker_bytes)
-        rebuild_index(archive, notice=lambda _: None, packages=open_package)
-        built[way] = dump(archive)
+    def mistimed(root: Path) -> Path:
+        archive = write_archive(root, alice(30))
+        edit_message(archive, 20, "timestamp", stamp)
+        return archive
+
+    built = built_every_way(tmp_path, monkeypatch, mistimed)
     assert built["streamed"] == built["whole"]
     assert built["worker"] == built["whole"], "streamed by a worker process"
+    part = alices_part(tmp_path / "whole")
     message = json.loads(part.read_text(encoding="utf-8"))["messages"][20]["id"]
     assert [p[4] for p in built["whole"]["problems"]] == [
         f"message {message!r} has a time that is not ISO 8601 with a UTC offset ({stamp!r})"
@@ -119,10 +137,7 @@ def test_a_message_found_unreadable_half_way_is_reported_at_its_place_in_the_fil
     reasons = {}
     for way, stream_bytes in (("whole", WHOLE), ("streamed", STREAMED)):
         archive = write_archive(tmp_path / way, alice(6_000))
-        part = next((archive / "exports" / "1000").glob("run-1-*/*.json"))
-        document = json.loads(part.read_text(encoding="utf-8"))
-        document["messages"][5_500]["content"] = 7  # in the second chunk of 5,000
-        part.write_text(json.dumps(document), encoding="utf-8")
+        edit_message(archive, 5_500, "content", 7)  # in the second chunk of 5,000
         monkeypatch.setattr(_frames, "STREAM_BYTES", stream_bytes)
         rebuild_index(archive, notice=lambda _: None, packages=open_package)
         reasons[way] = [p[4] for p in dump(archive)["problems"]]
