@@ -36,12 +36,12 @@ from dmj.machine.state import State
 from ._dce import DceMessage, rows_of, searchable
 from ._dce import _Attachment as DceAttachment
 from ._dce import _User as DceUser
+from ._model import id_ts, moment
 from ._sql import SQL
 
 __all__ = ["keep_own_messages", "own_is_current", "package_stamp"]
 
 _CHUNK = 5_000
-_DISCORD_EPOCH_MS = 1420070400000
 
 
 class _Made(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,13 +182,12 @@ def _dce(message: PackageMessage, author: DceUser) -> DceMessage:
 def _timestamp(message: PackageMessage) -> str:
     """ISO 8601 with an offset: the package's time (UTC), or the id's when it has none."""
     try:
-        moment = datetime.fromisoformat(message.timestamp.strip())
+        when = datetime.fromisoformat(message.timestamp.strip())
     except ValueError:
-        ms = (message.id >> 22) + _DISCORD_EPOCH_MS
-        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat()
+        when = moment(id_ts(message.id))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.isoformat()
 
 
 def _file_name(url: str) -> str:
