@@ -38,6 +38,7 @@ from ._dce import _Attachment as DceAttachment
 from ._dce import _User as DceUser
 from ._model import id_ts, moment
 from ._sql import SQL
+from ._status import dm_key
 
 __all__ = ["keep_own_messages", "own_is_current", "package_stamp"]
 
@@ -129,7 +130,7 @@ def _add_own(
                     "package back, or run `dmj run --package PATH` with this one."
                 )
                 return
-            dms = {dm.user_id or dm.channel_id: dm for dm in opened.contents.dms}
+            dms = {dm_key(dm): dm for dm in opened.contents.dms}
             adder = _Adder(conn, owner)
             for conversation, key, only in refused:
                 dm = dms.get(key)
