@@ -33,9 +33,10 @@ from dmj.machine.events import PackageInfo, UserInfo
 from dmj.machine.package import PackageMessage, PackageOpener
 from dmj.machine.state import State
 
-from ._dce import DceMessage, rows_of, searchable
+from ._dce import DceMessage, rows_of
 from ._dce import _Attachment as DceAttachment
 from ._dce import _User as DceUser
+from ._ingest import forget_rows
 from ._model import id_ts, moment
 from ._sql import SQL
 from ._status import dm_key
@@ -91,17 +92,11 @@ def keep_own_messages(
     row = conn.execute(SQL.meta_get, ("own",)).fetchone()
     if row is not None and row[0] == msgspec.json.encode(made).decode():
         return
-    _forget_own(conn)
+    forget_rows(conn, conn.execute(SQL.own_rows))
     if refused and package is not None:
         owner = state.runs[-1].started.user or UserInfo(id=package.self_id)
         _add_own(conn, package, refused, owner, notice, packages=packages)
     conn.execute(SQL.meta_set, ("own", msgspec.json.encode(made).decode()))
-
-
-def _forget_own(conn: sqlite3.Connection) -> None:
-    old = conn.execute(SQL.own_rows).fetchall()
-    conn.executemany(SQL.forget_words, [(row, searchable(text)) for row, text in old])
-    conn.executemany(SQL.remove, [(row,) for row, _ in old])
 
 
 def _add_own(
