@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 import msgspec
@@ -65,34 +66,38 @@ class _Unreadable(Exception):
 
 def read_channel_messages(files: MessageFiles, channel_id: str) -> ChannelMessages:
     """The owner's messages in ``channel_id``'s file, or the problem that kept it unread."""
-    name = files.message_file(channel_id)
-    if name is None:
-        return ChannelMessages(channel_id=channel_id, path="", problem=_no_file(files, channel_id))
-    try:
-        data = _read(files, name)
-        if name.lower().endswith(".json"):
-            messages = [_from_json(m) for m in _decode(_MESSAGES, data)]
-        else:
-            messages = list(_csv_messages(data))
-    except _Unreadable as exc:
-        return ChannelMessages(channel_id=channel_id, path=name, problem=_problem(files, name, exc))
-    return ChannelMessages(channel_id=channel_id, path=name, messages=tuple(messages))
+    path, messages, problem = _read_file(files, channel_id, _json_messages, _csv_messages)
+    return ChannelMessages(channel_id=channel_id, path=path, messages=messages, problem=problem)
 
 
 def read_channel_ids(files: MessageFiles, channel_id: str) -> ChannelIds:
     """The ids of the owner's messages in ``channel_id``'s file (only the ids are decoded)."""
+    path, ids, problem = _read_file(files, channel_id, _json_ids, _csv_ids)
+    return ChannelIds(channel_id=channel_id, path=path, ids=ids, problem=problem)
+
+
+def _read_file(
+    files: MessageFiles, channel_id: str, from_json: Callable[[bytes], tuple[_T, ...]],
+    from_csv: Callable[[bytes], tuple[_T, ...]],
+) -> tuple[str, tuple[_T, ...], str | None]:  # fmt: skip
+    """The channel's messages file (its path inside the package), decoded by ``from_json``
+    or ``from_csv``, or the problem that kept it unread."""
     name = files.message_file(channel_id)
     if name is None:
-        return ChannelIds(channel_id=channel_id, path="", problem=_no_file(files, channel_id))
+        return "", (), _no_file(files, channel_id)
     try:
-        data = _read(files, name)
-        if name.lower().endswith(".json"):
-            ids = _json_ids(data)
-        else:
-            ids = tuple(m.id for m in _csv_messages(data))
+        decode = from_json if name.lower().endswith(".json") else from_csv
+        return name, decode(_read(files, name)), None
     except _Unreadable as exc:
-        return ChannelIds(channel_id=channel_id, path=name, problem=_problem(files, name, exc))
-    return ChannelIds(channel_id=channel_id, path=name, ids=ids)
+        return name, (), _problem(files, name, exc)
+
+
+def _json_messages(data: bytes) -> tuple[PackageMessage, ...]:
+    return tuple([_from_json(m) for m in _decode(_MESSAGES, data)])
+
+
+def _csv_ids(data: bytes) -> tuple[int, ...]:
+    return tuple([m.id for m in _csv_messages(data)])
 
 
 def _json_ids(data: bytes) -> tuple[int, ...]:
@@ -152,7 +157,7 @@ def _from_json(message: _JsonMessage) -> PackageMessage:
     )  # fmt: skip
 
 
-def _csv_messages(data: bytes) -> list[PackageMessage]:
+def _csv_messages(data: bytes) -> tuple[PackageMessage, ...]:
     """The rows of a ``messages.csv`` (columns found by the header's names, any case)."""
     try:
         rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
@@ -160,7 +165,9 @@ def _csv_messages(data: bytes) -> list[PackageMessage]:
         if "id" not in header:
             raise _Unreadable("its first line is not the header ID,Timestamp,Contents,Attachments")
         where = [header.index(c) if c in header else None for c in _COLUMNS]
-        return [_csv_message(row, where, line) for line, row in enumerate(rows, start=2) if row]
+        return tuple(
+            [_csv_message(row, where, line) for line, row in enumerate(rows, start=2) if row]
+        )
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _Unreadable(str(exc)) from exc
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 
 import msgspec
@@ -26,14 +26,13 @@ from dmj.machine.errors import DmjError, UsageError
 from dmj.machine.package import PackageOpener, PackageReader, PackageSnapshot
 
 from ._index import INDEX, Notice
-from ._model import Conversation
+from ._model import Conversation, id_ts, moment
 from ._reader import History, open_history
 from ._sql import SQL
 from ._status import OwnMessages, PackageUsed, StatusReport, build_report, dm_key
 
 __all__ = ["check_archive"]
 
-_DISCORD_EPOCH_MS = 1420070400000
 _BRIEF_MS = 100
 """How long keeping the snapshot waits for another writer of the index before it gives up."""
 
@@ -171,7 +170,7 @@ def _one_dm(
         archived += from_discord
         kept += from_package
         for message_id in absent:
-            ts = _ts(message_id)
+            ts = id_ts(message_id)
             first = ts if first is None else min(first, ts)
             last = ts if last is None else max(last, ts)
             if channel not in archived_in:
@@ -180,15 +179,6 @@ def _one_dm(
                 newer += 1
     return OwnMessages(
         in_package=in_package, archived=archived, kept=kept,
-        missing=in_package - archived - kept, missing_from=_moment(first),
-        missing_to=_moment(last), newer=newer, elsewhere=elsewhere, unreadable=tuple(unreadable),
+        missing=in_package - archived - kept, missing_from=moment(first),
+        missing_to=moment(last), newer=newer, elsewhere=elsewhere, unreadable=tuple(unreadable),
     )  # fmt: skip
-
-
-def _ts(message_id: int) -> int:
-    """A message's time from its id (UTC microseconds): exact to the millisecond."""
-    return ((message_id >> 22) + _DISCORD_EPOCH_MS) * 1000
-
-
-def _moment(ts: int | None) -> datetime | None:
-    return None if ts is None else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)

@@ -20,7 +20,7 @@ from ._model import Conversation
 from ._sql import CLEAR_CONVERSATIONS, SQL
 from ._text import fold
 
-__all__ = ["Loader", "conversations_of", "exported_after", "store_conversations"]
+__all__ = ["Loader", "conversations_of", "exported_after", "forget_rows", "store_conversations"]
 
 
 def exported_after(state: State, *, after: int) -> Iterable[Outcome]:
@@ -95,9 +95,15 @@ class Loader:
         return newest is not None and min(ids) <= newest
 
     def _forget(self, ids: list[int]) -> None:
-        old = self.conn.execute(SQL.present, (msgspec.json.encode(ids),)).fetchall()
-        self.conn.executemany(SQL.forget_words, [(row, searchable(text)) for row, text in old])
-        self.conn.executemany(SQL.remove, [(row,) for row, _ in old])
+        forget_rows(self.conn, self.conn.execute(SQL.present, (msgspec.json.encode(ids),)))
+
+
+def forget_rows(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
+    """Remove messages (their row numbers and contents) from the index, and their text from
+    the full-text index, which must be told the very text it was given (``searchable``)."""
+    old = list(rows)
+    conn.executemany(SQL.forget_words, [(row, searchable(text)) for row, text in old])
+    conn.executemany(SQL.remove, [(row,) for row, _ in old])
 
 
 def conversations_of(state: State, titles: dict[int, str]) -> list[Conversation]:

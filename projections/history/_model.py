@@ -8,8 +8,8 @@ offset), written out verbatim.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Literal, overload
 
 import msgspec
 from dmj.machine.events import DmKind
@@ -27,7 +27,12 @@ __all__ = [
     "Person",
     "Source",
     "channel_path",
+    "id_ts",
+    "moment",
 ]
+
+_DISCORD_EPOCH_MS = 1420070400000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Order = Literal["time", "channel"]
 """``time``: chronological across conversations (ties by id); ``channel``: conversations by
@@ -159,3 +164,17 @@ class Gap(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 def channel_path(kind: DmKind, name: str) -> str:
     """``Direct Messages > alice``, or ``Group DMs > Trip crew`` for a group DM."""
     return f"{'Group DMs' if kind == 'group' else 'Direct Messages'} > {name}"
+
+
+def id_ts(message_id: int) -> int:
+    """A message's time from its id (a snowflake), as a ``ts``: exact to the millisecond."""
+    return ((message_id >> 22) + _DISCORD_EPOCH_MS) * 1000
+
+
+@overload
+def moment(ts: int) -> datetime: ...
+@overload
+def moment(ts: int | None) -> datetime | None: ...
+def moment(ts: int | None) -> datetime | None:
+    """A ``ts`` (UTC microseconds since the epoch) as a UTC time; None stays None."""
+    return None if ts is None else _EPOCH + timedelta(microseconds=ts)

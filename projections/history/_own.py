@@ -33,15 +33,17 @@ from dmj.machine.events import PackageInfo, UserInfo
 from dmj.machine.package import PackageMessage, PackageOpener
 from dmj.machine.state import State
 
-from ._dce import DceMessage, rows_of, searchable
+from ._dce import DceMessage, rows_of
 from ._dce import _Attachment as DceAttachment
 from ._dce import _User as DceUser
+from ._ingest import forget_rows
+from ._model import id_ts, moment
 from ._sql import SQL
+from ._status import dm_key
 
 __all__ = ["keep_own_messages", "own_is_current", "package_stamp"]
 
 _CHUNK = 5_000
-_DISCORD_EPOCH_MS = 1420070400000
 
 
 class _Made(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,17 +92,11 @@ def keep_own_messages(
     row = conn.execute(SQL.meta_get, ("own",)).fetchone()
     if row is not None and row[0] == msgspec.json.encode(made).decode():
         return
-    _forget_own(conn)
+    forget_rows(conn, conn.execute(SQL.own_rows))
     if refused and package is not None:
         owner = state.runs[-1].started.user or UserInfo(id=package.self_id)
         _add_own(conn, package, refused, owner, notice, packages=packages)
     conn.execute(SQL.meta_set, ("own", msgspec.json.encode(made).decode()))
-
-
-def _forget_own(conn: sqlite3.Connection) -> None:
-    old = conn.execute(SQL.own_rows).fetchall()
-    conn.executemany(SQL.forget_words, [(row, searchable(text)) for row, text in old])
-    conn.executemany(SQL.remove, [(row,) for row, _ in old])
 
 
 def _add_own(
@@ -129,7 +125,7 @@ def _add_own(
                     "package back, or run `dmj run --package PATH` with this one."
                 )
                 return
-            dms = {dm.user_id or dm.channel_id: dm for dm in opened.contents.dms}
+            dms = {dm_key(dm): dm for dm in opened.contents.dms}
             adder = _Adder(conn, owner)
             for conversation, key, only in refused:
                 dm = dms.get(key)
@@ -182,13 +178,12 @@ def _dce(message: PackageMessage, author: DceUser) -> DceMessage:
 def _timestamp(message: PackageMessage) -> str:
     """ISO 8601 with an offset: the package's time (UTC), or the id's when it has none."""
     try:
-        moment = datetime.fromisoformat(message.timestamp.strip())
+        when = datetime.fromisoformat(message.timestamp.strip())
     except ValueError:
-        ms = (message.id >> 22) + _DISCORD_EPOCH_MS
-        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat()
+        when = moment(id_ts(message.id))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.isoformat()
 
 
 def _file_name(url: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 import msgspec
@@ -23,7 +23,7 @@ from dmj.machine.events import DmKind
 from dmj.machine.package import PackageDm
 from dmj.machine.state import Verdict
 
-from ._model import Conversation
+from ._model import Conversation, moment
 
 __all__ = [
     "STATUSES",
@@ -47,7 +47,6 @@ _STATUS: dict[Verdict, Status] = {
     "exported": "archived", "skipped": "unreachable", "unreachable": "unreachable",
     "failed": "failed",
 }  # fmt: skip
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _Doc(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
@@ -213,7 +212,7 @@ def _row(c: Conversation, own: OwnMessages | None, package: PackageUsed) -> Stat
     why = _kept_older(own) if status == "archived" and own is not None and own.kept else c.reason
     return StatusRow(
         channel_id=str(c.id), name=c.name, kind=c.kind, status=status, why=why,
-        messages=c.archived, newest=_moment(c.archived_last_ts),
+        messages=c.archived, newest=moment(c.archived_last_ts),
         exported_at=c.at if c.verdict == "exported" else None, own=own, missing=missing,
         todo=_todo(status, own, package, seen_only=c.dm_key is None) if missing else "",
     )  # fmt: skip
@@ -303,7 +302,3 @@ def _totals(rows: Sequence[StatusRow], package: PackageUsed, own: Iterable[OwnMe
         conversations=len(rows), statuses={s: statuses[s] for s in STATUSES},
         missing=sum(row.missing for row in rows), own=figures,
     )  # fmt: skip
-
-
-def _moment(ts: int | None) -> datetime | None:
-    return None if ts is None else _EPOCH + timedelta(microseconds=ts)
