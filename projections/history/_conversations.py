@@ -16,6 +16,7 @@ from datetime import datetime
 
 import msgspec
 from dmj.machine.events import ChannelInfo, DmKind, PlanEntry
+from dmj.machine.plan import display_name
 from dmj.machine.state import Outcome, RunState, State, Verdict, remember
 
 from ._model import Conversation, Person
@@ -125,7 +126,7 @@ def _conversation(draft: _Draft, channel: ChannelInfo | None, title: str | None)
 
 def _name(draft: _Draft, people: tuple[Person, ...]) -> str:
     listed = ", ".join(p.global_name or p.username for p in sorted(people, key=lambda p: int(p.id)))
-    plan_name = draft.plan_name.removeprefix("Direct Message with ")
+    plan_name = display_name(draft.plan_name)
     if draft.kind == "group":
         return plan_name or listed or draft.id
     return listed or plan_name or draft.id

@@ -21,6 +21,7 @@ from typing import Literal
 import msgspec
 from dmj.machine.events import DmKind
 from dmj.machine.package import PackageDm
+from dmj.machine.plan import display_name
 from dmj.machine.state import Verdict
 
 from ._model import Conversation, moment
@@ -221,7 +222,7 @@ def _row(c: Conversation, own: OwnMessages | None, package: PackageUsed) -> Stat
 def _unplanned(dm: PackageDm, own: OwnMessages | None, package: PackageUsed) -> StatusRow:
     """A conversation of the package no run planned (a newer package than the runs')."""
     return StatusRow(
-        channel_id=dm.channel_id, name=dm.name.removeprefix("Direct Message with "),
+        channel_id=dm.channel_id, name=display_name(dm.name),
         kind=dm.kind, status="not in any run", own=own, missing=True,
         todo=_todo("not in any run", own, package, seen_only=False),
     )  # fmt: skip
